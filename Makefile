@@ -1,0 +1,43 @@
+# The two commands: `make run` (install and start everything) and `make test`
+# (install and run every test). Both need only Python 3.11+; npm is used when
+# present for the front-end libraries (see README).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-domain lint format deps clean-data
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Maillon needs Python 3.11 or newer" or 0)'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	$(PY) -m calendar_project.frontend
+
+deps: $(STAMP) node_modules/.package-lock.json
+
+run: deps
+	$(PY) -m calendar_project.devrun
+
+test: deps
+	$(PY) -m calendar_project.testrun $(PYTEST_ARGS)
+
+# The domain and workflow tests alone (CI runs them on SQLite as well).
+test-domain: deps
+	$(PY) -m calendar_project.testrun -m domain $(PYTEST_ARGS)
+
+lint: deps
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: deps
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean-data:
+	rm -rf data

@@ -1,0 +1,33 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.forms import EmailAuthenticationForm
+from planner.errors import NotFound
+
+
+class LoginView(auth_views.LoginView):
+    form_class = EmailAuthenticationForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+@login_required
+@require_POST
+def switch_workspace(request):
+    try:
+        workspace_id = int(request.POST.get("workspace", ""))
+        workspace = services.user_switch_workspace(user=request.user, workspace_id=workspace_id)
+    except (ValueError, NotFound):
+        raise Http404 from None
+    messages.success(request, _("You are now working in %(name)s.") % {"name": workspace.name})
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    return redirect(target)

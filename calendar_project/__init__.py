@@ -1,0 +1,3 @@
+from calendar_project.celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,50 @@
+import logging
+import os
+import socket
+import time
+
+from celery import Celery
+from celery.beat import Scheduler
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calendar_project.settings")
+
+logger = logging.getLogger(__name__)
+
+app = Celery("maillon")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+HEARTBEAT_SECONDS = 15.0
+
+app.conf.beat_schedule = {
+    "worker-heartbeat": {
+        "task": "planner.tasks.worker_heartbeat",
+        "schedule": HEARTBEAT_SECONDS,
+        "options": {"expires": HEARTBEAT_SECONDS * 2},
+    },
+}
+# Wake often so the beat mark stays fresh and short intervals stay accurate.
+app.conf.beat_max_loop_interval = 5
+app.conf.beat_scheduler = "calendar_project.celery:MaillonScheduler"
+
+
+class MaillonScheduler(Scheduler):
+    """The in-memory scheduler, plus a liveness mark on every tick.
+
+    The schedule is static (it lives in code), so nothing needs persisting;
+    scheduled posts live in the database, never in beat.
+    """
+
+    _last_mark = 0.0
+
+    def tick(self, *args, **kwargs):
+        now = time.monotonic()
+        if now - self._last_mark >= 2:
+            from calendar_project import health
+
+            try:
+                health.mark(health.BEAT_KEY, socket.gethostname())
+                self._last_mark = now
+            except Exception:
+                logger.warning("Could not write the beat health mark", exc_info=True)
+        return super().tick(*args, **kwargs)

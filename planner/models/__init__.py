@@ -1,0 +1,34 @@
+from planner.models.approvals import (
+    ApprovalChain,
+    ApprovalDecision,
+    ApprovalStep,
+    Decision,
+    StepMode,
+)
+from planner.models.audit import AuditEvent
+from planner.models.campaigns import Cadence, Campaign, Objective
+from planner.models.channels import Channel, ChannelKind
+from planner.models.posts import Comment, Label, Media, Post, PostVersion, Variant
+from planner.models.publications import Publication, PublicationState
+
+__all__ = [
+    "ApprovalChain",
+    "ApprovalDecision",
+    "ApprovalStep",
+    "AuditEvent",
+    "Cadence",
+    "Campaign",
+    "Channel",
+    "ChannelKind",
+    "Comment",
+    "Decision",
+    "Label",
+    "Media",
+    "Objective",
+    "Post",
+    "PostVersion",
+    "Publication",
+    "PublicationState",
+    "StepMode",
+    "Variant",
+]

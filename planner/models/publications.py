@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from planner.models.fields import HttpsURLField
+
+
+class PublicationState(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    CLAIMED = "claimed", _("Claimed")
+    SENDING = "sending", _("Sending")
+    RETRY_WAIT = "retry_wait", _("Waiting to retry")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
+    UNKNOWN = "unknown", _("Outcome unknown")
+    CANCELLED = "cancelled", _("Cancelled")
+    RETRACTED = "retracted", _("Retracted")
+
+
+class Publication(models.Model):
+    """The delivery of one post to one channel: the unit the engine claims."""
+
+    post = models.ForeignKey("planner.Post", on_delete=models.CASCADE, related_name="publications")
+    channel = models.ForeignKey(
+        "planner.Channel", on_delete=models.PROTECT, related_name="publications"
+    )
+    state = models.CharField(
+        max_length=20, choices=PublicationState.choices, default=PublicationState.SCHEDULED
+    )
+    due_at = models.DateTimeField(db_index=True)
+    # Created once with the row and sent on every attempt, so a retry of an
+    # accepted request is recognised by the network instead of posted twice.
+    idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(max_length=300, blank=True)
+    external_url = HttpsURLField(max_length=500, blank=True)
+    last_error = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        constraints = [
+            models.UniqueConstraint(fields=["post", "channel"], name="publication_unique"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=PublicationState.values),
+                name="publication_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state=PublicationState.PUBLISHED)
+                | models.Q(published_at__isnull=False),
+                name="publication_published_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "due_at"], name="publication_due")]
+
+    def __str__(self) -> str:
+        return f"{self.post} → {self.channel} ({self.get_state_display()})"

@@ -1,0 +1,353 @@
+"""Writes to what frames the posts: objectives, campaigns (with cadence and
+approval chain), channels and labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, Role, User, Workspace
+from accounts.permissions import Capability
+from planner import audit
+from planner.access import full_clean, require
+from planner.errors import Conflict, Invalid
+from planner.models import (
+    ApprovalChain,
+    ApprovalStep,
+    Cadence,
+    Campaign,
+    Channel,
+    ChannelKind,
+    Label,
+    Objective,
+    StepMode,
+)
+
+_SECRET_HINT = "••••"  # noqa: S105 - what is shown instead of a secret
+
+
+def _plain(value: Any) -> Any:
+    """A value the audit trail can store: related objects by id."""
+    return value.pk if isinstance(value, Model) else value
+
+
+def _diff(instance, fields: Mapping[str, Any]) -> tuple[dict, dict]:
+    """Apply ``fields`` to ``instance``; return what changed, before and after."""
+    before, after = {}, {}
+    for key, value in fields.items():
+        if getattr(instance, key) != value:
+            before[key] = _plain(getattr(instance, key))
+            after[key] = _plain(value)
+            setattr(instance, key, value)
+    return before, after
+
+
+def _save_unique(instance, message: str, field: str) -> None:
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        raise Conflict(message, fields={field: [message]}) from None
+
+
+# --- objectives ------------------------------------------------------------------
+
+
+def objective_save(
+    *,
+    actor: User,
+    workspace: Workspace,
+    objective: Objective | None = None,
+    title: str,
+    kpi: str,
+    target: int,
+    period_start: date,
+    period_end: date,
+    baseline: int = 0,
+    description: str = "",
+    owner: User | None = None,
+) -> Objective:
+    """Create an objective, or update ``objective`` when given."""
+    require(actor, workspace, Capability.OBJECTIVE_MANAGE)
+    if (
+        owner is not None
+        and not Membership.objects.filter(workspace=workspace, user=owner).exists()
+    ):
+        raise Invalid(
+            _("The owner is not a member of this workspace."),
+            fields={"owner": [_("The owner is not a member of this workspace.")]},
+        )
+    if period_start and period_end and period_end < period_start:
+        raise Invalid(
+            _("The period must end after it starts."),
+            fields={"period_end": [_("The period must end after it starts.")]},
+        )
+    creating = objective is None
+    objective = objective or Objective(workspace=workspace)
+    before, after = _diff(
+        objective,
+        {
+            "title": (title or "").strip(),
+            "kpi": kpi,
+            "target": target,
+            "baseline": baseline,
+            "period_start": period_start,
+            "period_end": period_end,
+            "description": description,
+            "owner": owner,
+        },
+    )
+    full_clean(objective)
+    with transaction.atomic():
+        objective.save()
+        audit.record(
+            workspace=workspace,
+            actor=actor,
+            action="objective.create" if creating else "objective.update",
+            target=objective.title,
+            data={"before": before, "after": after} if not creating else {"after": after},
+        )
+    return objective
+
+
+# --- campaigns -------------------------------------------------------------------
+
+
+def campaign_save(
+    *,
+    actor: User,
+    workspace: Workspace,
+    campaign: Campaign | None = None,
+    name: str,
+    starts_on: date,
+    ends_on: date,
+    objective: Objective | None = None,
+    channels: Iterable[Channel] = (),
+    cadence: Mapping[int, int] | None = None,
+    audience: str = "",
+    tone: str = "",
+    guidelines: str = "",
+    colour: str = "#1f6feb",
+) -> Campaign:
+    """Create a campaign, or update ``campaign``.
+
+    ``cadence`` maps channel ids to posts per week; None keeps the stored cadence
+    (for the channels the campaign keeps).
+    """
+    require(actor, workspace, Capability.CAMPAIGN_MANAGE)
+    channels = list(channels)
+    if cadence is None:
+        kept = {c.pk for c in channels}
+        stored = campaign.cadences.all() if campaign is not None else []
+        cadence = {c.channel_id: c.posts_per_week for c in stored if c.channel_id in kept}
+    cadence = {int(k): int(v) for k, v in cadence.items() if v}
+    if objective is not None and objective.workspace_id != workspace.pk:
+        raise Invalid(
+            _("This objective does not exist in this workspace."),
+            fields={"objective": [_("This objective does not exist in this workspace.")]},
+        )
+    if any(c.workspace_id != workspace.pk for c in channels):
+        raise Invalid(_("One of the channels does not exist in this workspace."))
+    if set(cadence) - {c.pk for c in channels}:
+        raise Invalid(
+            _("A cadence is set for a channel the campaign does not use."),
+            fields={"cadence": [_("Set a cadence only for the campaign's channels.")]},
+        )
+    if any(not 1 <= n <= 100 for n in cadence.values()):
+        raise Invalid(
+            _("A cadence is between 1 and 100 posts a week."),
+            fields={"cadence": [_("A cadence is between 1 and 100 posts a week.")]},
+        )
+    if starts_on and ends_on and ends_on < starts_on:
+        raise Invalid(
+            _("The campaign must end on or after its first day."),
+            fields={"ends_on": [_("The campaign must end on or after its first day.")]},
+        )
+    creating = campaign is None
+    campaign = campaign or Campaign(workspace=workspace, created_by=actor)
+    before, after = _diff(
+        campaign,
+        {
+            "name": (name or "").strip(),
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+            "objective": objective,
+            "audience": audience,
+            "tone": tone,
+            "guidelines": guidelines,
+            "colour": colour,
+        },
+    )
+    full_clean(campaign)
+    with transaction.atomic():
+        _save_unique(campaign, _("A campaign with this name already exists."), "name")
+        old_channels = (
+            sorted(campaign.channels.values_list("pk", flat=True)) if not creating else []
+        )
+        campaign.channels.set(channels)
+        old_cadence = dict(campaign.cadences.values_list("channel_id", "posts_per_week"))
+        if old_cadence != cadence:
+            campaign.cadences.all().delete()
+            Cadence.objects.bulk_create(
+                Cadence(campaign=campaign, channel_id=cid, posts_per_week=n)
+                for cid, n in cadence.items()
+            )
+        new_channels = sorted(c.pk for c in channels)
+        if old_channels != new_channels:
+            before["channels"], after["channels"] = old_channels, new_channels
+        if old_cadence != cadence:
+            before["cadence"], after["cadence"] = old_cadence, cadence
+        audit.record(
+            workspace=workspace,
+            actor=actor,
+            action="campaign.create" if creating else "campaign.update",
+            campaign=campaign,
+            target=campaign.name,
+            data={"before": before, "after": after} if not creating else {"after": after},
+        )
+    return campaign
+
+
+def approval_chain_set(
+    *,
+    actor: User,
+    workspace: Workspace,
+    campaign: Campaign | None,
+    steps: Iterable[tuple[str, str, Iterable[User]]],
+) -> ApprovalChain:
+    """Replace the workspace's default chain (campaign None) or a campaign's own.
+
+    ``steps`` are (role, mode, named approvers) in order. Marketing may set a
+    campaign's chain; only admins change the workspace default.
+    """
+    capability = Capability.CAMPAIGN_MANAGE if campaign else Capability.WORKSPACE_MANAGE
+    require(actor, workspace, capability)
+    steps = [(role, mode, list(people)) for role, mode, people in steps]
+    if not steps:
+        raise Invalid(_("A chain needs at least one step."))
+    if campaign is not None and campaign.workspace_id != workspace.pk:
+        raise Invalid(_("This campaign does not exist in this workspace."))
+    approver_roles = {Role.ADMIN, Role.MARKETING}
+    for role, mode, people in steps:
+        if role not in approver_roles:
+            raise Invalid(_("A step must name the admin or the marketing role."))
+        if mode not in StepMode.values:
+            raise Invalid(_("Choose whether any one or all approvers must approve."))
+        members = dict(
+            Membership.objects.filter(workspace=workspace, user__in=people).values_list(
+                "user_id", "role"
+            )
+        )
+        if any(members.get(p.pk) != role for p in people):
+            raise Invalid(_("Named approvers must be members with the step's role."))
+    with transaction.atomic():
+        chain, _created = ApprovalChain.objects.get_or_create(
+            workspace=workspace, campaign=campaign
+        )
+        before = [(s.role, s.mode) for s in chain.steps.all()]
+        chain.steps.all().delete()
+        for position, (role, mode, people) in enumerate(steps, start=1):
+            step = ApprovalStep.objects.create(chain=chain, position=position, role=role, mode=mode)
+            step.approvers.set(people)
+        audit.record(
+            workspace=workspace,
+            actor=actor,
+            action="approval_chain.set",
+            campaign=campaign,
+            target=campaign.name if campaign else "default",
+            data={
+                "before": before,
+                "after": [(r, m, [p.email for p in people]) for r, m, people in steps],
+            },
+        )
+    return chain
+
+
+# --- channels --------------------------------------------------------------------
+
+
+def _masked(credentials: Mapping[str, Any]) -> dict[str, str]:
+    return dict.fromkeys(credentials, _SECRET_HINT)
+
+
+def channel_save(
+    *,
+    actor: User,
+    workspace: Workspace,
+    channel: Channel | None = None,
+    kind: str,
+    name: str,
+    handle: str = "",
+    base_url: str = "",
+    credentials: Mapping[str, Any] | None = None,
+) -> Channel:
+    """Connect a channel, or update one. ``credentials`` None keeps the stored ones;
+    a credential left empty keeps its stored value (a form never echoes secrets)."""
+    require(actor, workspace, Capability.CHANNEL_MANAGE)
+    if kind not in ChannelKind.values:
+        raise Invalid(_("Choose a network."), fields={"kind": [_("Choose a network.")]})
+    creating = channel is None
+    channel = channel or Channel(workspace=workspace)
+    if not creating and channel.kind != kind:
+        raise Invalid(_("A channel's network cannot change; connect a new channel instead."))
+    before, after = _diff(
+        channel,
+        {
+            "kind": kind,
+            "name": (name or "").strip(),
+            "handle": handle.strip(),
+            "base_url": base_url,
+        },
+    )
+    if credentials is not None:
+        merged = dict(channel.credentials or {})
+        for key, value in credentials.items():
+            if value not in (None, ""):
+                merged[key] = value
+        if merged != channel.credentials:
+            before["credentials"] = _masked(channel.credentials or {})
+            after["credentials"] = _masked(merged)
+            channel.credentials = merged
+    full_clean(channel)
+    with transaction.atomic():
+        _save_unique(channel, _("A channel with this name already exists."), "name")
+        audit.record(
+            workspace=workspace,
+            actor=actor,
+            action="channel.create" if creating else "channel.update",
+            target=channel.name,
+            data={"before": before, "after": after} if not creating else {"after": after},
+        )
+    return channel
+
+
+def channel_set_active(*, actor: User, channel: Channel, active: bool) -> Channel:
+    require(actor, channel.workspace, Capability.CHANNEL_MANAGE)
+    if channel.is_active == active:
+        return channel
+    with transaction.atomic():
+        channel.is_active = active
+        channel.save(update_fields=["is_active", "updated_at"])
+        audit.record(
+            workspace=channel.workspace,
+            actor=actor,
+            action="channel.enable" if active else "channel.disable",
+            target=channel.name,
+        )
+    return channel
+
+
+def label_get_or_create(*, actor: User, workspace: Workspace, name: str) -> Label:
+    require(actor, workspace, Capability.POST_CREATE)
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise Invalid(_("A label has 1 to 60 characters."))
+    label = Label.objects.filter(workspace=workspace, name__iexact=name).first()
+    if label is None:
+        label = Label.objects.create(workspace=workspace, name=name)
+    return label

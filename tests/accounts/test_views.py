@@ -1,0 +1,66 @@
+import pytest
+
+from tests.factories import PASSWORD, MembershipFactory, PostFactory, WorkspaceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_front_page_asks_a_visitor_to_sign_in(client):
+    response = client.get("/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/accounts/login/")
+    assert b"Sign in to Maillon" in response.content
+
+
+def test_a_member_signs_in_with_email_in_any_case_and_sees_their_workspace(client, cast):
+    response = client.post(
+        "/accounts/login/",
+        {"username": cast.content.email.upper(), "password": PASSWORD},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert b"Acme" in response.content
+    assert response.context["user"] == cast.content
+
+
+def test_a_wrong_password_says_so_and_keeps_the_email(client, cast):
+    response = client.post("/accounts/login/", {"username": cast.content.email, "password": "nope"})
+    assert response.status_code == 200
+    assert b"do not match an account" in response.content
+    assert cast.content.email.encode() in response.content
+
+
+def test_the_overview_lists_only_the_current_workspaces_posts(client, cast, other):
+    mine = PostFactory(workspace=cast.workspace, author=cast.content, body="Ours to plan")
+    PostFactory(workspace=other.workspace, author=other.content, body="Theirs to plan")
+    client.force_login(cast.content)
+    response = client.get("/")
+    assert mine.body.encode() in response.content
+    assert b"Theirs to plan" not in response.content
+
+
+def test_a_person_in_two_workspaces_switches_and_it_is_remembered(client, cast):
+    second = WorkspaceFactory(name="Initech")
+    MembershipFactory(user=cast.content, workspace=second, role="viewer")
+    PostFactory(workspace=second, author=cast.content, body="Initech launch")
+    client.force_login(cast.content)
+    response = client.post(
+        "/accounts/workspace/", {"workspace": second.pk, "next": "/"}, follow=True
+    )
+    assert b"Initech launch" in response.content
+    cast.content.refresh_from_db()
+    assert cast.content.current_workspace == second
+
+
+def test_a_user_without_workspace_is_told_what_to_do(client, outsider):
+    client.force_login(outsider)
+    assert b"not in a workspace yet" in client.get("/").content
+
+
+def test_the_pause_banner_shows_on_every_page_when_publishing_is_paused(client, cast):
+    from django.utils import timezone
+
+    cast.workspace.publishing_paused_at = timezone.now()
+    cast.workspace.publishing_paused_reason = "Crisis: hold everything."
+    cast.workspace.save()
+    client.force_login(cast.viewer)
+    assert b"Crisis: hold everything." in client.get("/").content

@@ -1,0 +1,62 @@
+"""The cast: one person per role in a workspace, and an outsider from another."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Role
+from tests.factories import MembershipFactory, PostFactory, UserFactory, WorkspaceFactory
+
+
+class Cast:
+    """Named people of one workspace; ``as_role(role)`` picks the one with that role."""
+
+    def __init__(self, workspace):
+        self.workspace = workspace
+        self.admin = self._member("admin", Role.ADMIN)
+        self.marketing = self._member("marketing", Role.MARKETING)
+        self.marketing2 = self._member("marketing2", Role.MARKETING)
+        self.content = self._member("content", Role.CONTENT_MANAGER)
+        self.content2 = self._member("content2", Role.CONTENT_MANAGER)
+        self.contributor = self._member("contributor", Role.CONTRIBUTOR)
+        self.viewer = self._member("viewer", Role.VIEWER)
+
+    def _member(self, name, role):
+        user = UserFactory(email=f"{name}@{self.workspace.slug}.test", full_name=name.title())
+        MembershipFactory(user=user, workspace=self.workspace, role=role)
+        return user
+
+    def as_role(self, role):
+        return {
+            Role.ADMIN: self.admin,
+            Role.MARKETING: self.marketing,
+            Role.CONTENT_MANAGER: self.content,
+            Role.CONTRIBUTOR: self.contributor,
+            Role.VIEWER: self.viewer,
+        }[role]
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def cast(db):
+    return Cast(WorkspaceFactory(name="Acme", slug="acme"))
+
+
+@pytest.fixture
+def other(db):
+    """A second workspace with its own people: nothing of it may leak into the first."""
+    return Cast(WorkspaceFactory(name="Globex", slug="globex"))
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(email="outsider@example.test")
+
+
+@pytest.fixture
+def draft(cast):
+    return PostFactory(workspace=cast.workspace, author=cast.content)

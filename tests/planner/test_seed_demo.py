@@ -1,0 +1,283 @@
+"""`manage.py seed_demo`: the Demo workspace that `make run` loads on a fresh install."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.models import Role, User, Workspace
+from accounts.selectors import role_in
+from planner import approvals, services
+from planner.errors import Invalid
+from planner.models import (
+    ApprovalDecision,
+    AuditEvent,
+    Campaign,
+    Channel,
+    ChannelKind,
+    Post,
+    Publication,
+    PublicationState,
+)
+from planner.workflow import State
+from tests.factories import PASSWORD, UserFactory, WorkspaceFactory
+
+pytestmark = pytest.mark.django_db
+
+DEMO_PASSWORD = "maillon-demo"
+LOGINS = {
+    "admin@maillon.test": Role.ADMIN,
+    "marketing@maillon.test": Role.MARKETING,
+    "content@maillon.test": Role.CONTENT_MANAGER,
+    "contributor@maillon.test": Role.CONTRIBUTOR,
+    "viewer@maillon.test": Role.VIEWER,
+}
+# Characters each network accepts in one post (the demo texts must fit).
+LIMITS = {ChannelKind.X: 280, ChannelKind.BLUESKY: 300, ChannelKind.MASTODON: 500}
+PARIS = ZoneInfo("Europe/Paris")
+
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+def seed(*args: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="class")
+def demo(django_db_setup, django_db_blocker) -> Workspace:
+    """The demo, built once for a class of tests that only read it, rolled back after them.
+
+    Each test still runs in its own savepoint (pytest-django's ``db``), so a
+    test that writes leaves the demo as it found it.
+    """
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=FAST_HASHERS),
+        transaction.atomic(),
+    ):
+        seed()
+        yield Workspace.objects.get(slug="demo")
+        transaction.set_rollback(True)
+
+
+def sensitive_campaign(workspace: Workspace) -> Campaign:
+    return Campaign.objects.get(workspace=workspace, approval_chain__isnull=False)
+
+
+def counts() -> dict[str, int]:
+    return {
+        model._meta.label: model.objects.count()
+        for app in ("accounts", "planner")
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+# --- on a fresh database ------------------------------------------------------------
+
+
+def test_the_summary_lists_the_demo_logins(db):
+    output = seed()
+    assert DEMO_PASSWORD in output
+    assert all(email in output for email in LOGINS)
+
+
+def test_an_existing_demo_user_is_reused_and_keeps_its_password(db):
+    UserFactory(email="admin@maillon.test")
+    output = seed()
+    admin = User.objects.get(email="admin@maillon.test")
+    assert role_in(admin, Workspace.objects.get(slug="demo")) == Role.ADMIN
+    assert admin.check_password(PASSWORD)
+    assert "admin@maillon.test existed already" in output
+
+
+def test_if_empty_loads_the_demo_on_a_fresh_install(db):
+    seed("--if-empty")
+    assert Workspace.objects.filter(slug="demo").exists()
+
+
+def test_if_empty_does_nothing_when_a_workspace_exists(db):
+    WorkspaceFactory(name="Acme", slug="acme")
+    before = counts()
+    output = seed("--if-empty")
+    assert counts() == before
+    assert "not loaded" in output
+
+
+def test_a_failure_half_way_leaves_nothing_behind(db, monkeypatch):
+    def refuse(**kwargs):
+        raise Invalid("No retracting today.")
+
+    monkeypatch.setattr(services, "post_retract", refuse)
+    with pytest.raises(CommandError, match="No retracting today"):
+        seed()
+    assert not Workspace.objects.exists()
+    assert not User.objects.exists()
+
+
+@time_machine.travel(dt.datetime(2026, 3, 15, 9, 0, tzinfo=dt.UTC))
+def test_mid_month_every_scheduled_post_falls_in_the_current_month(db):
+    seed()
+    times = Post.objects.filter(scheduled_at__isnull=False).values_list("scheduled_at", flat=True)
+    months = {t.astimezone(PARIS).strftime("%Y-%m") for t in times}
+    assert months == {"2026-03"}
+    assert any(t < timezone.now() for t in times) and any(t > timezone.now() for t in times)
+
+
+@time_machine.travel(dt.datetime(2026, 3, 31, 20, 0, tzinfo=dt.UTC))
+def test_on_the_last_evening_of_the_month_there_are_still_posts_ahead(db):
+    seed()
+    ahead = Post.objects.filter(scheduled_at__gt=timezone.now(), state=State.APPROVED)
+    assert ahead.count() >= 5
+
+
+# --- what the demo holds (built once for the class) -----------------------------------
+
+
+class TestTheDemoWorkspace:
+    def test_every_demo_login_signs_in_with_its_role(self, demo):
+        for email, role in LOGINS.items():
+            user = authenticate(username=email, password=DEMO_PASSWORD)
+            assert user is not None, email
+            assert role_in(user, demo) == role
+            assert user.full_name
+
+    def test_the_demo_admin_may_open_the_django_admin(self, demo):
+        admin = User.objects.get(email="admin@maillon.test")
+        assert admin.is_staff and admin.is_superuser
+        assert not User.objects.filter(is_superuser=True).exclude(pk=admin.pk).exists()
+
+    def test_the_demo_workspace_plans_in_paris_time(self, demo):
+        assert (demo.name, demo.time_zone) == ("Demo", "Europe/Paris")
+
+    def test_running_it_again_changes_nothing(self, demo):
+        before = counts()
+        states = dict(Post.objects.values_list("pk", "state"))
+        output = seed()
+        assert "exists already" in output
+        assert counts() == before
+        assert dict(Post.objects.values_list("pk", "state")) == states
+
+    def test_there_is_a_demo_channel_of_every_kind_on_the_local_demo_server(self, demo):
+        channels = Channel.objects.filter(workspace=demo)
+        assert sorted(channels.values_list("kind", flat=True)) == sorted(ChannelKind.values)
+        for channel in channels:
+            assert channel.base_url.startswith("http://127.0.0.1:8025/"), channel
+            assert channel.credentials, channel
+
+    def test_channel_credentials_are_stored_encrypted(self, demo):
+        channel = Channel.objects.get(workspace=demo, kind=ChannelKind.MASTODON)
+        token = channel.credentials["access_token"]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT credentials FROM {Channel._meta.db_table} WHERE id = %s",  # noqa: S608
+                [channel.pk],
+            )
+            (raw,) = cursor.fetchone()
+        assert token.startswith("demo-")
+        assert token not in raw
+        assert "access_token" not in raw
+
+    def test_the_demo_has_two_objectives_and_three_campaigns_with_a_cadence(self, demo):
+        assert demo.objectives.count() == 2
+        campaigns = Campaign.objects.filter(workspace=demo)
+        assert campaigns.count() == 3
+        for campaign in campaigns:
+            assert campaign.objective is not None, campaign
+            cadence = set(campaign.cadences.values_list("channel_id", flat=True))
+            assert cadence
+            assert cadence == set(campaign.channels.values_list("pk", flat=True))
+        assert len(set(campaigns.values_list("colour", flat=True))) == 3
+
+    def test_the_sensitive_campaign_is_approved_by_marketing_then_admin(self, demo):
+        chain = sensitive_campaign(demo).approval_chain
+        assert list(chain.steps.values_list("position", "role")) == [
+            (1, Role.MARKETING),
+            (2, Role.ADMIN),
+        ]
+
+    def test_there_are_demo_posts_in_every_workflow_state(self, demo):
+        posts = Post.objects.filter(workspace=demo)
+        assert set(posts.values_list("state", flat=True)) == set(State.values)
+        assert 50 <= posts.count() <= 70
+
+    def test_in_review_posts_wait_at_each_step_of_the_sensitive_chain(self, demo):
+        waiting = Post.objects.filter(campaign=sensitive_campaign(demo), state=State.IN_REVIEW)
+        steps = {
+            approvals.progress(post, four_eyes_relaxed=False).current.position for post in waiting
+        }
+        assert steps == {1, 2}
+
+    def test_nobody_approved_their_own_demo_post(self, demo):
+        decisions = ApprovalDecision.objects.filter(post__workspace=demo).select_related("post")
+        assert decisions.exists()
+        for decision in decisions:
+            assert decision.decided_by_id not in approvals.content_authors(decision.post)
+
+    def test_every_demo_post_was_created_through_the_services(self, demo):
+        posts = set(Post.objects.filter(workspace=demo).values_list("pk", flat=True))
+        created = AuditEvent.objects.filter(workspace=demo, action="post.create")
+        assert set(created.values_list("post_id", flat=True)) == posts
+        assert AuditEvent.objects.filter(
+            workspace=demo, action="post.retract", actor__email="marketing@maillon.test"
+        ).exists()
+
+    def test_posts_that_went_out_did_so_in_the_past_on_every_channel(self, demo):
+        gone_out = Post.objects.filter(workspace=demo, state__in=[State.PUBLISHED, State.RETRACTED])
+        assert gone_out.exists()
+        expected = {
+            State.PUBLISHED: PublicationState.PUBLISHED,
+            State.RETRACTED: PublicationState.RETRACTED,
+        }
+        for post in gone_out:
+            assert post.scheduled_at < timezone.now()
+            for publication in post.publications.all():
+                assert publication.state == expected[post.state]
+                assert publication.due_at == post.scheduled_at
+                assert publication.published_at is not None
+                assert publication.external_id
+
+    def test_approved_posts_wait_for_a_future_slot_on_every_channel(self, demo):
+        approved = Post.objects.filter(workspace=demo, state=State.APPROVED)
+        assert approved.exists()
+        for post in approved:
+            assert post.scheduled_at > timezone.now()
+            assert post.approval_is_current
+            publications = Publication.objects.filter(post=post)
+            assert publications.count() == post.variants.count()
+            assert set(publications.values_list("state", "due_at")) == {
+                (PublicationState.SCHEDULED, post.scheduled_at)
+            }
+
+    def test_a_failed_post_says_why(self, demo):
+        failed = Post.objects.filter(workspace=demo, state=State.FAILED)
+        assert failed.exists()
+        for post in failed:
+            refused = post.publications.filter(state=PublicationState.FAILED)
+            assert refused.exists(), post
+            assert all(p.last_error for p in refused)
+
+    def test_every_demo_text_fits_the_networks_it_goes_to(self, demo):
+        posts = Post.objects.filter(workspace=demo).prefetch_related("variants__channel")
+        for post in posts:
+            for variant in post.variants.all():
+                limit = LIMITS.get(variant.channel.kind)
+                if limit is not None:
+                    assert len(variant.effective_text) <= limit, (post.title, variant.channel)

@@ -1,0 +1,202 @@
+"""Nothing of one workspace is reachable from another: models, services and views."""
+
+import pytest
+from django.apps import apps
+from django.db import models
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts import services as account_services
+from planner import services
+from planner.errors import NotFound
+from planner.models import Post
+from tests.factories import CampaignFactory, ChannelFactory, ObjectiveFactory, PostFactory
+
+pytestmark = pytest.mark.django_db
+
+# How each model reaches its workspace. A new model must be added here, and
+# the test below fails until it is: every model is scoped to one workspace.
+WORKSPACE_PATH = {
+    "accounts.User": None,  # a person may belong to several workspaces
+    "accounts.Workspace": "",
+    "accounts.Membership": "workspace",
+    "planner.Objective": "workspace",
+    "planner.Campaign": "workspace",
+    "planner.Cadence": "campaign__workspace",
+    "planner.Channel": "workspace",
+    "planner.Label": "workspace",
+    "planner.Post": "workspace",
+    "planner.Variant": "post__workspace",
+    "planner.Media": "post__workspace",
+    "planner.PostVersion": "post__workspace",
+    "planner.Comment": "post__workspace",
+    "planner.ApprovalChain": "workspace",
+    "planner.ApprovalStep": "chain__workspace",
+    "planner.ApprovalDecision": "post__workspace",
+    "planner.Publication": "post__workspace",
+    "planner.AuditEvent": "workspace",
+}
+
+
+def test_every_model_is_scoped_to_a_workspace():
+    ours = {
+        model._meta.label: model
+        for app in ("accounts", "planner")
+        for model in apps.get_app_config(app).get_models()
+    }
+    assert set(ours) == set(WORKSPACE_PATH)
+    for label, path in WORKSPACE_PATH.items():
+        if not path:
+            continue
+        model = ours[label]
+        for part in path.split("__"):
+            field = model._meta.get_field(part)
+            assert isinstance(field, models.ForeignKey | models.OneToOneField), label
+            model = field.related_model
+        assert model._meta.label == "accounts.Workspace", label
+
+
+@pytest.fixture
+def world(cast, other):
+    channel = ChannelFactory(workspace=cast.workspace)
+    return {
+        "post": PostFactory(workspace=cast.workspace, author=cast.content, channels=[channel]),
+        "campaign": CampaignFactory(workspace=cast.workspace),
+        "objective": ObjectiveFactory(workspace=cast.workspace),
+        "channel": channel,
+    }
+
+
+POST_SERVICES = {
+    "edit": lambda a, p: services.post_edit(
+        actor=a, post=p, expected_version=1, title="", body="x", variants={}
+    ),
+    "reschedule": lambda a, p: services.post_reschedule(
+        actor=a, post=p, scheduled_at=p.scheduled_at.replace(year=p.scheduled_at.year + 1)
+    ),
+    "submit": lambda a, p: services.post_submit(actor=a, post=p),
+    "withdraw": lambda a, p: services.post_withdraw(actor=a, post=p),
+    "cancel": lambda a, p: services.post_cancel(actor=a, post=p),
+    "reopen": lambda a, p: services.post_reopen(actor=a, post=p),
+    "decide": lambda a, p: services.post_decide(
+        actor=a, post=p, decision="approve", expected_version=1, step_position=1
+    ),
+    "details": lambda a, p: services.post_update_details(
+        actor=a, post=p, campaign=None, assignee=None, labels=[]
+    ),
+    "comment": lambda a, p: services.comment_add(actor=a, post=p, body="hi"),
+    "retract": lambda a, p: services.post_retract(actor=a, post=p),
+}
+
+
+@pytest.mark.parametrize("name", POST_SERVICES)
+def test_another_workspaces_admin_cannot_touch_a_post(world, other, name):
+    post = world["post"]
+    with pytest.raises(NotFound):
+        POST_SERVICES[name](other.admin, post)
+    post.refresh_from_db()
+    assert (post.version, post.state, post.body) == (1, "draft", PostFactory.body)
+
+
+WORKSPACE_SERVICES = {
+    "post_create": lambda a, w, x: services.post_create(actor=a, workspace=w, body="x"),
+    "campaign_save": lambda a, w, x: services.campaign_save(
+        actor=a,
+        workspace=w,
+        campaign=x["campaign"],
+        name="Stolen",
+        starts_on=x["campaign"].starts_on,
+        ends_on=x["campaign"].ends_on,
+    ),
+    "objective_save": lambda a, w, x: services.objective_save(
+        actor=a,
+        workspace=w,
+        objective=x["objective"],
+        title="Stolen",
+        kpi="reach",
+        target=1,
+        period_start=x["objective"].period_start,
+        period_end=x["objective"].period_end,
+    ),
+    "channel_save": lambda a, w, x: services.channel_save(
+        actor=a, workspace=w, channel=x["channel"], kind=x["channel"].kind, name="Stolen"
+    ),
+    "channel_set_active": lambda a, w, x: services.channel_set_active(
+        actor=a, channel=x["channel"], active=False
+    ),
+    "approval_chain_set": lambda a, w, x: services.approval_chain_set(
+        actor=a, workspace=w, campaign=None, steps=[("admin", "any", [])]
+    ),
+    "label": lambda a, w, x: services.label_get_or_create(actor=a, workspace=w, name="x"),
+    "settings": lambda a, w, x: account_services.workspace_update_settings(
+        actor=a, workspace=w, four_eyes_relaxed=True
+    ),
+    "member_add": lambda a, w, x: account_services.member_add(
+        actor=a, workspace=w, user=a, role="admin"
+    ),
+    "member_role": lambda a, w, x: account_services.member_change_role(
+        actor=a, workspace=w, membership_id=w.memberships.first().pk, role="viewer"
+    ),
+    "member_remove": lambda a, w, x: account_services.member_remove(
+        actor=a, workspace=w, membership_id=w.memberships.first().pk
+    ),
+}
+
+
+@pytest.mark.parametrize("name", WORKSPACE_SERVICES)
+def test_another_workspaces_admin_cannot_write_into_this_one(world, cast, other, name):
+    before = Post.objects.count(), cast.workspace.memberships.count()
+    with pytest.raises(NotFound):
+        WORKSPACE_SERVICES[name](other.admin, cast.workspace, world)
+    assert (Post.objects.count(), cast.workspace.memberships.count()) == before
+    world["campaign"].refresh_from_db()
+    assert world["campaign"].name != "Stolen"
+
+
+def app_url_patterns():
+    """Every named URL of our apps (admin and health excluded), with its parameters."""
+    found = []
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace in ("accounts", "planner"):
+                    walk(pattern.url_patterns, f"{pattern.namespace}:")
+            elif isinstance(pattern, URLPattern) and prefix and pattern.name:
+                found.append((prefix + pattern.name, list(pattern.pattern.converters)))
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def fill(params, world):
+    """Point every URL parameter at an object of the first workspace."""
+    values = {}
+    for param in params:
+        key = param.removesuffix("_id").removesuffix("_pk")
+        obj = world.get(key, world["post"])
+        values[param] = obj.pk
+    return values
+
+
+def test_no_page_shows_or_changes_another_workspaces_objects(client, world, other):
+    from django.urls import reverse
+
+    client.force_login(other.admin)
+    secret = world["post"].body
+    for name, params in app_url_patterns():
+        url = reverse(name, kwargs=fill(params, world))
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (200, 302, 404, 405), (name, method)
+            assert secret.encode() not in response.content, (name, method)
+    post = world["post"]
+    post.refresh_from_db()
+    assert (post.version, post.state) == (1, "draft")
+
+
+def test_switching_to_a_workspace_one_is_not_in_is_not_found(client, cast, other):
+    client.force_login(other.admin)
+    response = client.post("/accounts/workspace/", {"workspace": cast.workspace.pk})
+    assert response.status_code == 404
+    other.admin.refresh_from_db()
+    assert other.admin.current_workspace_id != cast.workspace.pk
