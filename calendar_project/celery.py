@@ -16,15 +16,34 @@ app.autodiscover_tasks()
 
 HEARTBEAT_SECONDS = 15.0
 
-app.conf.beat_schedule = {
-    "worker-heartbeat": {
-        "task": "planner.tasks.worker_heartbeat",
-        "schedule": HEARTBEAT_SECONDS,
-        "options": {"expires": HEARTBEAT_SECONDS * 2},
-    },
-}
+
+def _beat_schedule() -> dict:
+    from django.conf import settings
+
+    tick = settings.PUBLISH_TICK_SECONDS
+    return {
+        "worker-heartbeat": {
+            "task": "planner.tasks.worker_heartbeat",
+            "schedule": HEARTBEAT_SECONDS,
+            "options": {"expires": HEARTBEAT_SECONDS * 2},
+        },
+        # The publishing engine's tick. A tick that waited too long in the
+        # queue is dropped: the next one does the same work.
+        "publish-dispatch": {
+            "task": "planner.tasks.dispatch",
+            "schedule": tick,
+            "options": {"expires": max(tick * 3, 2.0)},
+        },
+    }
+
+
+@app.on_after_configure.connect
+def _install_beat_schedule(sender, **kwargs):
+    sender.conf.beat_schedule = _beat_schedule()
+
+
 # Wake often so the beat mark stays fresh and short intervals stay accurate.
-app.conf.beat_max_loop_interval = 5
+app.conf.beat_max_loop_interval = 1
 app.conf.beat_scheduler = "calendar_project.celery:MaillonScheduler"
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 
 BEAT_KEY = "maillon:health:beat"
 WORKER_KEY = "maillon:health:worker"
+DISPATCH_KEY = "maillon:health:dispatch"
 _TTL_SECONDS = 24 * 3600
 
 

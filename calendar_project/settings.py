@@ -101,6 +101,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # A file, not memory, so that a real Celery worker started by the tests sees the data.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss", "unix"))
@@ -188,6 +190,23 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
+# The publishing engine. A beat tick claims due publications every
+# PUBLISH_TICK_SECONDS; a claim not picked up by a worker within the claim
+# lease returns to the queue; a send whose worker vanished becomes "unknown"
+# after the send lease and is reconciled with the network.
+PUBLISH_TICK_SECONDS = env.int("PUBLISH_TICK_MILLISECONDS", 1000, minimum=100) / 1000
+PUBLISH_CLAIM_LEASE_SECONDS = env.int("PUBLISH_CLAIM_LEASE_SECONDS", 30, minimum=5)
+PUBLISH_SEND_LEASE_SECONDS = env.int(
+    "PUBLISH_SEND_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=5
+)
+PUBLISH_MAX_ATTEMPTS = env.int("PUBLISH_MAX_ATTEMPTS", 5, minimum=1)
+PUBLISH_BACKOFF_BASE_SECONDS = env.int("PUBLISH_BACKOFF_BASE_SECONDS", 15, minimum=1)
+PUBLISH_BACKOFF_CAP_SECONDS = env.int("PUBLISH_BACKOFF_CAP_SECONDS", 300, minimum=1)
+PUBLISH_RECONCILE_DELAY_SECONDS = env.int("PUBLISH_RECONCILE_DELAY_SECONDS", 30, minimum=1)
+PUBLISH_BATCH = env.int("PUBLISH_BATCH", 1000, minimum=1)
+# How long a network may take to answer before the outcome counts as unknown.
+PUBLISH_READ_TIMEOUT_SECONDS = env.int("PUBLISH_READ_TIMEOUT_SECONDS", 30, minimum=1)
 
 # Operational limits read by /healthz.
 HEALTH_BEAT_STALE_SECONDS = env.int("HEALTH_BEAT_STALE_SECONDS", 90, minimum=10)

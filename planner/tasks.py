@@ -1,13 +1,47 @@
 """Celery tasks: a thin interface that takes ids and calls services."""
 
+import logging
 import socket
 
 from celery import shared_task
 
 from calendar_project import health
+from planner.services import control, publishing
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
 def worker_heartbeat() -> None:
     """Sent by beat, run by a worker: proof that the broker-to-worker path works."""
     health.mark(health.WORKER_KEY, socket.gethostname())
+
+
+@shared_task(ignore_result=True)
+def dispatch() -> int:
+    """The engine's tick: return expired leases, claim what is due, queue one task each."""
+    reaped = publishing.publication_reap_expired()
+    if any(reaped.values()):
+        logger.warning("Leases expired: %s", reaped)
+    claims = publishing.publication_claim_due()
+    for claim in claims:
+        publish.delay(claim.publication_id, claim.token)
+    for publication_id in publishing.publication_due_for_reconcile():
+        reconcile.delay(publication_id)
+    health.mark(health.DISPATCH_KEY, str(len(claims)))
+    return len(claims)
+
+
+@shared_task(ignore_result=True)
+def publish(publication_id: int, token: str) -> str:
+    return publishing.publication_send(publication_id=publication_id, token=token)
+
+
+@shared_task(ignore_result=True)
+def reconcile(publication_id: int) -> str:
+    return publishing.publication_reconcile(publication_id=publication_id)
+
+
+@shared_task(ignore_result=True)
+def retract_publication(publication_id: int) -> str:
+    return control.publication_retract(publication_id=publication_id)

@@ -50,6 +50,7 @@ class Action(models.TextChoices):
     MARK_PUBLISHED = "mark_published", _("Mark published")
     MARK_FAILED = "mark_failed", _("Mark failed")
     MISS_SLOT = "miss_slot", _("Miss its slot")
+    HAND_OVER = "hand_over", _("Hand over to a person")
 
 
 SYSTEM = "system"
@@ -191,6 +192,7 @@ TRANSITIONS: dict[tuple[State, Action], Transition] = {
         _t(S.PUBLISHING, A.MARK_PUBLISHED, S.PUBLISHED, None),
         _t(S.PUBLISHING, A.MARK_FAILED, S.FAILED, None),
         _t(S.PUBLISHING, A.MISS_SLOT, S.NEEDS_ATTENTION, None),
+        _t(S.PUBLISHING, A.HAND_OVER, S.NEEDS_ATTENTION, None),
     ]
 }
 

@@ -36,6 +36,12 @@ class Cast:
         }[role]
 
 
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    """Local stand-ins for the networks listen on the loopback address only."""
+    return ("127.0.0.1", 0)
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -16,6 +16,7 @@ class PublicationState(models.TextChoices):
     PUBLISHED = "published", _("Published")
     FAILED = "failed", _("Failed")
     UNKNOWN = "unknown", _("Outcome unknown")
+    HELD = "held", _("Waiting for a person")
     CANCELLED = "cancelled", _("Cancelled")
     RETRACTED = "retracted", _("Retracted")
 
@@ -34,6 +35,11 @@ class Publication(models.Model):
     # Created once with the row and sent on every attempt, so a retry of an
     # accepted request is recognised by the network instead of posted twice.
     idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    # A network-specific key chosen once before the first attempt (Bluesky's record key).
+    platform_key = models.CharField(max_length=100, blank=True)
+    # Set by each claim; a task carries it, so a stale or redelivered message
+    # for an older claim changes nothing.
+    claim_token = models.UUIDField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -59,7 +65,11 @@ class Publication(models.Model):
                 name="publication_published_has_time",
             ),
         ]
-        indexes = [models.Index(fields=["state", "due_at"], name="publication_due")]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="publication_due"),
+            models.Index(fields=["state", "next_attempt_at"], name="publication_retry"),
+            models.Index(fields=["state", "lease_until"], name="publication_lease"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.post} → {self.channel} ({self.get_state_display()})"

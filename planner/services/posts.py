@@ -176,21 +176,42 @@ def _withdraw_approval(post: Post) -> int:
     return withdrawn
 
 
+# Deliveries that have not gone out and may be (re)planned at the post's time.
+_REPLANNABLE = (
+    PublicationState.SCHEDULED,
+    PublicationState.RETRY_WAIT,
+    PublicationState.CANCELLED,
+    PublicationState.HELD,
+    PublicationState.FAILED,
+)
+
+
 def _schedule_publications(post: Post) -> None:
-    """One publication per channel of the approved post, due at its time."""
+    """One publication per channel of the approved post, due at its time.
+
+    A row keeps its idempotency key for life, so a delivery replanned after a
+    withdrawal or a failure is still recognised by the network."""
     channel_ids = list(post.variants.values_list("channel_id", flat=True))
     existing = {p.channel_id: p for p in Publication.objects.filter(post=post)}
     for channel_id in channel_ids:
         publication = existing.get(channel_id)
         if publication is None:
             Publication.objects.create(post=post, channel_id=channel_id, due_at=post.scheduled_at)
-        elif publication.state in (PublicationState.CANCELLED, PublicationState.SCHEDULED):
+        elif publication.state in _REPLANNABLE:
             publication.state = PublicationState.SCHEDULED
             publication.due_at = post.scheduled_at
+            publication.attempts = 0
             publication.next_attempt_at = None
             publication.last_error = ""
             publication.save(
-                update_fields=["state", "due_at", "next_attempt_at", "last_error", "updated_at"]
+                update_fields=[
+                    "state",
+                    "due_at",
+                    "attempts",
+                    "next_attempt_at",
+                    "last_error",
+                    "updated_at",
+                ]
             )
     Publication.objects.filter(post=post, state=PublicationState.SCHEDULED).exclude(
         channel_id__in=channel_ids
@@ -454,11 +475,18 @@ def post_cancel(*, actor: User, post: Post, reason: str = "") -> Post:
 
 
 def post_retract(*, actor: User, post: Post, reason: str = "") -> Post:
-    """Retract a published post (admin or marketing). Deleting it from each network,
-    through the channel adapters, is the publishing engine's part."""
-    return _simple_transition(
+    """Retract a published post (admin or marketing): it is deleted from every network
+    that allows it, by a task per delivery; each delivery records the result."""
+    from planner import tasks
+
+    post = _simple_transition(
         actor=actor, post=post, action=Action.RETRACT, event="post.retract", note=reason.strip()
     )
+    for publication_id in Publication.objects.filter(
+        post=post, state=PublicationState.PUBLISHED
+    ).values_list("pk", flat=True):
+        tasks.retract_publication.delay_on_commit(publication_id)
+    return post
 
 
 def post_reopen(*, actor: User, post: Post) -> Post:

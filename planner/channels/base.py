@@ -1,0 +1,324 @@
+"""The one small interface every network adapter implements, and what they share.
+
+An adapter never touches the database. The engine hands it a ``Session`` (the
+channel's address and credentials, an HTTP client, and a way to store
+refreshed tokens) and an ``Outgoing`` message, and gets back an ``Outcome``.
+The engine decides what the outcome means for the publication (retry, stop,
+reconcile); the adapter only says what happened.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import httpx
+
+from planner.channels.counting import Count
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+
+
+# --- what goes out -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    path: str  # a local file path
+    mime_type: str
+    size: int
+    alt_text: str = ""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One publication, as the adapter sees it."""
+
+    text: str
+    media: tuple[MediaFile, ...] = ()
+    # Created once per publication and reused on every attempt (Mastodon's
+    # Idempotency-Key, a generic webhook's delivery id).
+    idempotency_key: str = ""
+    # A network-specific key chosen once before the first attempt and
+    # persisted (Bluesky's record key). Empty until ``platform_key`` made one.
+    platform_key: str = ""
+    # The external id/URL when known (delete, metrics, reconcile after success).
+    external_id: str = ""
+    title: str = ""
+    link: str = ""  # the post's page in Maillon, for webhooks
+
+
+# --- what comes back -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Published:
+    external_id: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Transient:
+    """Not accepted, safe to send again later (429, 503, connection refused)."""
+
+    reason: str
+    retry_after: float | None = None  # seconds, from Retry-After or a rate-limit reset
+
+
+@dataclass(frozen=True)
+class Permanent:
+    """Refused for good (validation, revoked token). ``reauth``: the channel must be reconnected."""
+
+    reason: str
+    reauth: bool = False
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """The request may have been accepted (timeout after sending, 5xx on a non-idempotent call)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class NotThere:
+    """Reconciliation found for certain that the post was not published."""
+
+    reason: str = ""
+
+
+Outcome = Published | Transient | Permanent | Unknown
+
+
+class AdapterError(Exception):
+    """A call other than publish failed (reconcile, delete, metrics, test connection).
+    ``outcome`` says how (a Transient one may succeed later)."""
+
+    def __init__(self, outcome: Transient | Permanent | Unknown) -> None:
+        super().__init__(outcome.reason)
+        self.outcome = outcome
+
+
+# --- the session the engine gives an adapter ---------------------------------------------
+
+
+@dataclass
+class Session:
+    """A channel's address, credentials and HTTP client, for one unit of work."""
+
+    kind: str
+    base_url: str
+    handle: str
+    credentials: dict[str, Any]
+    http: httpx.Client
+    # Persist new credentials (refreshed tokens). Merges: a key given empty is
+    # ignored, so a refresh that returns no new refresh token keeps the old one.
+    save_credentials: Callable[[Mapping[str, Any]], None] = field(default=lambda _c: None)
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    def update_credentials(self, new: Mapping[str, Any]) -> None:
+        kept = {k: v for k, v in new.items() if v not in (None, "")}
+        self.credentials.update(kept)
+        self.save_credentials(kept)
+
+
+def new_http_client() -> httpx.Client:
+    from django.conf import settings
+
+    read = getattr(settings, "PUBLISH_READ_TIMEOUT_SECONDS", READ_TIMEOUT)
+    return httpx.Client(
+        timeout=httpx.Timeout(read, connect=CONNECT_TIMEOUT),
+        headers={"User-Agent": "Maillon/1.0 (+editorial calendar)"},
+        follow_redirects=False,
+    )
+
+
+# --- the interface ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the editor shows and validation enforces for one network."""
+
+    max_media: int = 4
+    media_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp")
+    max_media_bytes: int = 5 * 1024 * 1024
+    requires_media: bool = False
+    max_alt_text: int = 1500
+
+
+class Adapter:
+    """Base class: subclasses set ``kind``, ``default_base_url``, ``limits`` and override
+    ``counts``, ``publish`` and whatever else their network supports."""
+
+    kind: ClassVar[str]
+    default_base_url: ClassVar[str] = ""
+    limits: ClassVar[Limits] = Limits()
+    # True when sending the same publication twice cannot post twice
+    # (Mastodon's Idempotency-Key, Bluesky's fixed record key).
+    idempotent: ClassVar[bool] = False
+    can_delete: ClassVar[bool] = False
+    # Credential keys the channel form asks for, in order.
+    credential_fields: ClassVar[tuple[str, ...]] = ()
+
+    def counts(self, text: str) -> list[Count]:
+        """The counters the editor shows for this text; over any limit is an error."""
+        raise NotImplementedError
+
+    def validate(self, text: str, media: tuple[MediaFile, ...] = ()) -> list[str]:
+        """Every reason this network would refuse the post, in words a person understands."""
+        errors = []
+        if not text.strip() and not media:
+            errors.append("The text is empty.")
+        for count in self.counts(text):
+            if count.over:
+                errors.append(
+                    f"{count.label}: {count.value} of {count.limit} ({-count.remaining} too many)."
+                )
+        errors.extend(media_errors(self.limits, media))
+        return errors
+
+    def platform_key(self) -> str:
+        """A key to persist before the first attempt (e.g. a Bluesky TID); '' if none."""
+        return ""
+
+    def publish(self, session: Session, message: Outgoing) -> Outcome:
+        raise NotImplementedError
+
+    def reconcile(self, session: Session, message: Outgoing) -> Published | NotThere | None:
+        """After an unknown outcome: was it published? None when the network cannot tell."""
+        return None
+
+    def delete(self, session: Session, message: Outgoing) -> None:
+        """Remove a published post; raise AdapterError when the network refuses."""
+        raise AdapterError(Permanent("This network does not let Maillon delete posts."))
+
+    def metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
+        """Named counts for a published post (likes, reposts, replies, views...)."""
+        return {}
+
+    def check_connection(self, session: Session) -> str:
+        """Prove the credentials work; return a short description of the account."""
+        raise AdapterError(Permanent("This network has no connection test."))
+
+
+def media_errors(limits: Limits, media: tuple[MediaFile, ...]) -> list[str]:
+    errors = []
+    if limits.requires_media and not media:
+        errors.append("This network needs at least one image or video.")
+    if len(media) > limits.max_media:
+        errors.append(f"At most {limits.max_media} media files ({len(media)} attached).")
+    for item in media:
+        if item.mime_type not in limits.media_types:
+            errors.append(f"{item.mime_type} files are not accepted here.")
+        if item.size > limits.max_media_bytes:
+            mb = limits.max_media_bytes / 1_000_000
+            errors.append(f"A file is larger than {mb:g} MB.")
+        if len(item.alt_text) > limits.max_alt_text:
+            errors.append(f"Alternative text is limited to {limits.max_alt_text} characters.")
+    return errors
+
+
+# --- shared HTTP handling ---------------------------------------------------------------
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Retry-After (seconds or HTTP-date), else the usual rate-limit reset headers."""
+    now = time.time() if now is None else now
+    value = headers.get("retry-after")
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - now)
+        except (TypeError, ValueError):
+            pass
+    for name in ("x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset"):
+        value = headers.get(name)
+        if not value:
+            continue
+        value = value.strip()
+        try:
+            number = float(value)
+        except ValueError:
+            try:  # Mastodon sends an ISO 8601 time
+                from datetime import datetime
+
+                number = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                continue
+        # A small number is a delay (IETF draft); a large one an epoch time.
+        return number if number < 10**8 else max(0.0, number - now)
+    return None
+
+
+def error_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300].strip() or response.reason_phrase
+    if isinstance(body, dict):
+        for key in ("error_description", "error", "message", "detail", "title"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value[:300]
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                return value["message"][:300]
+    return str(body)[:300]
+
+
+AUTH_STATUSES = frozenset({401})
+
+
+def classify_response(response: httpx.Response, *, idempotent: bool) -> Outcome | None:
+    """None for a success; otherwise what a failed response means for a publish call."""
+    status = response.status_code
+    if status < 300:
+        return None
+    if status < 400:  # redirects are not followed: a login page is not a publication
+        return Permanent(
+            f"HTTP {status}: unexpected redirect to {response.headers.get('location', '?')[:100]}"
+        )
+    reason = f"HTTP {status}: {error_text(response)}"
+    if status == 429:
+        return Transient(reason, retry_after_seconds(response.headers))
+    if status in AUTH_STATUSES:
+        return Permanent(reason, reauth=True)
+    if status >= 500:
+        # Without an idempotency mechanism even a 503 may hide an accepted post.
+        if idempotent:
+            return Transient(reason, retry_after_seconds(response.headers))
+        return Unknown(reason)
+    return Permanent(reason)
+
+
+def send(
+    session: Session, method: str, url: str, *, idempotent: bool, **kwargs: Any
+) -> httpx.Response | Outcome:
+    """Make a request; a transport failure becomes an Outcome.
+
+    A connection that was never made cannot have posted anything (Transient);
+    a timeout or a broken connection after the request went out might have
+    (Unknown, unless the call is idempotent).
+    """
+    try:
+        return session.http.request(method, url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        return Transient(f"Could not connect: {exc.__class__.__name__}")
+    except (
+        httpx.ReadTimeout,
+        httpx.WriteTimeout,
+        httpx.RemoteProtocolError,
+        httpx.ReadError,
+    ) as exc:
+        reason = f"No answer after sending: {exc.__class__.__name__}"
+        return Transient(reason) if idempotent else Unknown(reason)
+    except httpx.HTTPError as exc:
+        return Unknown(f"HTTP error: {exc}")

@@ -1,0 +1,176 @@
+"""The engine with real processes: Celery beat and a prefork worker against Redis and the
+test database, publishing to local stand-ins for the networks."""
+
+import json
+import re
+import signal
+import threading
+import time
+from collections import Counter
+
+import httpx
+import pytest
+from django.utils import timezone
+from werkzeug import Response
+
+from planner import services
+from planner.models import ChannelKind, Post, Publication
+from planner.models import PublicationState as P
+from planner.workflow import State
+from tests import processes
+from tests.factories import ChannelFactory, PostFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FAST = {
+    "PUBLISH_TICK_MILLISECONDS": "300",
+    "PUBLISH_CLAIM_LEASE_SECONDS": "5",
+    "PUBLISH_SEND_LEASE_SECONDS": "8",
+    "PUBLISH_RECONCILE_DELAY_SECONDS": "2",
+    "PUBLISH_BACKOFF_BASE_SECONDS": "1",
+}
+
+
+class Receiver:
+    """A generic webhook receiver that counts every delivery it gets, duplicates included."""
+
+    def __init__(self, httpserver):
+        self.server = httpserver
+        self.lock = threading.Lock()
+        self.deliveries: dict[str, int] = {}
+        httpserver.expect_request("/hook", method="POST").respond_with_handler(self.accept)
+
+    def accept(self, request):
+        delivery = request.headers["X-Maillon-Delivery"]
+        json.loads(request.data)
+        with self.lock:
+            self.deliveries[delivery] = self.deliveries.get(delivery, 0) + 1
+        return Response("ok")
+
+
+def approve(cast, post):
+    services.post_submit(actor=cast.content, post=post)
+    return services.post_decide(
+        actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
+    )
+
+
+def plan(cast, channels, *, count, due_in):
+    """``count`` approved posts, all due at the same moment, ``due_in`` seconds from now."""
+    when = timezone.now() + timezone.timedelta(seconds=due_in)
+    posts = []
+    for i in range(count):
+        post = PostFactory(
+            workspace=cast.workspace,
+            author=cast.content,
+            body=f"Engine test post number {i}",
+            channels=channels,
+            scheduled_at=timezone.now() + timezone.timedelta(hours=1),
+        )
+        posts.append(approve(cast, post))
+    Post.objects.filter(pk__in=[p.pk for p in posts]).update(scheduled_at=when)
+    Publication.objects.filter(post__in=posts).update(due_at=when)
+    return posts
+
+
+def settled():
+    return (
+        not Publication.objects.filter(
+            state__in=[P.SCHEDULED, P.CLAIMED, P.SENDING, P.RETRY_WAIT]
+        ).exists()
+        and not Publication.objects.filter(state=P.UNKNOWN, next_attempt_at__isnull=False).exists()
+    )
+
+
+def test_beat_and_a_worker_publish_due_posts_once(cast, httpserver, tmp_path):
+    receiver = Receiver(httpserver)
+    channel = ChannelFactory(
+        workspace=cast.workspace,
+        kind=ChannelKind.WEBHOOK,
+        base_url="",
+        credentials={"webhook_url": httpserver.url_for("/hook"), "signing_secret": "s"},
+    )
+    posts = plan(cast, [channel], count=5, due_in=3)
+    with processes.engine(tmp_path, **FAST):
+        assert processes.wait_for(
+            lambda: Post.objects.filter(state=State.PUBLISHED).count() == 5, timeout=60
+        ), (tmp_path / "celery.log").read_text()[-3000:]
+    assert sorted(receiver.deliveries.values()) == [1] * 5
+    for post in posts:
+        publication = Publication.objects.get(post=post)
+        assert publication.published_at >= publication.due_at
+
+
+def mastodon_statuses(base_url, token="alice_token"):  # noqa: S107 - the mock's seed token
+    """Every status text of the account, read back from the server."""
+    headers = {"Authorization": f"Bearer {token}"}
+    me = httpx.get(f"{base_url}/api/v1/accounts/verify_credentials", headers=headers).json()
+    texts, max_id = [], None
+    while True:
+        params = {"limit": 40, **({"max_id": max_id} if max_id else {})}
+        page = httpx.get(
+            f"{base_url}/api/v1/accounts/{me['id']}/statuses", headers=headers, params=params
+        ).json()
+        if not page:
+            return texts
+        texts += [status["content"] for status in page]
+        max_id = page[-1]["id"]
+
+
+def test_a_worker_killed_mid_run_loses_and_doubles_nothing(
+    cast, httpserver, mastodon_mock_server, tmp_path
+):
+    receiver = Receiver(httpserver)
+    mastodon = ChannelFactory(
+        workspace=cast.workspace,
+        kind=ChannelKind.MASTODON,
+        name="Mastodon",
+        base_url=mastodon_mock_server.base_url,
+        credentials={"access_token": "alice_token"},
+    )
+    hook = ChannelFactory(
+        workspace=cast.workspace,
+        kind=ChannelKind.WEBHOOK,
+        name="Hook",
+        base_url="",
+        credentials={"webhook_url": httpserver.url_for("/hook"), "signing_secret": "s"},
+    )
+    plan(cast, [mastodon, hook], count=150, due_in=4)
+    log = tmp_path / "celery.log"
+    processes.purge_queue()
+    beat = processes.start_beat(log, tmp_path, **FAST)
+    worker = processes.start_worker(log, **FAST)
+    try:
+        assert processes.wait_for(
+            lambda: Publication.objects.filter(state=P.PUBLISHED).count() >= 40, timeout=90
+        ), log.read_text()[-3000:]
+        processes.stop(worker, signal.SIGKILL)
+        killed_at = Publication.objects.filter(state=P.PUBLISHED).count()
+        assert killed_at < 300, "the worker finished before it could be killed"
+        time.sleep(2)
+        worker = processes.start_worker(log, name="restarted", **FAST)
+        assert processes.wait_for(settled, timeout=180), log.read_text()[-3000:]
+    finally:
+        processes.stop(beat)
+        processes.stop(worker)
+        processes.purge_queue()
+
+    states = dict(Publication.objects.values_list("pk", "state"))
+    # None lost: each one is published or visibly waiting for a person.
+    assert set(states.values()) <= {P.PUBLISHED, P.UNKNOWN}
+    # None doubled, counted at the servers.
+    assert max(receiver.deliveries.values()) == 1
+    on_mastodon = Counter(
+        int(m.group(1))
+        for text in mastodon_statuses(mastodon_mock_server.base_url)
+        if (m := re.search(r"post number (\d+)\b", text))
+    )
+    assert set(on_mastodon.values()) == {1}
+    published_on_mastodon = Publication.objects.filter(channel=mastodon, state=P.PUBLISHED)
+    assert {int(p.post.body.split()[-1]) for p in published_on_mastodon} == set(on_mastodon)
+    published_hooks = Publication.objects.filter(channel=hook, state=P.PUBLISHED)
+    assert {str(p.idempotency_key) for p in published_hooks} <= set(receiver.deliveries)
+    unknown = Publication.objects.filter(state=P.UNKNOWN)
+    for publication in unknown:
+        assert "Check the account before publishing again" in publication.last_error
+        assert publication.post.state == State.NEEDS_ATTENTION
