@@ -163,6 +163,9 @@ class Adapter:
     # True when sending the same publication twice cannot post twice
     # (Mastodon's Idempotency-Key, Bluesky's fixed record key).
     idempotent: ClassVar[bool] = False
+    # How long after a first attempt the network still recognises a resend
+    # (Mastodon keeps keys an hour); None: for ever (Bluesky's fixed record key).
+    idempotency_window: ClassVar[float | None] = None
     can_delete: ClassVar[bool] = False
     # Credential keys the channel form asks for, in order.
     credential_fields: ClassVar[tuple[str, ...]] = ()

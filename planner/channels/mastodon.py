@@ -69,6 +69,7 @@ class MastodonAdapter(Adapter):
         max_alt_text=1500,
     )
     idempotent = True
+    idempotency_window = 3600.0
     can_delete = True
     credential_fields = ("access_token",)
 

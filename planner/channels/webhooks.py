@@ -361,8 +361,10 @@ class GenericWebhookAdapter(_Webhook):
     network = "The receiving server"
     described_as = "Signed webhook"
     credential_fields = ("webhook_url", "signing_secret")
-    # Receivers must de-duplicate on the delivery id: see the module docstring.
+    # Receivers must de-duplicate on the delivery id (see the module docstring),
+    # so a resend within a day is recognised.
     idempotent = True
+    idempotency_window = 24 * 3600.0
     limits = Limits(
         max_media=20,
         media_types=(*IMAGE_TYPES, "video/mp4", "video/webm", "video/quicktime", "application/pdf"),

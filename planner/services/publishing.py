@@ -404,6 +404,17 @@ def _record(publication_id: int, token: str, outcome: base.Outcome) -> str:
         return publication.state
 
 
+def _resend_is_safe(adapter: base.Adapter, publication: Publication) -> bool:
+    if not adapter.idempotent or publication.attempts >= settings.PUBLISH_MAX_ATTEMPTS:
+        return False
+    if adapter.idempotency_window is None:
+        return True
+    # Every attempt happened after the slot, so this bounds the age of the first one,
+    # with a margin for clocks.
+    age = (timezone.now() - publication.due_at).total_seconds()
+    return age < adapter.idempotency_window * 0.8
+
+
 def publication_reconcile(*, publication_id: int) -> str:
     """Decide an unknown outcome by asking the network; a person decides if it cannot tell."""
     publication = (
@@ -414,6 +425,16 @@ def publication_reconcile(*, publication_id: int) -> str:
     if publication is None:
         return "skipped"
     adapter = adapter_for(publication.channel.kind)
+    if _resend_is_safe(adapter, publication):
+        # The network recognises a resend of this publication: sending it again
+        # either posts it or returns the one already there.
+        Publication.objects.filter(pk=publication_id, state=P.UNKNOWN).update(
+            state=P.RETRY_WAIT,
+            next_attempt_at=timezone.now(),
+            last_error="Unclear outcome: resending with the same key, which the network "
+            "recognises.",
+        )
+        return P.RETRY_WAIT
     with base.new_http_client() as http:
         try:
             found = adapter.reconcile(_session(publication.channel, http), _outgoing(publication))

@@ -94,10 +94,10 @@ CHANNELS = {
         "@CairnOutdoor",
         "/x",
         {
-            "api_key": "demo-x-api-key-7Hc2LmQ",
-            "api_secret": "demo-x-api-secret-f81Kd02LsPq",
+            "client_id": "demo-x-client-id-7Hc2LmQ",
+            "client_secret": "demo-x-client-secret-f81Kd02LsPq",
             "access_token": "demo-x-access-token-1577-cairn",
-            "access_token_secret": "demo-x-access-secret-Zu8Wq",
+            "refresh_token": "demo-x-refresh-token-Zu8Wq",
         },
     ),
     ChannelKind.LINKEDIN: (
@@ -116,7 +116,11 @@ CHANNELS = {
         "@cairn.outdoor on Instagram",
         "@cairn.outdoor",
         "/instagram",
-        {"ig_user_id": "17841480250001", "access_token": "demo-instagram-token-IGQcairn"},
+        {
+            "ig_user_id": "17841480250001",
+            "access_token": "demo-instagram-token-IGQcairn",
+            "public_media_base_url": f"{DEMO_SERVER}/media",
+        },
     ),
     ChannelKind.THREADS: (
         "Cairn on Threads",

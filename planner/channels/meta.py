@@ -1,0 +1,487 @@
+"""Meta's networks: Facebook Pages, Instagram and Threads, over one small Graph helper.
+
+None of them has an idempotency key. Facebook posts in one call: a 5xx or a
+lost answer is ``Unknown`` and reconciliation reads the Page's published posts
+back. Instagram and Threads publish in two phases: a *container* (which
+publishes nothing, and expires unpublished after 24 hours), then
+``*_publish`` with its id. Only that last call can post, and a container
+publishes at most once, so the container id is the idempotency handle: when
+``Outgoing.platform_key`` holds one from an earlier attempt, publish and
+reconcile look at its status first. (The engine cannot persist a container id
+yet; ``prepare`` is the hook it would call: see the report of this change.)
+
+The token travels in the Authorization header, never in the URL, so it
+cannot end up in logs.
+
+Instagram fetches images by URL. Maillon's media are local files, so the
+channel needs a ``public_media_base_url`` where MEDIA_ROOT is served; the
+image's URL is that base plus the file's path under MEDIA_ROOT.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from planner.channels.base import (
+    Adapter,
+    AdapterError,
+    Limits,
+    NotThere,
+    Outcome,
+    Outgoing,
+    Permanent,
+    Published,
+    Session,
+    Transient,
+    Unknown,
+    classify_response,
+    error_text,
+    retry_after_seconds,
+    send,
+)
+from planner.channels.counting import Count, graphemes, urls
+
+GRAPH_VERSION = "v25.0"
+RECONCILE_COUNT = 25
+# Graph error codes (https://developers.facebook.com/docs/graph-api/guides/error-handling).
+AUTH_CODES = frozenset({102, 190})  # token expired, revoked or invalid
+PERMISSION_CODES = frozenset({10, *range(200, 300)})  # a permission is missing
+THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})  # app, user, page, BUC
+TRANSIENT_CODES = frozenset({1, 2})
+DUPLICATE_CODE = 506
+# Instagram's "Application request limit reached", known to follow a *successful* publish.
+LIMIT_AFTER_PUBLISH = 2207051
+THROTTLE_DELAY = 15 * 60.0  # when Meta gives no estimate
+# Container states in which nothing has been published (the others: PUBLISHED).
+UNPUBLISHED = frozenset({"IN_PROGRESS", "FINISHED", "EXPIRED", "ERROR"})
+
+Failure = Transient | Permanent | Unknown
+
+
+# --- the Graph helper ------------------------------------------------------------------
+
+
+def graph(
+    session: Session, token_key: str, method: str, path: str, *, idempotent: bool, **kwargs: Any
+) -> dict[str, Any] | Failure:
+    """One Graph call: the JSON object answered, or what the failure means."""
+    token = session.credentials.get(token_key) or ""
+    headers = {"Authorization": f"Bearer {token}"}
+    url = session.url(path)
+    response = send(session, method, url, idempotent=idempotent, headers=headers, **kwargs)
+    if not isinstance(response, httpx.Response):
+        return response  # Transient or Unknown: send() never answers Published
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    error = body.get("error")
+    if response.status_code >= 400 or isinstance(error, dict):
+        return graph_failure(response, error if isinstance(error, dict) else {}, idempotent)
+    return body
+
+
+def graph_failure(response: httpx.Response, error: Mapping[str, Any], idempotent: bool) -> Failure:
+    code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
+    message = error.get("message") or error_text(response)
+    reason = f"HTTP {response.status_code}: {message}"
+    if code:
+        reason += f" (Graph code {code}, subcode {subcode})" if subcode else f" (Graph code {code})"
+    if code in AUTH_CODES:
+        return Permanent(f"The access was revoked or expired: reconnect. {reason}", reauth=True)
+    if code in PERMISSION_CODES:
+        return Permanent(f"A permission is missing: reconnect. {reason}", reauth=True)
+    if code == DUPLICATE_CODE:
+        return Unknown(f"Refused as a duplicate: probably published already: verify. {reason}")
+    if code in THROTTLE_CODES:
+        if subcode == LIMIT_AFTER_PUBLISH and not idempotent:
+            return Unknown(f"Rate limited, possibly after publishing: verify. {reason}")
+        return Transient(reason, throttle_delay(response.headers))
+    if code in TRANSIENT_CODES or error.get("is_transient"):
+        return Transient(reason) if idempotent else Unknown(reason)
+    # Other codes: what the HTTP status says, in Meta's words.
+    failed = classify_response(response, idempotent=idempotent)
+    if isinstance(failed, Transient):
+        # Without an idempotency key, even a 503 may follow a post that went out.
+        if response.status_code >= 500 and not idempotent:
+            return Unknown(reason)
+        return Transient(reason, failed.retry_after)
+    if isinstance(failed, Unknown):
+        return Unknown(reason)
+    return Permanent(reason, reauth=isinstance(failed, Permanent) and failed.reauth)
+
+
+def throttle_delay(headers: Mapping[str, str]) -> float:
+    """Meta's estimate (minutes, in X-Business-Use-Case-Usage), else Retry-After, else 15 min."""
+    waits = []
+    try:
+        usage = json.loads(headers.get("x-business-use-case-usage") or "{}")
+    except ValueError:
+        usage = {}
+    for entries in usage.values() if isinstance(usage, dict) else ():
+        for entry in entries if isinstance(entries, list) else ():
+            minutes = entry.get("estimated_time_to_regain_access") if isinstance(entry, dict) else 0
+            if isinstance(minutes, int | float) and minutes > 0:
+                waits.append(minutes * 60.0)
+    return max(waits, default=0.0) or retry_after_seconds(headers) or THROTTLE_DELAY
+
+
+def _checked(result: dict[str, Any] | Failure) -> dict[str, Any]:
+    if isinstance(result, Failure):
+        raise AdapterError(result)
+    return result
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def same_text(remote: str, ours: str) -> bool:
+    def comparable(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", text).split())
+
+    return comparable(remote) == comparable(ours)
+
+
+# --- Facebook Pages ---------------------------------------------------------------------
+
+
+class FacebookAdapter(Adapter):
+    kind = "facebook"
+    default_base_url = f"https://graph.facebook.com/{GRAPH_VERSION}"
+    limits = Limits(max_media=0)  # text and links only, for now
+    can_delete = True
+    credential_fields = ("page_id", "page_access_token")
+
+    def counts(self, text: str) -> list[Count]:
+        return [Count("Characters (Facebook)", graphemes(text), 63206)]
+
+    def publish(self, session: Session, message: Outgoing) -> Outcome:
+        page = session.credentials.get("page_id", "")
+        body = self._graph(
+            session, "POST", f"{page}/feed", idempotent=False, data={"message": message.text}
+        )
+        if not isinstance(body, dict):
+            return body
+        if not body.get("id"):
+            return Unknown("Facebook accepted the post but its answer had no id.")
+        return Published(str(body["id"]), f"https://www.facebook.com/{body['id']}")
+
+    def reconcile(self, session: Session, message: Outgoing) -> Published | NotThere | None:
+        page = session.credentials.get("page_id", "")
+        params = {"fields": "id,message,created_time", "limit": RECONCILE_COUNT}
+        body = _checked(
+            self._graph(session, "GET", f"{page}/published_posts", idempotent=True, params=params)
+        )
+        for post in body.get("data") or []:
+            if same_text(str(post.get("message") or ""), message.text):
+                return Published(str(post["id"]), f"https://www.facebook.com/{post['id']}")
+        return NotThere(f"None of the Page's last {RECONCILE_COUNT} posts has this text.")
+
+    def delete(self, session: Session, message: Outgoing) -> None:
+        _checked(self._graph(session, "DELETE", message.external_id, idempotent=True))
+
+    def metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
+        fields = (
+            "shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
+        )
+        params = {"fields": fields}
+        post = _checked(
+            self._graph(session, "GET", message.external_id, idempotent=True, params=params)
+        )
+        return {
+            "likes": int((post.get("reactions") or {}).get("summary", {}).get("total_count", 0)),
+            "reposts": int((post.get("shares") or {}).get("count", 0)),
+            "replies": int((post.get("comments") or {}).get("summary", {}).get("total_count", 0)),
+        }
+
+    def check_connection(self, session: Session) -> str:
+        page = session.credentials.get("page_id", "")
+        params = {"fields": "name"}
+        body = _checked(self._graph(session, "GET", page, idempotent=True, params=params))
+        return str(body.get("name") or page)
+
+    def _graph(
+        self, session: Session, method: str, path: str, **kwargs: Any
+    ) -> dict[str, Any] | Failure:
+        return graph(session, "page_access_token", method, path, **kwargs)
+
+
+# --- Instagram and Threads: containers ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContainerApi:
+    """Where one network's two-phase publishing differs from the other's."""
+
+    network: str
+    user_key: str  # the credential holding the account id
+    edge: str  # POST creates a container, GET lists published media
+    publish_edge: str
+    status_field: str  # Instagram: status_code; Threads: status
+    detail_field: str  # why a container failed
+    text_field: str  # caption / text, for reconciliation
+
+
+class ContainerAdapter(Adapter):
+    api: ClassVar[ContainerApi]
+    # Container processing is polled this many times, this far apart, then
+    # publishing is left for a later attempt (Transient).
+    poll_attempts: int = 10
+    poll_interval: float = 3.0
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
+
+    def container_fields(self, session: Session, message: Outgoing) -> dict[str, str] | Failure:
+        raise NotImplementedError
+
+    def prepare(self, session: Session, message: Outgoing) -> str | Failure:
+        """Create a container (phase one, which publishes nothing); its id, to persist."""
+        fields = self.container_fields(session, message)
+        if not isinstance(fields, dict):
+            return fields
+        body = self._graph(session, "POST", self._edge(session), idempotent=True, data=fields)
+        if not isinstance(body, dict):
+            return body
+        if not body.get("id"):
+            return Transient(f"{self.api.network} created no container.")
+        return str(body["id"])
+
+    def publish(self, session: Session, message: Outgoing) -> Outcome:
+        container = message.platform_key
+        if container:  # an earlier attempt's container: never publish twice
+            status = self._status(session, container)
+            if not isinstance(status, tuple):
+                return status
+            if status[0] == "PUBLISHED":
+                return self._found_after_publishing(session, message, container)
+            if status[0] in ("EXPIRED", "ERROR"):
+                container = ""
+        if not container:
+            created = self.prepare(session, message)
+            if not isinstance(created, str):
+                return created
+            container = created
+        if waited := self._wait(session, container):
+            return waited
+        body = self._graph(
+            session,
+            "POST",
+            f"{self._user(session)}/{self.api.publish_edge}",
+            idempotent=False,
+            data={"creation_id": container},
+        )
+        if not isinstance(body, dict):
+            return body
+        if not body.get("id"):
+            return Unknown(f"{self.api.network} published container {container} without an id.")
+        return Published(str(body["id"]), self._permalink(session, str(body["id"])))
+
+    def reconcile(self, session: Session, message: Outgoing) -> Published | NotThere | None:
+        if message.platform_key:
+            status = self._status(session, message.platform_key)
+            if not isinstance(status, tuple):
+                raise AdapterError(status)
+            if status[0] in UNPUBLISHED:  # a container publishes nothing before PUBLISHED
+                return NotThere(f"The container is {status[0]}, not published.")
+        found = self._find(session, message)
+        if found:
+            return found
+        if message.platform_key:  # published, but not visible yet: ask again later
+            raise AdapterError(
+                Transient("The container was published; the post is not visible yet.")
+            )
+        return NotThere(f"None of the account's last {RECONCILE_COUNT} posts has this text.")
+
+    def check_connection(self, session: Session) -> str:
+        user = self._user(session)
+        params = {"fields": "username"}
+        body = _checked(self._graph(session, "GET", user, idempotent=True, params=params))
+        return f"@{body.get('username', '')}"
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _found_after_publishing(
+        self, session: Session, message: Outgoing, container: str
+    ) -> Published | Unknown:
+        try:
+            found = self._find(session, message)
+        except AdapterError:
+            found = None
+        return found or Unknown(
+            f"{self.api.network} published container {container}, but the post is not "
+            "in the account's recent media yet: verify."
+        )
+
+    def _status(self, session: Session, container: str) -> tuple[str, str] | Failure:
+        fields = f"{self.api.status_field},{self.api.detail_field}"
+        params = {"fields": fields}
+        body = self._graph(session, "GET", container, idempotent=True, params=params)
+        if not isinstance(body, dict):
+            return body
+        state = str(body.get(self.api.status_field) or "")
+        return state, str(body.get(self.api.detail_field) or "")
+
+    def _wait(self, session: Session, container: str) -> Outcome | None:
+        """None once the container is ready to publish; else why not."""
+        for attempt in range(self.poll_attempts):
+            status = self._status(session, container)
+            if not isinstance(status, tuple):
+                return status
+            state, detail = status
+            if state == "FINISHED":
+                return None
+            if state == "ERROR":
+                return Permanent(f"{self.api.network} could not process the post: {detail}")
+            if state == "EXPIRED":
+                return Transient(f"{self.api.network} container {container} expired.")
+            if attempt + 1 < self.poll_attempts:
+                self.sleep(self.poll_interval)
+        waited = self.poll_attempts * self.poll_interval
+        return Transient(
+            f"{self.api.network} was still processing container {container} after "
+            f"{waited:g} s; nothing was published.",
+            retry_after=60.0,
+        )
+
+    def _find(self, session: Session, message: Outgoing) -> Published | None:
+        fields = f"id,{self.api.text_field},permalink"
+        params = {"fields": fields, "limit": RECONCILE_COUNT}
+        body = _checked(
+            self._graph(session, "GET", self._edge(session), idempotent=True, params=params)
+        )
+        for media in body.get("data") or []:
+            if same_text(str(media.get(self.api.text_field) or ""), message.text):
+                return Published(str(media["id"]), str(media.get("permalink") or ""))
+        return None
+
+    def _permalink(self, session: Session, media_id: str) -> str:
+        # Best effort: the post is out whatever this answers.
+        params = {"fields": "permalink"}
+        body = self._graph(session, "GET", media_id, idempotent=True, params=params)
+        return str(body.get("permalink") or "") if isinstance(body, dict) else ""
+
+    def _user(self, session: Session) -> str:
+        return str(session.credentials.get(self.api.user_key) or "")
+
+    def _edge(self, session: Session) -> str:
+        return f"{self._user(session)}/{self.api.edge}"
+
+    def _graph(
+        self, session: Session, method: str, path: str, **kwargs: Any
+    ) -> dict[str, Any] | Failure:
+        return graph(session, "access_token", method, path, **kwargs)
+
+
+NO_PUBLIC_URL = (
+    "Instagram downloads images from a public address: set this channel's "
+    "“public media base URL” to where Maillon's media files are served."
+)
+
+
+class InstagramAdapter(ContainerAdapter):
+    kind = "instagram"
+    default_base_url = f"https://graph.facebook.com/{GRAPH_VERSION}"
+    # One JPEG per post (carousels are not built yet).
+    limits = Limits(
+        max_media=1,
+        media_types=("image/jpeg",),
+        max_media_bytes=8 * 1024 * 1024,
+        requires_media=True,
+    )
+    credential_fields = ("ig_user_id", "access_token", "public_media_base_url")
+    api = ContainerApi(
+        network="Instagram",
+        user_key="ig_user_id",
+        edge="media",
+        publish_edge="media_publish",
+        status_field="status_code",
+        detail_field="status",
+        text_field="caption",
+    )
+
+    def counts(self, text: str) -> list[Count]:
+        hashtags = sum(1 for word in text.split() if word.startswith("#") and len(word) > 1)
+        return [
+            Count("Characters (Instagram)", graphemes(text), 2200),
+            Count("Hashtags (Instagram)", hashtags, 30),
+        ]
+
+    def container_fields(self, session: Session, message: Outgoing) -> dict[str, str] | Failure:
+        base = str(session.credentials.get("public_media_base_url") or "")
+        if not base:
+            return Permanent(NO_PUBLIC_URL)
+        if not message.media:
+            return Permanent("Instagram needs an image.")
+        image = message.media[0]
+        fields = {"image_url": public_url(base, image.path), "caption": message.text}
+        if image.alt_text:
+            fields["alt_text"] = image.alt_text
+        return fields
+
+    def metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
+        params = {"fields": "like_count,comments_count"}
+        body = _checked(
+            self._graph(session, "GET", message.external_id, idempotent=True, params=params)
+        )
+        return {
+            "likes": int(body.get("like_count") or 0),
+            "replies": int(body.get("comments_count") or 0),
+        }
+
+    def check_connection(self, session: Session) -> str:
+        if not session.credentials.get("public_media_base_url"):
+            raise AdapterError(Permanent(NO_PUBLIC_URL))
+        return super().check_connection(session)
+
+
+def public_url(base: str, path: str) -> str:
+    """The public address of a media file: ``base`` + its path under MEDIA_ROOT."""
+    from django.conf import settings  # read at call time, never at import
+
+    try:
+        name = Path(path).resolve().relative_to(Path(settings.MEDIA_ROOT).resolve()).as_posix()
+    except ValueError:
+        name = Path(path).name
+    return base.rstrip("/") + "/" + quote(name)
+
+
+class ThreadsAdapter(ContainerAdapter):
+    kind = "threads"
+    default_base_url = "https://graph.threads.net/v1.0"
+    limits = Limits(max_media=0)  # text posts only, for now
+    can_delete = True
+    credential_fields = ("threads_user_id", "access_token")
+    api = ContainerApi(
+        network="Threads",
+        user_key="threads_user_id",
+        edge="threads",
+        publish_edge="threads_publish",
+        status_field="status",
+        detail_field="error_message",
+        text_field="text",
+    )
+
+    def counts(self, text: str) -> list[Count]:
+        return [
+            Count("Characters (Threads)", graphemes(text), 500),
+            Count("Links (Threads)", len(urls(text)), 5),
+        ]
+
+    def container_fields(self, session: Session, message: Outgoing) -> dict[str, str] | Failure:
+        return {"media_type": "TEXT", "text": message.text}
+
+    def delete(self, session: Session, message: Outgoing) -> None:
+        _checked(self._graph(session, "DELETE", message.external_id, idempotent=True))

@@ -1,0 +1,151 @@
+"""Bearer calls with the OAuth 2 refresh-token grant, shared by X and LinkedIn.
+
+Access tokens are refreshed lazily: shortly before the stored ``expires_at``
+(epoch seconds), or once after a 401. Refresh tokens may rotate (X's are
+single-use), so the new pair is persisted through the session *before* it is
+used: a crash after the refresh cannot lose the only valid refresh token. A
+refresh answer without a refresh token keeps the stored one (the session
+ignores empty values).
+
+Two workers refreshing the same channel at the same moment would still break
+a rotating chain; only the engine can serialise that (one unit of work per
+channel at a time).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from planner.channels.base import (
+    AdapterError,
+    Outcome,
+    Permanent,
+    Session,
+    Transient,
+    Unknown,
+    classify_response,
+    error_text,
+    send,
+)
+
+# Refresh when fewer than this many seconds of validity remain.
+REFRESH_MARGIN = 300
+
+
+@dataclass(frozen=True)
+class TokenEndpoint:
+    url: str
+    # X wants a confidential client's id and secret as HTTP Basic; LinkedIn
+    # takes them in the form body.
+    basic_auth: bool
+
+
+def expiring(credentials: Mapping[str, Any], now: float | None = None) -> bool:
+    """True when the stored expiry is known and less than REFRESH_MARGIN away."""
+    try:
+        expires_at = float(credentials.get("expires_at") or 0)
+    except (TypeError, ValueError):
+        return False
+    now = time.time() if now is None else now
+    return bool(expires_at) and expires_at - now < REFRESH_MARGIN
+
+
+def refresh(session: Session, endpoint: TokenEndpoint) -> Transient | Permanent | None:
+    """Exchange the refresh token for a new access token and store the result."""
+    credentials = session.credentials
+    form = {"grant_type": "refresh_token", "refresh_token": credentials["refresh_token"]}
+    client_id = str(credentials.get("client_id") or "")
+    secret = str(credentials.get("client_secret") or "")
+    auth = None
+    if client_id:
+        form["client_id"] = client_id
+    if secret and endpoint.basic_auth:
+        auth = (client_id, secret)
+    elif secret:
+        form["client_secret"] = secret
+    # Refreshing publishes nothing, so every failure here is safe to retry.
+    response = send(session, "POST", endpoint.url, idempotent=True, data=form, auth=auth)
+    if not isinstance(response, httpx.Response):
+        return Transient(response.reason)
+    if response.status_code in (400, 401, 403):  # invalid_grant, revoked, bad client
+        reason = f"The access could not be renewed ({error_text(response)}): reconnect the channel."
+        return Permanent(reason, reauth=True)
+    if failed := classify_response(response, idempotent=True):
+        return failed if isinstance(failed, Transient | Permanent) else Transient(failed.reason)
+    body = json_object(response)
+    if not body.get("access_token"):
+        return Permanent("The token endpoint answered without an access token.", reauth=True)
+    expires_in = body.get("expires_in")
+    session.update_credentials(
+        {
+            "access_token": body["access_token"],
+            "refresh_token": body.get("refresh_token") or "",
+            # 0 means "unknown": refresh on the next 401 instead of before every call.
+            "expires_at": int(time.time() + float(expires_in)) if expires_in else 0,
+        }
+    )
+    return None
+
+
+def call(
+    session: Session,
+    endpoint: TokenEndpoint,
+    method: str,
+    url: str,
+    *,
+    idempotent: bool,
+    headers: Mapping[str, str] | None = None,
+    **kwargs: Any,
+) -> httpx.Response | Outcome:
+    """One request with the stored bearer token, refreshing it first or after one 401.
+
+    A request answered 401 was refused, not processed, so sending it again
+    after a refresh cannot post twice. A second 401 is returned as is.
+    """
+    refreshable = bool(session.credentials.get("refresh_token"))
+    if refreshable and expiring(session.credentials) and (failed := refresh(session, endpoint)):
+        return failed
+    response = _bearer(session, method, url, idempotent, headers, kwargs)
+    if refreshable and isinstance(response, httpx.Response) and response.status_code == 401:
+        if failed := refresh(session, endpoint):
+            return failed
+        response = _bearer(session, method, url, idempotent, headers, kwargs)
+    return response
+
+
+def checked(result: httpx.Response | Outcome) -> httpx.Response:
+    """The response of a call other than publish; any failure raises AdapterError."""
+    if isinstance(result, httpx.Response):
+        failed = classify_response(result, idempotent=True)
+    else:
+        failed = result
+    if isinstance(failed, Transient | Permanent | Unknown):
+        raise AdapterError(failed)
+    assert isinstance(result, httpx.Response)  # send() never answers Published
+    return result
+
+
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _bearer(
+    session: Session,
+    method: str,
+    url: str,
+    idempotent: bool,
+    headers: Mapping[str, str] | None,
+    kwargs: dict[str, Any],
+) -> httpx.Response | Outcome:
+    token = session.credentials.get("access_token") or ""
+    all_headers = {**(headers or {}), "Authorization": f"Bearer {token}"}
+    return send(session, method, url, idempotent=idempotent, headers=all_headers, **kwargs)
