@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-domain lint format deps clean-data
+.PHONY: run test test-domain lint format deps test-deps clean-data
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Maillon needs Python 3.11 or newer" or 0)'
@@ -19,12 +19,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 node_modules/.package-lock.json: package.json package-lock.json
 	$(PY) -m calendar_project.frontend
 
+# The local Bluesky PDS for the adapter tests (Node 22 and @atproto/pds from npm).
+BLUESKY_PEER := tests/peers/bluesky/node_modules/.package-lock.json
+$(BLUESKY_PEER): tests/peers/bluesky/package.json tests/peers/bluesky/package-lock.json tests/peers/bluesky/install.py | $(STAMP)
+	$(PY) tests/peers/bluesky/install.py
+
 deps: $(STAMP) node_modules/.package-lock.json
+
+# What the tests need on top: the network stand-ins that come from npm.
+test-deps: deps $(BLUESKY_PEER)
 
 run: deps
 	$(PY) -m calendar_project.devrun
 
-test: deps
+test: test-deps
 	$(PY) -m calendar_project.testrun $(PYTEST_ARGS)
 
 # The domain and workflow tests alone (CI runs them on SQLite as well).

@@ -6,6 +6,7 @@ import pytest
 
 from accounts.models import Role
 from tests.factories import MembershipFactory, PostFactory, UserFactory, WorkspaceFactory
+from tests.peers.bluesky_pds import bluesky_pds  # noqa: F401 - a fixture, started on demand
 
 
 class Cast:

@@ -268,7 +268,8 @@ def error_text(response: httpx.Response) -> str:
     except ValueError:
         return response.text[:300].strip() or response.reason_phrase
     if isinstance(body, dict):
-        for key in ("error_description", "error", "message", "detail", "title"):
+        # A sentence before a code: Bluesky sends {"error": "InvalidRequest", "message": ...}.
+        for key in ("error_description", "message", "detail", "error", "title"):
             value = body.get(key)
             if isinstance(value, str) and value:
                 return value[:300]

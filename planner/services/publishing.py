@@ -398,7 +398,7 @@ def _record(publication_id: int, token: str, outcome: base.Outcome) -> str:
             reason = outcome.reason
             if isinstance(outcome, base.Transient):
                 reason = f"Gave up after {publication.attempts} attempts: {reason}"
-            elif getattr(outcome, "reauth", False):
+            elif getattr(outcome, "reauth", False) and "reconnect" not in reason.lower():
                 reason = f"{reason} Reconnect the channel."
             _finish_failed(publication, post, reason)
         return publication.state

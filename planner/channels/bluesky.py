@@ -1,0 +1,492 @@
+"""Bluesky (AT Protocol), over plain httpx, against the account's PDS.
+
+Publishing cannot post twice. The engine asks ``platform_key()`` for a TID
+just before the first attempt and persists it; every attempt writes the post
+with ``com.atproto.repo.putRecord`` at that record key, so a retry after a
+5xx, a timeout or a lost answer rewrites the same record instead of creating
+a second post: those failures are ``Transient``, never ``Unknown``. The
+record's ``createdAt`` is the TID's own time, so a retry writes the very same
+record (same CID), not an edit.
+
+``Published.external_id`` is the post's at:// URI
+(``at://<did>/app.bsky.feed.post/<rkey>``): it names the repository as well
+as the key, and it is what ``app.bsky.feed.getPosts`` takes. The record key
+alone stays in ``Outgoing.platform_key``, which is all reconcile needs.
+
+Sessions use an app password. ``createSession`` runs only when no access
+token is stored; its tokens, DID and handle are saved with
+``Session.update_credentials`` and reused by every later call. A token the
+PDS rejects (400 ExpiredToken or InvalidToken, 401) is renewed once with
+``refreshSession``; only when that fails does the adapter log in again, and
+when that fails too the channel must be reconnected (``Permanent``, reauth).
+
+The base URL is the account's PDS (``https://bsky.social`` forwards to the
+PDS of accounts it hosts; a self-hosted account gives its own address).
+
+Not covered yet: mentions (each @handle needs a resolveHandle call), link
+cards (``app.bsky.embed.external``), video, image aspect ratios, and
+``langs`` (``Outgoing`` carries no language).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import regex
+
+from planner.channels.base import (
+    Adapter,
+    AdapterError,
+    Limits,
+    MediaFile,
+    NotThere,
+    Outcome,
+    Outgoing,
+    Permanent,
+    Published,
+    Session,
+    Transient,
+    Unknown,
+    classify_response,
+    error_text,
+    send,
+)
+from planner.channels.counting import Count, graphemes, urls, utf8_bytes
+
+POST = "app.bsky.feed.post"
+MAX_GRAPHEMES = 300  # lexicon app.bsky.feed.post: text maxGraphemes
+MAX_BYTES = 3000  # ... and maxLength, in UTF-8 bytes
+MAX_IMAGE_BYTES = 1_000_000  # lexicon app.bsky.embed.images: image maxSize
+MAX_ALT_TEXT = 2000  # the Bluesky app's limit; the lexicon sets none
+MAX_TAG_GRAPHEMES = 64  # lexicon app.bsky.richtext.facet#tag
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+# What the PDS answers when the access (or refresh) token is expired or bad;
+# a missing token is a 401.
+TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
+NOT_FOUND = "RecordNotFound"
+_FACET = "app.bsky.richtext.facet"
+
+# A simple hashtag: after a space or at the start, letters/digits/underscores,
+# not only digits. The official clients also accept emoji and some punctuation.
+HASHTAG_RE = regex.compile(r"(?<!\S)#(\w*[^\W\d]\w*)")
+
+
+class BlueskyAdapter(Adapter):
+    kind = "bluesky"
+    default_base_url = "https://bsky.social"
+    limits = Limits(
+        max_media=4,
+        media_types=IMAGE_TYPES,
+        max_media_bytes=MAX_IMAGE_BYTES,
+        max_alt_text=MAX_ALT_TEXT,
+    )
+    idempotent = True
+    can_delete = True
+    credential_fields = ("identifier", "app_password")
+
+    def counts(self, text: str) -> list[Count]:
+        return [
+            Count("Characters", graphemes(text), MAX_GRAPHEMES),
+            Count("Bytes (UTF-8)", utf8_bytes(text), MAX_BYTES),
+        ]
+
+    def validate(self, text: str, media: tuple[MediaFile, ...] = ()) -> list[str]:
+        errors = super().validate(text, media)
+        for item in media:
+            if not item.alt_text.strip():
+                errors.append(
+                    f"{Path(item.path).name}: Bluesky needs alternative text for every image."
+                )
+        return errors
+
+    def platform_key(self) -> str:
+        return new_tid()
+
+    def publish(self, session: Session, message: Outgoing) -> Outcome:
+        rkey = message.platform_key
+        if not is_tid(rkey):
+            return Permanent(
+                "This publication has no Bluesky record key, so it cannot be sent without "
+                "risking a duplicate post."
+            )
+        if failed := _ensure_session(session):
+            return failed
+        images = []
+        for item in message.media:
+            blob = _upload(session, item)
+            if not isinstance(blob, dict):
+                return blob
+            images.append({"alt": item.alt_text, "image": blob})
+        embed = {"$type": "app.bsky.embed.images", "images": images} if images else None
+        record = post_record(message.text, created_at=tid_time(rkey), embed=embed)
+        body = {"repo": _did(session), "collection": POST, "rkey": rkey, "record": record}
+        response = _authed(session, "POST", "com.atproto.repo.putRecord", json=body)
+        if not isinstance(response, httpx.Response):
+            return response
+        if failed := _failure(response, "the post"):
+            return failed
+        uri = _json(response).get("uri")
+        if not uri:
+            return Transient(
+                "Bluesky's answer could not be read. Sending again with the same record key "
+                "cannot post twice."
+            )
+        return Published(str(uri), _post_url(session, rkey))
+
+    def reconcile(self, session: Session, message: Outgoing) -> Published | NotThere | None:
+        if not (message.platform_key or message.external_id):
+            return NotThere("No Bluesky record key was ever chosen, so nothing was sent.")
+        repo, rkey = _where(session, message)
+        params = {"repo": repo, "collection": POST, "rkey": rkey}
+        response = _request(session, "GET", "com.atproto.repo.getRecord", params=params)
+        if _xrpc_error(response) == NOT_FOUND:
+            return NotThere(f"Bluesky has no post at record key {rkey}.")
+        if failed := _failure(response, "the check"):
+            raise AdapterError(failed)
+        uri = _json(response).get("uri") or f"at://{repo}/{POST}/{rkey}"
+        return Published(str(uri), _post_url(session, rkey))
+
+    def delete(self, session: Session, message: Outgoing) -> None:
+        repo, rkey = _where(session, message)
+        body = {"repo": repo, "collection": POST, "rkey": rkey}
+        response = _request(session, "POST", "com.atproto.repo.deleteRecord", json=body)
+        if _xrpc_error(response) == NOT_FOUND:
+            return  # already gone: the wanted end state
+        if failed := _failure(response, "the deletion"):
+            raise AdapterError(failed)
+
+    def metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
+        repo, rkey = _where(session, message)
+        uri = f"at://{repo}/{POST}/{rkey}"
+        # An AppView call: the PDS forwards it (a PDS without one answers 502).
+        response = _request(session, "GET", "app.bsky.feed.getPosts", params={"uris": uri})
+        if failed := _failure(response, "the request for counts"):
+            raise AdapterError(failed)
+        posts = _json(response).get("posts") or []
+        if not posts or not isinstance(posts[0], dict):
+            raise AdapterError(Permanent("Bluesky has no such post any more; it may be deleted."))
+        post = posts[0]
+        return {
+            "likes": int(post.get("likeCount") or 0),
+            "reposts": int(post.get("repostCount") or 0),
+            "replies": int(post.get("replyCount") or 0),
+            "quotes": int(post.get("quoteCount") or 0),
+        }
+
+    def check_connection(self, session: Session) -> str:
+        response = _request(session, "GET", "com.atproto.server.getSession")
+        if failed := _failure(response, "the connection test"):
+            raise AdapterError(failed)
+        body = _json(response)
+        session.update_credentials({"did": body.get("did"), "handle": body.get("handle")})
+        return f"@{body.get('handle') or _did(session)}"
+
+
+# --- the post record ------------------------------------------------------------------
+
+
+def post_record(
+    text: str, *, created_at: datetime, embed: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "$type": POST,
+        "text": text,
+        "createdAt": created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+    if found := facets(text):
+        record["facets"] = found
+    if embed:
+        record["embed"] = embed
+    return record
+
+
+def facets(text: str) -> list[dict[str, Any]]:
+    """Links and hashtags, located by UTF-8 byte offsets as the lexicon wants them."""
+    found = []
+    links = []
+    position = 0
+    for url in urls(text):
+        start = text.find(url, position)
+        position = start + len(url)
+        links.append((start, position))
+        found.append(_facet(text, start, position, {"$type": _FACET + "#link", "uri": url}))
+    for match in HASHTAG_RE.finditer(text):
+        tag = match.group(1)
+        overlaps = any(start < match.end() and match.start() < end for start, end in links)
+        if graphemes(tag) <= MAX_TAG_GRAPHEMES and not overlaps:
+            feature = {"$type": _FACET + "#tag", "tag": tag}
+            found.append(_facet(text, match.start(), match.end(), feature))
+    return sorted(found, key=lambda facet: facet["index"]["byteStart"])
+
+
+def _facet(text: str, start: int, end: int, feature: dict[str, str]) -> dict[str, Any]:
+    byte_start = utf8_bytes(text[:start])
+    return {
+        "index": {"byteStart": byte_start, "byteEnd": byte_start + utf8_bytes(text[start:end])},
+        "features": [feature],
+    }
+
+
+# --- record keys (TIDs) ---------------------------------------------------------------
+
+TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32, in sorting order
+TID_RE = regex.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
+
+
+class _TidClock:
+    """Microseconds since the epoch, never repeated or going back within this process.
+
+    The clock id (10 random bits, as the reference implementation picks) keeps
+    two workers that read the same microsecond apart.
+    """
+
+    def __init__(self) -> None:
+        self.clock_id = secrets.randbelow(1024)
+        self.last = 0
+        self.lock = threading.Lock()
+
+    def next(self) -> int:
+        with self.lock:
+            self.last = max(time.time_ns() // 1000, self.last + 1)
+            return self.last
+
+
+_clock = _TidClock()
+
+
+def new_tid() -> str:
+    """A record key: 53 bits of microseconds then 10 bits of clock id, 13 base32 characters."""
+    value = _clock.next() << 10 | _clock.clock_id
+    chars = []
+    for _ in range(13):
+        chars.append(TID_ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def is_tid(value: str) -> bool:
+    return bool(TID_RE.fullmatch(value or ""))
+
+
+def tid_time(tid: str) -> datetime:
+    value = 0
+    for char in tid:
+        value = value * 32 + TID_ALPHABET.index(char)
+    return datetime.fromtimestamp((value >> 10) / 1_000_000, tz=UTC)
+
+
+# --- sessions -------------------------------------------------------------------------
+
+
+def _ensure_session(session: Session) -> Outcome | None:
+    if session.credentials.get("accessJwt") and session.credentials.get("did"):
+        return None
+    return _log_in(session)
+
+
+def _log_in(session: Session) -> Outcome | None:
+    identifier = session.credentials.get("identifier")
+    password = session.credentials.get("app_password")
+    if not identifier or not password:
+        return Permanent(
+            "Maillon has no Bluesky identifier and app password for this channel. "
+            "Reconnect the channel.",
+            reauth=True,
+        )
+    body = {"identifier": identifier, "password": password}
+    response = _call(session, "POST", "com.atproto.server.createSession", json=body)
+    if not isinstance(response, httpx.Response):
+        return response
+    if 400 <= response.status_code < 500 and response.status_code != 429:
+        return Permanent(
+            f"Bluesky refused the identifier or app password ({_detail(response)}). "
+            "Reconnect the channel with a new app password.",
+            reauth=True,
+        )
+    if failed := _failure(response, "the login"):
+        return failed
+    return _store_tokens(session, response)
+
+
+def _renew(session: Session) -> Outcome | None:
+    """Refresh the session once; log in again only when the refresh token is refused."""
+    refresh = session.credentials.get("refreshJwt")
+    if refresh:
+        response = _call(session, "POST", "com.atproto.server.refreshSession", token=refresh)
+        if not isinstance(response, httpx.Response):
+            return response
+        if not _token_refused(response):
+            if failed := _failure(response, "the session renewal"):
+                return failed
+            return _store_tokens(session, response)
+    return _log_in(session)
+
+
+def _store_tokens(session: Session, response: httpx.Response) -> Outcome | None:
+    body = _json(response)
+    if not body.get("accessJwt") or not body.get("did"):
+        return Transient("Bluesky's answer to the login could not be read.")
+    # update_credentials ignores empty values: a stored refresh token survives
+    # an answer that lacks one.
+    session.update_credentials(
+        {key: body.get(key) for key in ("accessJwt", "refreshJwt", "did", "handle")}
+    )
+    return None
+
+
+def _did(session: Session) -> str:
+    return str(session.credentials.get("did") or "")
+
+
+def _where(session: Session, message: Outgoing) -> tuple[str, str]:
+    """The repository (DID) and record key of the message's post."""
+    if message.external_id.startswith("at://"):
+        repo, _, rkey = message.external_id.removeprefix("at://").partition(f"/{POST}/")
+        if repo and rkey:
+            return repo, rkey
+    if not message.platform_key:
+        raise AdapterError(Permanent("Maillon does not know which Bluesky post this is."))
+    if failed := _ensure_session(session):
+        raise AdapterError(failed)
+    return _did(session), message.platform_key
+
+
+def _post_url(session: Session, rkey: str) -> str:
+    who = session.credentials.get("handle") or session.handle.lstrip("@") or _did(session)
+    return f"https://bsky.app/profile/{who}/post/{rkey}"
+
+
+# --- HTTP -----------------------------------------------------------------------------
+
+
+def _call(
+    session: Session, method: str, nsid: str, *, token: str = "", **kwargs: Any
+) -> httpx.Response | Outcome:
+    """One XRPC request. Every call here is idempotent: a post is written at a fixed key."""
+    if token:
+        kwargs["headers"] = {**kwargs.get("headers", {}), "Authorization": f"Bearer {token}"}
+    url = session.url(f"/xrpc/{nsid}")
+    result = send(session, method, url, idempotent=True, **kwargs)
+    if isinstance(result, Transient | Unknown):
+        return Transient(
+            f"No answer from Bluesky at {session.base_url} ({result.reason}). "
+            "Maillon will try again."
+        )
+    return result
+
+
+def _authed(session: Session, method: str, nsid: str, **kwargs: Any) -> httpx.Response | Outcome:
+    """A call with the stored access token, renewed once if the PDS refuses it."""
+    if failed := _ensure_session(session):
+        return failed
+    response = _call(session, method, nsid, token=session.credentials["accessJwt"], **kwargs)
+    if not isinstance(response, httpx.Response) or not _token_refused(response):
+        return response
+    if failed := _renew(session):
+        return failed
+    response = _call(session, method, nsid, token=session.credentials["accessJwt"], **kwargs)
+    if isinstance(response, httpx.Response) and _token_refused(response):
+        return _reconnect(response)
+    return response
+
+
+def _request(session: Session, method: str, nsid: str, **kwargs: Any) -> httpx.Response:
+    """A call other than publish: any failure to get an answer raises ``AdapterError``."""
+    result = _authed(session, method, nsid, **kwargs)
+    if not isinstance(result, httpx.Response):
+        raise AdapterError(result)
+    return result
+
+
+def _token_refused(response: httpx.Response) -> bool:
+    status = response.status_code
+    return status == 401 or (status == 400 and _xrpc_error(response) in TOKEN_ERRORS)
+
+
+def _reconnect(response: httpx.Response) -> Permanent:
+    return Permanent(
+        f"Bluesky no longer accepts Maillon's session ({_detail(response)}). "
+        "Reconnect the channel.",
+        reauth=True,
+    )
+
+
+def _failure(response: httpx.Response, what: str) -> Outcome | None:
+    """``classify_response`` for an idempotent call, said in plain English."""
+    status = response.status_code
+    if 300 <= status < 400:  # redirects are not followed: the address is not the PDS
+        return Permanent(
+            f"Bluesky sent {what} to another address (HTTP {status}). "
+            "Check the channel's server address.",
+            reauth=True,
+        )
+    outcome = classify_response(response, idempotent=True)
+    if outcome is None:
+        return None
+    detail = _detail(response)
+    if _token_refused(response):
+        return _reconnect(response)
+    if isinstance(outcome, Transient) and status == 429:
+        return replace(outcome, reason="Bluesky's rate limit was reached. Maillon will wait.")
+    if isinstance(outcome, Transient):
+        return replace(
+            outcome, reason=f"Bluesky is unavailable ({detail}). Maillon will try again."
+        )
+    if isinstance(outcome, Permanent):
+        return replace(outcome, reason=f"Bluesky refused {what}: {detail}.")
+    return Transient(f"Bluesky failed while handling {what} ({detail}). Maillon will try again.")
+
+
+def _xrpc_error(response: httpx.Response) -> str:
+    error = _json(response).get("error")
+    return error if isinstance(error, str) else ""
+
+
+def _detail(response: httpx.Response) -> str:
+    """The PDS's own message (XRPC errors carry a code and a sentence) and the status."""
+    body = _json(response)
+    message, code = body.get("message"), body.get("error")
+    if isinstance(message, str) and message:
+        text = f"{message} ({code})" if isinstance(code, str) and code else message
+    else:
+        text = error_text(response)
+    return f"HTTP {response.status_code}: {text}"
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _upload(session: Session, item: MediaFile) -> dict[str, Any] | Outcome:
+    """Upload one image; its blob reference. Blobs are addressed by content, so a
+    repeated upload stores nothing new."""
+    name = Path(item.path).name
+    try:
+        data = Path(item.path).read_bytes()
+    except OSError:
+        return Permanent(f"The media file {name} could not be read.")
+    if len(data) > MAX_IMAGE_BYTES:
+        return Permanent(f"{name} is larger than Bluesky's 1 MB limit for images.")
+    headers = {"Content-Type": item.mime_type}
+    response = _authed(
+        session, "POST", "com.atproto.repo.uploadBlob", content=data, headers=headers
+    )
+    if not isinstance(response, httpx.Response):
+        return response
+    if failed := _failure(response, f"the image {name}"):
+        return failed
+    blob = _json(response).get("blob")
+    if not isinstance(blob, dict):
+        return Transient(f"Bluesky's answer to the upload of {name} could not be read.")
+    return blob
