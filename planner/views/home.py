@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.permissions import Capability, role_can
 from accounts.selectors import current_membership
 from planner import selectors
 from planner.workflow import State
@@ -28,5 +29,6 @@ def home(request):
             "workspace": workspace,
             "upcoming": upcoming,
             "counts": [(state, counts.get(state.value, 0)) for state in State],
+            "can_pause": role_can(membership.role, Capability.PUBLISHING_PAUSE),
         },
     )

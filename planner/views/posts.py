@@ -1,0 +1,113 @@
+"""A post's page: its content, where it goes, what happened, and what a person can do next."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import role_in
+from planner import selectors, services, workflow
+from planner.channels.registry import adapter_for
+from planner.errors import ServiceError
+from planner.workflow import Action
+
+# What a person can do from the post's page: the service, and whether it needs a
+# second, explicit confirmation because it cannot be undone from here.
+ACTIONS = {
+    Action.SUBMIT: (services.post_submit, False),
+    Action.WITHDRAW: (services.post_withdraw, False),
+    Action.CANCEL: (services.post_cancel, True),
+    Action.REOPEN: (services.post_reopen, False),
+    Action.PUBLISH_NOW: (services.post_publish_now, True),
+    Action.RETRY: (services.post_retry, False),
+    Action.RETRACT: (services.post_retract, True),
+}
+CONFIRM_TEXT = {
+    Action.CANCEL: gettext_lazy("The post will not be published. You can reopen it later."),
+    Action.PUBLISH_NOW: gettext_lazy(
+        "The post goes out now on every channel that has not published it. If a delivery's "
+        "outcome was unclear, check the account first: it may already be there."
+    ),
+    Action.RETRACT: gettext_lazy(
+        "The post is deleted from every network that allows it. Where a network does not, "
+        "you will have to remove it by hand."
+    ),
+}
+
+
+def _post_or_404(request, pk: int):
+    post = selectors.post_for(request.user, pk)
+    if post is None:
+        raise Http404
+    return post
+
+
+def _available(post, user, role) -> list[Action]:
+    """The actions this person could take now (the service checks again when they do)."""
+    ctx = workflow.Context(
+        role=role,
+        is_author=post.author_id == user.pk,
+        has_schedule=post.scheduled_at is not None,
+    )
+    # "ready" refusals stay visible: clicking explains what is missing.
+    verdicts = {action: workflow.check(post.state, action, ctx) for action in ACTIONS}
+    return [a for a, v in verdicts.items() if v.allowed or v.refused_by == "ready"]
+
+
+@login_required
+def post_detail(request, pk: int):
+    post = _post_or_404(request, pk)
+    role = role_in(request.user, post.workspace_id)
+    variants = []
+    for variant in post.variants.select_related("channel"):
+        adapter = adapter_for(variant.channel.kind)
+        variants.append(
+            {
+                "variant": variant,
+                "counts": adapter.counts(variant.effective_text),
+                "errors": adapter.validate(variant.effective_text),
+            }
+        )
+    return render(
+        request,
+        "planner/post_detail.html",
+        {
+            "post": post,
+            "variants": variants,
+            "publications": post.publications.select_related("channel").order_by("channel__name"),
+            "events": post.audit_events.select_related("actor").order_by("-created_at")[:50],
+            "actions": _available(post, request.user, role),
+        },
+    )
+
+
+@login_required
+@require_POST
+def post_act(request, pk: int, action: str):
+    post = _post_or_404(request, pk)
+    try:
+        action = Action(action)
+        service, needs_confirmation = ACTIONS[action]
+    except (ValueError, KeyError):
+        raise Http404 from None
+    if needs_confirmation and request.POST.get("confirmed") != "yes":
+        return render(
+            request,
+            "planner/confirm.html",
+            {"post": post, "action": action, "explanation": CONFIRM_TEXT[action]},
+        )
+    kwargs = {"actor": request.user, "post": post}
+    if action in (Action.CANCEL, Action.RETRACT):
+        kwargs["reason"] = request.POST.get("reason", "")
+    try:
+        service(**kwargs)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Done: %(action)s.") % {"action": action.label.lower()})
+    return redirect("planner:post_detail", pk=post.pk)
