@@ -458,8 +458,38 @@ def _simple_transition(
     return post
 
 
+def channel_errors(post: Post) -> list[str]:
+    """Every reason a network would refuse this post as it stands, by channel."""
+    from planner.channels.base import MediaFile
+    from planner.channels.registry import adapter_for
+
+    media = tuple(
+        MediaFile(path=m.file.name, mime_type=m.mime_type, size=m.size, alt_text=m.alt_text)
+        for m in post.media.all()
+    )
+    errors = []
+    for variant in post.variants.select_related("channel"):
+        for error in adapter_for(variant.channel.kind).validate(variant.effective_text, media):
+            errors.append(f"{variant.channel.name}: {error}")
+    return errors
+
+
+def _refuse_invalid_content(post: Post) -> None:
+    errors = channel_errors(post)
+    if errors:
+        raise Invalid(
+            _("The networks would refuse this post: %(errors)s")
+            % {"errors": " ".join(errors)},
+            fields={"channels": errors},
+        )
+
+
 def post_submit(*, actor: User, post: Post) -> Post:
-    """Send the current version to the first step of the approval chain."""
+    """Send the current version to the first step of the approval chain.
+
+    Each network's own rules are checked now, so nobody approves a post that
+    would be refused at publishing time."""
+    _refuse_invalid_content(post)
     return _simple_transition(actor=actor, post=post, action=Action.SUBMIT, event="post.submit")
 
 
@@ -567,6 +597,7 @@ def post_decide(
             Comment.objects.create(post=post, author=actor, body=comment, version=post.version)
         was = post.state
         if decision == Decision.APPROVE:
+            _refuse_invalid_content(post)
             done = approvals.progress(post, four_eyes_relaxed=relaxed).is_complete
             if done:
                 _apply(post, Action.APPROVE, ctx)

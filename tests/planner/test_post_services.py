@@ -488,3 +488,26 @@ def test_other_roles_cannot_retract(cast, draft, role):
 def test_only_a_published_post_can_be_retracted(cast, draft):
     with pytest.raises(Conflict):
         services.post_retract(actor=cast.admin, post=draft)
+
+
+def test_a_post_a_network_would_refuse_cannot_be_submitted(cast):
+    channel = ChannelFactory(workspace=cast.workspace, name="Mastodon")
+    post = PostFactory(
+        workspace=cast.workspace, author=cast.content, body="x" * 501, channels=[channel]
+    )
+    with pytest.raises(Invalid, match="Mastodon: Characters: 501 of 500") as error:
+        services.post_submit(actor=cast.content, post=post)
+    assert error.value.fields["channels"]
+    post.refresh_from_db()
+    assert post.state == State.DRAFT
+
+
+def test_refreshed_tokens_are_stored_and_an_empty_refresh_token_never_replaces_one(cast):
+    channel = ChannelFactory(
+        workspace=cast.workspace, credentials={"access_token": "old", "refresh_token": "r1"}
+    )
+    services.channel_store_credentials(
+        channel_id=channel.pk, credentials={"access_token": "new", "refresh_token": ""}
+    )
+    channel.refresh_from_db()
+    assert channel.credentials == {"access_token": "new", "refresh_token": "r1"}
