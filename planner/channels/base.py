@@ -118,6 +118,9 @@ class Session:
     # Persist new credentials (refreshed tokens). Merges: a key given empty is
     # ignored, so a refresh that returns no new refresh token keeps the old one.
     save_credentials: Callable[[Mapping[str, Any]], None] = field(default=lambda _c: None)
+    # Persist a key learnt during a publish (an Instagram/Threads container id), so
+    # that a later attempt or a reconciliation finds it in ``Outgoing.platform_key``.
+    save_platform_key: Callable[[str], None] = field(default=lambda _k: None)
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")

@@ -274,6 +274,7 @@ class ContainerAdapter(Adapter):
             if not isinstance(created, str):
                 return created
             container = created
+            session.save_platform_key(container)
         if waited := self._wait(session, container):
             return waited
         body = self._graph(

@@ -185,11 +185,15 @@ def publication_due_for_reconcile(*, limit: int = 200) -> list[int]:
 # --- sending -------------------------------------------------------------------------------
 
 
-def _session(channel: Channel, http) -> base.Session:
+def _session(channel: Channel, http, publication_id: int | None = None) -> base.Session:
     adapter = adapter_for(channel.kind)
 
     def save(new):
         channel_store_credentials(channel_id=channel.pk, credentials=new)
+
+    def save_key(key: str) -> None:
+        if publication_id is not None:
+            Publication.objects.filter(pk=publication_id).update(platform_key=key[:100])
 
     return base.Session(
         kind=channel.kind,
@@ -198,6 +202,7 @@ def _session(channel: Channel, http) -> base.Session:
         credentials=dict(channel.credentials or {}),
         http=http,
         save_credentials=save,
+        save_platform_key=save_key,
     )
 
 
@@ -321,7 +326,8 @@ def publication_send(*, publication_id: int, token: str) -> str:
     message = _outgoing(publication)
     with base.new_http_client() as http:
         try:
-            outcome = adapter.publish(_session(publication.channel, http), message)
+            session = _session(publication.channel, http, publication.pk)
+            outcome = adapter.publish(session, message)
         except Exception as exc:
             logger.exception("Adapter %s crashed", publication.channel.kind)
             outcome = base.Unknown(f"Unexpected error while sending: {exc.__class__.__name__}")

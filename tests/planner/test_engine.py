@@ -374,3 +374,38 @@ def test_a_post_planned_for_nine_local_goes_out_at_nine_local_around_dst(cast, r
         sent_at = timezone.now()
     assert sent_at.astimezone(PARIS).hour == 9
     assert state_of(post) == State.PUBLISHED
+
+
+def test_an_instagram_container_id_is_kept_so_a_retry_never_publishes_twice(cast, httpserver):
+    """Phase one (the container) succeeds, phase two (publish) gets no answer: the
+    container id is stored on the delivery, and reconciliation asks about that container."""
+    channel = ChannelFactory(
+        workspace=cast.workspace,
+        kind=ChannelKind.INSTAGRAM,
+        base_url=httpserver.url_for("/v25.0"),
+        credentials={
+            "ig_user_id": "1789",
+            "access_token": "t",
+            "public_media_base_url": "https://media.example.test/",
+        },
+    )
+    post = approved_post(cast, [ChannelFactory(workspace=cast.workspace)])
+    # Instagram needs an image; the post's media row stands for an uploaded file.
+    from planner.models import Media, Variant
+
+    Media.objects.create(post=post, file="media/1/a/photo.jpg", mime_type="image/jpeg", size=1000)
+    Variant.objects.create(post=post, channel=channel, text="A photo")
+    Publication.objects.create(post=post, channel=channel, due_at=post.scheduled_at)
+    make_due(post)
+    httpserver.expect_request("/v25.0/1789/media", method="POST").respond_with_json(
+        {"id": "container-42"}
+    )
+    httpserver.expect_request("/v25.0/container-42").respond_with_json(
+        {"status_code": "FINISHED", "status": "Finished"}
+    )
+    httpserver.expect_request("/v25.0/1789/media_publish").respond_with_data("", status=500)
+    results = run_engine()
+    publication = Publication.objects.get(post=post, channel=channel)
+    assert publication.platform_key == "container-42"
+    assert publication.state == P.UNKNOWN
+    assert P.UNKNOWN in results
