@@ -478,8 +478,7 @@ def _refuse_invalid_content(post: Post) -> None:
     errors = channel_errors(post)
     if errors:
         raise Invalid(
-            _("The networks would refuse this post: %(errors)s")
-            % {"errors": " ".join(errors)},
+            _("The networks would refuse this post: %(errors)s") % {"errors": " ".join(errors)},
             fields={"channels": errors},
         )
 

@@ -2,8 +2,11 @@
 
 Cairn Outdoor, a fictional maker of repairable backpacks, with one person per
 role, two objectives, three campaigns (one sensitive, approved by marketing
-then admin), a channel of every kind pointing at a local demo server, and
-about sixty posts spread over the current month in every workflow state.
+then admin), a channel of every kind pointing at the local demo networks
+(``calendar_project/demo_networks.py``, which `make run` starts), and about
+sixty posts spread over the current month in every workflow state; three of
+them are due a few minutes after the seed runs, so that a new user sees posts
+go out.
 
 Everything goes through the services, as any other write would. The one
 exception is history: services refuse times in the past, so posts that
@@ -47,7 +50,6 @@ DEMO_NAME = "Demo"
 DEMO_SLUG = "demo"
 DEMO_TIME_ZONE = "Europe/Paris"
 DEMO_PASSWORD = "maillon-demo"  # noqa: S105 (a published demo password, for local use only)
-DEMO_SERVER = "http://127.0.0.1:8025"
 
 # key: (email, full name, role, time zone, language)
 PEOPLE = {
@@ -74,85 +76,99 @@ PEOPLE = {
 # Who decides a step of a given role, in order of preference (never the post's author).
 APPROVERS = {Role.MARKETING: ("marketing", "marketing2"), Role.ADMIN: ("admin",)}
 
-# key: (name, handle, path on the demo server, credentials). The secrets are fake
-# but shaped like each network's; they are stored encrypted like real ones.
-CHANNELS = {
-    ChannelKind.MASTODON: (
-        "Cairn on Mastodon",
-        "@cairn@mastodon.example",
-        "/mastodon",
-        {"access_token": "demo-mastodon-token-Q2Fpcm4gT3V0ZG9vcg"},
-    ),
-    ChannelKind.BLUESKY: (
-        "Cairn on Bluesky",
-        "@cairn-outdoor.bsky.social",
-        "/bluesky",
-        {"identifier": "cairn-outdoor.bsky.social", "app_password": "demo-bsky-4kq2-x7pn-93ta"},
-    ),
-    ChannelKind.X: (
-        "Cairn on X",
-        "@CairnOutdoor",
-        "/x",
-        {
-            "client_id": "demo-x-client-id-7Hc2LmQ",
-            "client_secret": "demo-x-client-secret-f81Kd02LsPq",
-            "access_token": "demo-x-access-token-1577-cairn",
-            "refresh_token": "demo-x-refresh-token-Zu8Wq",
-        },
-    ),
-    ChannelKind.LINKEDIN: (
-        "Cairn Outdoor on LinkedIn",
-        "cairn-outdoor",
-        "/linkedin",
-        {"access_token": "demo-linkedin-token-AQV3cairn", "author_urn": "urn:li:organization:8025"},
-    ),
-    ChannelKind.FACEBOOK: (
-        "Cairn Outdoor Facebook page",
-        "CairnOutdoor",
-        "/facebook",
-        {"page_id": "802500000001", "page_access_token": "demo-facebook-page-token-EAAGcairn"},
-    ),
-    ChannelKind.INSTAGRAM: (
-        "@cairn.outdoor on Instagram",
-        "@cairn.outdoor",
-        "/instagram",
-        {
-            "ig_user_id": "17841480250001",
-            "access_token": "demo-instagram-token-IGQcairn",
-            "public_media_base_url": f"{DEMO_SERVER}/media",
-        },
-    ),
-    ChannelKind.THREADS: (
-        "Cairn on Threads",
-        "@cairn.outdoor",
-        "/threads",
-        {"threads_user_id": "802500000002", "access_token": "demo-threads-token-THcairn"},
-    ),
-    ChannelKind.SLACK: (
-        "Staff Slack #announcements",
-        "#announcements",
-        "/slack",
-        {"webhook_url": f"{DEMO_SERVER}/slack/services/T0CAIRN/B0DEMO/demo-slack-hook-secret"},
-    ),
-    ChannelKind.DISCORD: (
-        "Cairn community Discord",
-        "#news",
-        "/discord",
-        {"webhook_url": f"{DEMO_SERVER}/discord/api/webhooks/8025/demo-discord-hook-secret"},
-    ),
-    ChannelKind.TEAMS: (
-        "Retail partners on Teams",
-        "Partners / News",
-        "/teams",
-        {"webhook_url": f"{DEMO_SERVER}/teams/webhookb2/demo-teams-hook-secret"},
-    ),
-    ChannelKind.WEBHOOK: (
-        "Website newsroom",
-        "cairn.example/news",
-        "/webhook",
-        {"url": f"{DEMO_SERVER}/webhook/newsroom", "signing_secret": "demo-webhook-signing-secret"},
-    ),
-}
+# The local stand-in for the networks that `make run` starts (calendar_project/demo_networks.py).
+DEMO_SERVER = "http://127.0.0.1:8025"
+
+
+def demo_channels(server: str = DEMO_SERVER) -> dict[ChannelKind, tuple[str, str, str, dict]]:
+    """kind: (name, handle, base URL, credentials) of each demo channel, on the demo server
+    at ``server``. The secrets are fake but shaped like each network's, under the keys each
+    adapter reads; they are stored encrypted like real ones."""
+    return {
+        ChannelKind.MASTODON: (
+            "Cairn on Mastodon",
+            "@cairn@mastodon.example",
+            f"{server}/mastodon",
+            {"access_token": "demo-mastodon-token-Q2Fpcm4gT3V0ZG9vcg"},
+        ),
+        ChannelKind.BLUESKY: (
+            "Cairn on Bluesky",
+            "@cairn-outdoor.bsky.social",
+            f"{server}/bluesky",
+            {"identifier": "cairn-outdoor.bsky.social", "app_password": "demo-bsky-4kq2-x7pn-93ta"},
+        ),
+        ChannelKind.X: (
+            "Cairn on X",
+            "@CairnOutdoor",
+            f"{server}/x",
+            {
+                "client_id": "demo-x-client-id-7Hc2LmQ",
+                "client_secret": "demo-x-client-secret-f81Kd02LsPq",
+                "access_token": "demo-x-access-token-1577-cairn",
+                "refresh_token": "demo-x-refresh-token-Zu8Wq",
+            },
+        ),
+        ChannelKind.LINKEDIN: (
+            "Cairn Outdoor on LinkedIn",
+            "cairn-outdoor",
+            f"{server}/linkedin",
+            {
+                "access_token": "demo-linkedin-token-AQV3cairn",
+                "author_urn": "urn:li:organization:8025",
+            },
+        ),
+        ChannelKind.FACEBOOK: (
+            "Cairn Outdoor Facebook page",
+            "CairnOutdoor",
+            f"{server}/facebook",
+            {"page_id": "802500000001", "page_access_token": "demo-facebook-page-token-EAAGcairn"},
+        ),
+        ChannelKind.INSTAGRAM: (
+            "@cairn.outdoor on Instagram",
+            "@cairn.outdoor",
+            f"{server}/instagram",
+            {
+                "ig_user_id": "17841480250001",
+                "access_token": "demo-instagram-token-IGQcairn",
+                "public_media_base_url": f"{server}/media",
+            },
+        ),
+        ChannelKind.THREADS: (
+            "Cairn on Threads",
+            "@cairn.outdoor",
+            f"{server}/threads",
+            {"threads_user_id": "802500000002", "access_token": "demo-threads-token-THcairn"},
+        ),
+        ChannelKind.SLACK: (
+            "Staff Slack #announcements",
+            "#announcements",
+            f"{server}/slack",
+            {"webhook_url": f"{server}/slack/services/T0CAIRN/B0DEMO/demo-slack-hook-secret"},
+        ),
+        ChannelKind.DISCORD: (
+            "Cairn community Discord",
+            "#news",
+            f"{server}/discord",
+            {"webhook_url": f"{server}/discord/api/webhooks/8025/demo-discord-hook-secret"},
+        ),
+        ChannelKind.TEAMS: (
+            "Retail partners on Teams",
+            "Partners / News",
+            f"{server}/teams",
+            {"webhook_url": f"{server}/teams/webhookb2/demo-teams-hook-secret"},
+        ),
+        ChannelKind.WEBHOOK: (
+            "Website newsroom",
+            "cairn.example/news",
+            f"{server}/webhook",
+            {
+                "webhook_url": f"{server}/webhook/newsroom",
+                "signing_secret": "demo-webhook-signing-secret",
+            },
+        ),
+    }
+
+
 # Chat webhooks give no public address for what they posted.
 NO_PUBLIC_URL = {ChannelKind.SLACK, ChannelKind.DISCORD, ChannelKind.TEAMS}
 
@@ -184,6 +200,8 @@ class P:
     past: bool = False  # for routes that may sit either side of today
     unscheduled: bool = False
     waiting_hours: int = 0  # how long it has waited on its approvers
+    # Due this many minutes after the seed ran, so that a new user sees it go out.
+    due_in_minutes: int = 0
     attempts: int = 1
 
 
@@ -421,10 +439,10 @@ POSTS: tuple[P, ...] = (
         "Trailhead 2 in the wild",
         "Trailhead 2 in the wild: your photos from the first weeks on the trail. Swipe through "
         "and tag yours with #CairnOutside.",
-        (TH, IG),
+        (TH, FB),
         "launch",
         ("Community",),
-        note="400 Bad Request: an Instagram post needs at least one image or video.",
+        note="Facebook: (#190) the Page access token has expired. Reconnect the channel.",
     ),
     P(
         "failed",
@@ -464,6 +482,44 @@ POSTS: tuple[P, ...] = (
         None,
         ("Community",),
         note="Missed its slot: the worker was down for maintenance.",
+    ),
+    # --- due a few minutes after the demo is loaded: `make run` shows them go out --
+    P(
+        "approved",
+        "Trail tip: pack heavy, pack close",
+        "Trail tip: pack the heaviest things close to your back and between your shoulder "
+        "blades. Your hips carry the load, your shoulders thank you. #CairnOutside",
+        (M, B, TH),
+        None,
+        ("Community",),
+        comments=(
+            (
+                "content",
+                "Due a few minutes after the demo was loaded: watch it go out on the demo "
+                "networks page that `make run` prints (http://127.0.0.1:8025/ by default).",
+            ),
+        ),
+        due_in_minutes=2,
+    ),
+    P(
+        "approved",
+        "Repair café this Saturday",
+        "Repair café this Saturday at the Lyon workshop, 10:00 to 16:00: bring any bag, any "
+        "brand. Zips, buckles and straps fixed while you wait.",
+        (X, LI, FB, DC),
+        None,
+        ("Repair", "Events"),
+        due_in_minutes=4,
+    ),
+    P(
+        "approved",
+        "Holiday opening hours",
+        "Holiday opening hours: the Lyon workshop closes from the 24th to the 27th, and repairs "
+        "sent by post that week are handled from the 28th.",
+        (SL, TM, WH),
+        None,
+        ("Internal",),
+        due_in_minutes=6,
     ),
     # --- going out right now ----------------------------------------------------
     P(
@@ -855,8 +911,14 @@ class Command(BaseCommand):
             action="store_true",
             help="Do nothing if any workspace exists (used by `make run` on every start).",
         )
+        parser.add_argument(
+            "--networks-url",
+            default=DEMO_SERVER,
+            help="Where the demo networks listen (calendar_project/demo_networks.py); "
+            f"default {DEMO_SERVER}.",
+        )
 
-    def handle(self, *args, if_empty: bool = False, **options):
+    def handle(self, *args, if_empty: bool = False, networks_url: str = DEMO_SERVER, **options):
         if if_empty and Workspace.objects.exists():
             self.stdout.write("Workspaces exist already: the demo is not loaded.")
             return
@@ -865,7 +927,7 @@ class Command(BaseCommand):
             return
         try:
             with transaction.atomic():
-                summary = _Builder().build()
+                summary = _Builder(networks_url.rstrip("/")).build()
         except ServiceError as exc:
             raise CommandError(f"The demo could not be built: {exc}") from exc
         self._report(summary)
@@ -885,7 +947,8 @@ class Command(BaseCommand):
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, server: str = DEMO_SERVER) -> None:
+        self.server = server
         self.now = timezone.now()
         self.tz = ZoneInfo(DEMO_TIME_ZONE)
         self.people: dict[str, User] = {}
@@ -971,14 +1034,14 @@ class _Builder:
 
     def _channels(self, admin: User) -> None:
         self.channels = {}
-        for kind, (name, handle, path, credentials) in CHANNELS.items():
+        for kind, (name, handle, base_url, credentials) in demo_channels(self.server).items():
             self.channels[kind.value] = services.channel_save(
                 actor=admin,
                 workspace=self.workspace,
                 kind=kind,
                 name=name,
                 handle=handle,
-                base_url=f"{DEMO_SERVER}{path}",
+                base_url=base_url,
                 credentials=credentials,
             )
 
@@ -1092,7 +1155,9 @@ class _Builder:
         future = [
             i
             for i, p in enumerate(POSTS)
-            if i not in past and not p.unscheduled and p.route not in ("missed", "publishing")
+            if i not in past
+            and not (p.unscheduled or p.due_in_minutes)
+            and p.route not in ("missed", "publishing")
         ]
         rng = random.Random(8025)  # fixed seed: the same demo every time
         for indexes, slots in ((past, self.past_slots), (future, self.future_slots)):
@@ -1105,6 +1170,9 @@ class _Builder:
         for route, step in recent.items():
             for n, i in enumerate(i for i, p in enumerate(POSTS) if p.route == route):
                 times[i] = self.now - step * (1 + 2 * n)
+        for i, p in enumerate(POSTS):
+            if p.due_in_minutes:
+                times[i] = self.now + timedelta(minutes=p.due_in_minutes)
         return times
 
     def _create(self, spec: P, when: datetime | None) -> Post:
