@@ -414,22 +414,6 @@ def test_metrics_are_transient_when_the_pds_has_no_appview(pds, http):
 # --- failures the PDS cannot be made to give: a server in Bluesky's shapes ----------------
 
 
-@pytest.fixture(scope="module")
-def loopback() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def httpserver(loopback: HTTPServer) -> Iterator[HTTPServer]:
-    """pytest-httpserver's server, bound to 127.0.0.1 rather than "localhost"."""
-    loopback.clear()
-    yield loopback
-    loopback.clear()
-
-
 def logged_in(server: HTTPServer, http: httpx.Client, saved: list | None = None) -> Session:
     return Session(
         kind="bluesky",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -37,27 +36,6 @@ AUTHOR = "urn:li:organization:8025"
 URN = "urn:li:share:6844785523593134080"
 TEXT = "Trailhead 2 is here."
 CREDENTIALS = {"author_urn": AUTHOR, "access_token": "access-1"}
-
-
-@pytest.fixture(scope="module")
-def loopback() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def httpserver(loopback: HTTPServer) -> Iterator[HTTPServer]:
-    loopback.clear()
-    yield loopback
-    loopback.clear()
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0)) as client:
-        yield client
 
 
 def session_for(

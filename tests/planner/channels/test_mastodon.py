@@ -10,13 +10,11 @@ from __future__ import annotations
 import socket
 import struct
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from pytest_httpserver import HTTPServer
 
 from planner.channels import mastodon
 from planner.channels.base import (
@@ -28,7 +26,6 @@ from planner.channels.base import (
     Published,
     Session,
     Transient,
-    new_http_client,
 )
 from planner.channels.mastodon import MastodonAdapter
 
@@ -50,28 +47,6 @@ def server(mastodon_mock_session: Any) -> Any:
     """
     httpx.post(f"{mastodon_mock_session.base_url}/api/v1/_mock/reset").raise_for_status()
     return mastodon_mock_session
-
-
-@pytest.fixture(scope="module")
-def loopback() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def httpserver(loopback: HTTPServer) -> Iterator[HTTPServer]:
-    """pytest-httpserver's server, bound to 127.0.0.1 rather than "localhost"."""
-    loopback.clear()
-    yield loopback
-    loopback.clear()
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with new_http_client() as client:
-        yield client
 
 
 def session_for(base_url: str, http: httpx.Client, token: str = ALICE_TOKEN) -> Session:

@@ -10,7 +10,6 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -46,27 +45,6 @@ MEDIA_ID = "17920238422030506"
 TEXT = "Trailhead 2 is here."
 
 facebook = FacebookAdapter()
-
-
-@pytest.fixture(scope="module")
-def loopback() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def httpserver(loopback: HTTPServer) -> Iterator[HTTPServer]:
-    loopback.clear()
-    yield loopback
-    loopback.clear()
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0)) as client:
-        yield client
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import hmac
 import json
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -27,7 +26,6 @@ from planner.channels.base import (
     Session,
     Transient,
     Unknown,
-    new_http_client,
 )
 from planner.channels.webhooks import (
     DiscordAdapter,
@@ -40,28 +38,6 @@ SLACK_PATH = "/services/T000/B000/XXXX"
 DISCORD_PATH = "/api/webhooks/123/tok"
 TEAMS_PATH = "/workflows/abc/triggers/manual/paths/invoke"
 SECRET = "whsec-test"
-
-
-@pytest.fixture(scope="module")
-def loopback() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def httpserver(loopback: HTTPServer) -> Iterator[HTTPServer]:
-    """pytest-httpserver's server, bound to 127.0.0.1 rather than "localhost"."""
-    loopback.clear()
-    yield loopback
-    loopback.clear()
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with new_http_client() as client:
-        yield client
 
 
 def session_for(kind: str, url: str, http: httpx.Client, **credentials: str) -> Session:

@@ -6,7 +6,6 @@ import base64
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -49,27 +48,6 @@ DUPLICATE = {
     "title": "Forbidden",
     "status": 403,
 }
-
-
-@pytest.fixture(scope="module")
-def loopback() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def httpserver(loopback: HTTPServer) -> Iterator[HTTPServer]:
-    loopback.clear()
-    yield loopback
-    loopback.clear()
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0)) as client:
-        yield client
 
 
 def session_for(
