@@ -5,6 +5,7 @@ import time
 
 from celery import Celery
 from celery.beat import Scheduler
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calendar_project.settings")
 
@@ -41,6 +42,17 @@ def _beat_schedule() -> dict:
 def _install_beat_schedule(sender, **kwargs):
     sender.conf.beat_schedule = _beat_schedule()
 
+
+# The engine's own ticks have a queue of their own, listed first, so a burst of
+# sends queued behind them never starves the claims, the lease reaper or the
+# heartbeat. Workers consume every listed queue unless told otherwise.
+ENGINE_QUEUE = "maillon-engine"
+app.conf.task_queues = (Queue(ENGINE_QUEUE), Queue("celery"))
+app.conf.task_default_queue = "celery"
+app.conf.task_routes = {
+    "planner.tasks.dispatch": {"queue": ENGINE_QUEUE},
+    "planner.tasks.worker_heartbeat": {"queue": ENGINE_QUEUE},
+}
 
 # Wake often so the beat mark stays fresh and short intervals stay accurate.
 app.conf.beat_max_loop_interval = 1

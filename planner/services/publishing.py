@@ -121,8 +121,14 @@ class Claim:
 
 def publication_claim_due(*, limit: int | None = None, as_of=None) -> list[Claim]:
     """Claim due publications of unpaused workspaces, with a lease. The caller queues one
-    task per claim (after commit)."""
-    limit = limit or settings.PUBLISH_BATCH
+    task per claim (after commit).
+
+    At most PUBLISH_BATCH claims wait for a worker at any time: a burst is fed to the
+    workers as they free up, so no claim outlives its lease in the queue."""
+    outstanding = Publication.objects.filter(state=P.CLAIMED).count()
+    limit = max(0, (limit or settings.PUBLISH_BATCH) - outstanding)
+    if limit == 0:
+        return []
     lease = timezone.now() + timedelta(seconds=settings.PUBLISH_CLAIM_LEASE_SECONDS)
     with transaction.atomic():
         candidates = _locked(
@@ -252,6 +258,17 @@ def _hold(publication: Publication, post: Post, reason: str) -> None:
         notify.publication_problem(publication, reason)
 
 
+def _workspace_shared_lock(workspace_id: int) -> Workspace:
+    """Read the workspace under a lock that a pause (FOR UPDATE) waits for, while sends
+    (FOR SHARE) do not wait for each other. SQLite serialises writers anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM accounts_workspace WHERE id = %s FOR SHARE", [workspace_id]
+            )
+    return Workspace.objects.get(pk=workspace_id)
+
+
 def _start(publication_id: int, token: str) -> Publication | None:
     """Re-check everything under lock and move the claim to "sending"; None: do not send."""
     with transaction.atomic():
@@ -262,7 +279,7 @@ def _start(publication_id: int, token: str) -> Publication | None:
         )
         if row is None:
             return None  # a stale or duplicate message: someone else has it
-        workspace = Workspace.objects.select_for_update().get(pk=row[0])
+        workspace = _workspace_shared_lock(row[0])
         post = Post.objects.select_for_update().get(pk=row[1])
         post.workspace = workspace
         publication = (

@@ -409,3 +409,17 @@ def test_an_instagram_container_id_is_kept_so_a_retry_never_publishes_twice(cast
     assert publication.platform_key == "container-42"
     assert publication.state == P.UNKNOWN
     assert P.UNKNOWN in results
+
+
+def test_a_burst_is_fed_to_the_workers_a_batch_at_a_time(cast, receiver, settings):
+    settings.PUBLISH_BATCH = 2
+    channel = webhook_channel(cast, receiver)
+    posts = [approved_post(cast, [channel]) for _ in range(3)]
+    for post in posts:
+        make_due(post)
+    first = services.publication_claim_due()
+    assert len(first) == 2
+    assert services.publication_claim_due() == []  # two already wait for a worker
+    receiver.expect_request("/hook").respond_with_handler(receiver.accept)
+    services.publication_send(publication_id=first[0].publication_id, token=first[0].token)
+    assert len(services.publication_claim_due()) == 1
