@@ -423,3 +423,16 @@ def test_a_burst_is_fed_to_the_workers_a_batch_at_a_time(cast, receiver, setting
     receiver.expect_request("/hook").respond_with_handler(receiver.accept)
     services.publication_send(publication_id=first[0].publication_id, token=first[0].token)
     assert len(services.publication_claim_due()) == 1
+
+
+def test_retracting_where_the_network_cannot_delete_says_so_on_the_delivery(cast, receiver):
+    post = approved_post(cast, [webhook_channel(cast, receiver, kind=ChannelKind.SLACK)])
+    make_due(post)
+    receiver.expect_request("/hook").respond_with_data("ok")
+    assert run_engine() == [P.PUBLISHED]
+    services.post_retract(actor=cast.admin, post=post, reason="Wrong date")
+    publication = Publication.objects.get(post=post)
+    assert services.publication_retract(publication_id=publication.pk) == P.PUBLISHED
+    publication.refresh_from_db()
+    assert "does not let Maillon delete posts: remove it by hand" in publication.last_error
+    assert state_of(post) == State.RETRACTED
