@@ -132,7 +132,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Front-end libraries come from npm at install time; only their dist folders are served.
 _NODE = BASE_DIR / "node_modules"
-for _prefix, _folder in (("vendor/bootstrap", "bootstrap/dist"), ("vendor/htmx", "htmx.org/dist")):
+for _prefix, _folder in (
+    ("vendor/bootstrap", "bootstrap/dist"),
+    ("vendor/htmx", "htmx.org/dist"),
+    ("vendor/fullcalendar", "fullcalendar"),
+    ("vendor/fullcalendar-core", "@fullcalendar/core"),
+):
     if (_NODE / _folder).is_dir():
         STATICFILES_DIRS.append((_prefix, _NODE / _folder))
 STORAGES = {

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from accounts.models import User, Workspace
-from planner.models import Post
+from planner.models import Campaign, Post, Variant
 
 
 def posts_visible_to(user: User) -> QuerySet[Post]:
@@ -31,3 +32,43 @@ def posts_in_window(workspace: Workspace, start: datetime, end: datetime) -> Que
 def state_counts(workspace: Workspace) -> dict[str, int]:
     rows = Post.objects.filter(workspace=workspace).values("state").annotate(n=Count("pk"))
     return {row["state"]: row["n"] for row in rows}
+
+
+@dataclass(frozen=True)
+class CalendarFilters:
+    campaign: int | None = None
+    channel: int | None = None
+    state: str | None = None
+    assignee: int | None = None
+    label: int | None = None
+
+
+def calendar_posts(
+    workspace: Workspace, start: datetime, end: datetime, filters: CalendarFilters
+) -> list[Post]:
+    """The posts of a calendar window, with everything the calendar draws, in a fixed
+    number of queries whatever the number of posts."""
+    posts = Post.objects.filter(workspace=workspace, scheduled_at__gte=start, scheduled_at__lt=end)
+    if filters.campaign:
+        posts = posts.filter(campaign_id=filters.campaign)
+    if filters.state:
+        posts = posts.filter(state=filters.state)
+    if filters.assignee:
+        posts = posts.filter(assignee_id=filters.assignee)
+    if filters.channel:
+        posts = posts.filter(variants__channel_id=filters.channel)
+    if filters.label:
+        posts = posts.filter(labels__id=filters.label)
+    return list(
+        posts.distinct()
+        .select_related("campaign", "assignee")
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.select_related("channel")),
+            "labels",
+        )
+        .order_by("scheduled_at", "pk")
+    )
+
+
+def calendar_campaigns(workspace: Workspace, start: date, end: date) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(workspace=workspace, starts_on__lt=end, ends_on__gte=start)

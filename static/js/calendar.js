@@ -1,0 +1,106 @@
+// The calendar page: FullCalendar fed by /calendar/events/, drag and drop checked by
+// the server. Times are the viewer's wall-clock times (the widget runs in UTC mode and
+// the server converts), so what you see is your own time zone's.
+(function () {
+  "use strict";
+
+  function start() {
+    var element = document.getElementById("calendar");
+    if (!element || !window.FullCalendar) return;
+    var status = document.getElementById("calendar-status");
+    var filters = new URLSearchParams(window.location.search);
+    var query = {};
+    ["campaign", "channel", "state", "assignee", "label"].forEach(function (name) {
+      if (filters.get(name)) query[name] = filters.get(name);
+    });
+
+    function say(message, kind) {
+      status.textContent = message;
+      status.className = "alert alert-" + kind;
+    }
+
+    function wallClock(date) {
+      return date.toISOString().slice(0, 16);
+    }
+
+    var calendar = new FullCalendar.Calendar(element, {
+      timeZone: "UTC",
+      locale: element.dataset.locale,
+      initialView: filters.get("view") || "dayGridMonth",
+      initialDate: filters.get("date") || undefined,
+      headerToolbar: {
+        left: "prev,next today",
+        center: "title",
+        right: "dayGridMonth,timeGridWeek,listWeek",
+      },
+      height: "auto",
+      nowIndicator: true,
+      editable: element.dataset.canSchedule === "true",
+      eventStartEditable: true,
+      eventDurationEditable: false,
+      events: { url: element.dataset.eventsUrl, extraParams: query },
+      datesSet: function (info) {
+        var params = new URLSearchParams(window.location.search);
+        params.set("view", info.view.type);
+        params.set("date", info.view.currentStart.toISOString().slice(0, 10));
+        window.history.replaceState(null, "", "?" + params.toString());
+      },
+      eventContent: function (arg) {
+        if (arg.event.display === "background") return { html: "" };
+        var props = arg.event.extendedProps;
+        var wrapper = document.createElement("span");
+        var badge = document.createElement("span");
+        badge.className = "badge state-" + props.state + " me-1";
+        badge.textContent = props.stateLabel;
+        var title = document.createElement("span");
+        title.textContent = (arg.timeText ? arg.timeText + " " : "") + arg.event.title;
+        var channels = document.createElement("span");
+        channels.className = "ms-1 small";
+        channels.textContent = "· " + props.channels.join(", ");
+        wrapper.append(badge, title, channels);
+        return { domNodes: [wrapper] };
+      },
+      eventDidMount: function (arg) {
+        if (arg.event.display === "background") return;
+        var props = arg.event.extendedProps;
+        arg.el.setAttribute(
+          "aria-label",
+          arg.event.title + ", " + props.stateLabel + ", " + props.channels.join(", ")
+        );
+      },
+      eventDrop: function (info) {
+        var body = new URLSearchParams({ when: wallClock(info.event.start) });
+        fetch(element.dataset.moveUrl.replace("/0/", "/" + info.event.id + "/"), {
+          method: "POST",
+          headers: { "X-CSRFToken": element.dataset.csrf },
+          body: body,
+          credentials: "same-origin",
+        })
+          .then(function (response) {
+            return response.json().then(function (data) {
+              return { ok: response.ok, data: data };
+            });
+          })
+          .then(function (result) {
+            if (result.ok) {
+              say(result.data.message, "success");
+            } else {
+              info.revert();
+              say(result.data.error || element.dataset.error, "danger");
+            }
+          })
+          .catch(function () {
+            info.revert();
+            say(element.dataset.error, "danger");
+          });
+      },
+    });
+    calendar.render();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

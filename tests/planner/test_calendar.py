@@ -1,0 +1,187 @@
+"""The calendar's JSON, filters, drag and drop on the server side, and its cost in queries."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.utils import timezone
+
+from planner import services
+from planner.models import Post, Publication
+from planner.views.calendar import from_wall_clock
+from planner.workflow import State
+from tests.factories import CampaignFactory, ChannelFactory, PostFactory
+
+pytestmark = pytest.mark.django_db
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+
+
+def window(days=7):
+    now = timezone.now().astimezone(PARIS).replace(tzinfo=None)
+    return {
+        "start": (now - dt.timedelta(days=1)).isoformat(timespec="seconds"),
+        "end": (now + dt.timedelta(days=days)).isoformat(timespec="seconds"),
+    }
+
+
+def events(client, **params):
+    response = client.get("/calendar/events/", {**window(), **params})
+    assert response.status_code == 200
+    return [e for e in response.json() if e.get("display") != "background"]
+
+
+def test_posts_come_with_campaign_colour_state_and_channels_in_the_viewers_time(client, cast):
+    campaign = CampaignFactory(workspace=cast.workspace, colour="#aa3300")
+    when = (timezone.now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
+    post = PostFactory(
+        workspace=cast.workspace, author=cast.content, campaign=campaign, scheduled_at=when
+    )
+    client.force_login(cast.viewer)
+    (event,) = events(client)
+    assert event["id"] == str(post.pk)
+    assert event["backgroundColor"] == "#aa3300"
+    assert event["extendedProps"]["state"] == "draft"
+    assert event["extendedProps"]["channels"] == ["mastodon"]
+    assert event["start"] == when.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
+    assert event["editable"] is False  # a viewer cannot move posts
+
+
+def test_campaign_spans_are_background_events(client, cast):
+    CampaignFactory(workspace=cast.workspace, name="Spring")
+    client.force_login(cast.viewer)
+    response = client.get("/calendar/events/", window())
+    spans = [e for e in response.json() if e.get("display") == "background"]
+    assert [s["title"] for s in spans] == ["Spring"]
+
+
+def test_filters_narrow_the_posts(client, cast):
+    channel = ChannelFactory(workspace=cast.workspace, name="Bluesky main", kind="bluesky")
+    campaign = CampaignFactory(workspace=cast.workspace)
+    a = PostFactory(workspace=cast.workspace, author=cast.content, campaign=campaign)
+    b = PostFactory(
+        workspace=cast.workspace, author=cast.content, channels=[channel], assignee=cast.content2
+    )
+    client.force_login(cast.content)
+    assert [e["id"] for e in events(client, campaign=campaign.pk)] == [str(a.pk)]
+    assert [e["id"] for e in events(client, channel=channel.pk)] == [str(b.pk)]
+    assert [e["id"] for e in events(client, assignee=cast.content2.pk)] == [str(b.pk)]
+    assert {e["id"] for e in events(client, state="draft")} == {str(a.pk), str(b.pk)}
+    assert events(client, state="published") == []
+
+
+def test_a_window_that_is_missing_or_too_long_is_refused(client, cast):
+    client.force_login(cast.viewer)
+    assert client.get("/calendar/events/").status_code == 400
+    assert client.get("/calendar/events/", window(days=400)).status_code == 400
+
+
+def test_another_workspaces_posts_never_appear(client, cast, other):
+    PostFactory(workspace=other.workspace, author=other.content)
+    client.force_login(cast.viewer)
+    assert events(client) == []
+
+
+def test_a_month_with_two_thousand_posts_costs_a_fixed_number_of_queries(
+    client, cast, django_assert_max_num_queries
+):
+    channel = ChannelFactory(workspace=cast.workspace)
+    campaign = CampaignFactory(workspace=cast.workspace)
+    start = timezone.now() + dt.timedelta(hours=1)
+    posts = Post.objects.bulk_create(
+        Post(
+            workspace=cast.workspace,
+            author=cast.content,
+            campaign=campaign,
+            body=f"Post {i}",
+            scheduled_at=start + dt.timedelta(minutes=20 * i),
+        )
+        for i in range(2000)
+    )
+    from planner.models import Variant
+
+    Variant.objects.bulk_create(Variant(post=p, channel=channel) for p in posts)
+    client.force_login(cast.viewer)
+    with django_assert_max_num_queries(12):
+        response = client.get("/calendar/events/", window(days=31))
+    assert len([e for e in response.json() if e.get("display") != "background"]) == 2000
+
+
+# --- moving ------------------------------------------------------------------------------
+
+
+def move(client, post, when):
+    return client.post(f"/posts/{post.pk}/move/", {"when": when})
+
+
+def local(days, hour=10):
+    day = (timezone.now().astimezone(PARIS) + dt.timedelta(days=days)).date()
+    return f"{day.isoformat()}T{hour:02d}:00"
+
+
+def test_dropping_a_post_on_another_day_moves_it_in_the_viewers_time_zone(client, cast, draft):
+    client.force_login(cast.content)
+    response = move(client, draft, local(5))
+    assert response.status_code == 200, response.json()
+    draft.refresh_from_db()
+    assert draft.scheduled_at.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M") == local(5)
+
+
+def test_an_approved_post_keeps_its_approval_when_moved(client, cast, draft):
+    services.post_submit(actor=cast.content, post=draft)
+    services.post_decide(
+        actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
+    )
+    client.force_login(cast.content)
+    assert move(client, draft, local(6)).status_code == 200
+    draft.refresh_from_db()
+    assert draft.state == State.APPROVED
+    assert Publication.objects.get(post=draft).due_at == draft.scheduled_at
+
+
+def test_a_drop_into_the_past_is_refused_with_a_message(client, cast, draft):
+    client.force_login(cast.content)
+    response = move(client, draft, local(-2))
+    assert response.status_code == 400
+    assert response.json()["error"] == "Choose a time in the future."
+    before = draft.scheduled_at
+    draft.refresh_from_db()
+    assert draft.scheduled_at == before
+
+
+def test_a_viewer_or_a_contributor_cannot_move_posts(client, cast, draft):
+    for person in (cast.viewer, cast.contributor):
+        client.force_login(person)
+        response = move(client, draft, local(4))
+        assert response.status_code == 403
+        assert response.json()["error"] == "Your role does not allow this."
+
+
+def test_a_published_post_cannot_be_moved(client, cast, draft):
+    services.post_submit(actor=cast.content, post=draft)
+    post = services.post_decide(
+        actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
+    )
+    services.post_engine_transition(post=post, action="start_publishing")
+    services.post_engine_transition(post=post, action="mark_published")
+    client.force_login(cast.admin)
+    response = move(client, draft, local(4))
+    assert response.status_code == 409
+    assert "cannot be" in response.json()["error"]
+
+
+def test_another_workspaces_post_cannot_be_moved(client, other, draft):
+    client.force_login(other.admin)
+    assert move(client, draft, local(4)).status_code == 404
+
+
+def test_a_time_skipped_by_a_clock_change_is_refused():
+    with pytest.raises(ValueError):
+        from_wall_clock("2027-03-28T02:30", PARIS)
+    assert from_wall_clock("2027-03-28T03:30", PARIS).utcoffset() == dt.timedelta(hours=2)
+
+
+def test_the_calendar_page_says_what_to_do_when_empty(client, cast):
+    client.force_login(cast.content)
+    page = client.get("/calendar/").content.decode()
+    assert "Click a day to plan a post there." in page
+    assert 'id="calendar"' in page
