@@ -645,3 +645,39 @@ def comment_add(*, actor: User, post: Post, body: str) -> Comment:
             data={"comment": comment.pk},
         )
     return comment
+
+
+def post_save(
+    *,
+    actor: User,
+    post: Post,
+    expected_version: int,
+    title: str,
+    body: str,
+    variants: Mapping[int, str],
+    scheduled_at: datetime | None,
+    campaign: Campaign | None,
+    assignee: User | None,
+    labels: Iterable[Label],
+) -> Post:
+    """The editor's save: content, time and planning details together, or nothing."""
+    with transaction.atomic():
+        post = post_edit(
+            actor=actor,
+            post=post,
+            expected_version=expected_version,
+            title=title,
+            body=body,
+            variants=variants,
+        )
+        post = post_update_details(
+            actor=actor, post=post, campaign=campaign, assignee=assignee, labels=labels
+        )
+        if scheduled_at is not None and scheduled_at != post.scheduled_at:
+            post = post_reschedule(actor=actor, post=post, scheduled_at=scheduled_at)
+        elif scheduled_at is None and post.scheduled_at is not None:
+            raise Invalid(
+                _("A planned post keeps a time; move it instead of clearing it."),
+                fields={"scheduled_at": [_("Choose a time.")]},
+            )
+    return post

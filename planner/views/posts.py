@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import Capability, role_can
 from accounts.selectors import role_in
 from planner import selectors, services, workflow
 from planner.channels.registry import adapter_for
@@ -82,6 +83,9 @@ def post_detail(request, pk: int):
             "publications": post.publications.select_related("channel").order_by("channel__name"),
             "events": post.audit_events.select_related("actor").order_by("-created_at")[:50],
             "actions": _available(post, request.user, role),
+            "can_edit": post.state not in workflow.LOCKED
+            and post.state != workflow.State.CANCELLED
+            and role_can(role, Capability.POST_CREATE),
         },
     )
 

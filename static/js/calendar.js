@@ -68,6 +68,12 @@
           arg.event.title + ", " + props.stateLabel + ", " + props.channels.join(", ")
         );
       },
+      dateClick: function (info) {
+        if (element.dataset.canSchedule !== "true") return;
+        // A day in the month view plans at 09:00; a slot in the week view at its time.
+        var at = info.allDay ? info.dateStr + "T09:00" : wallClock(info.date);
+        window.location.href = element.dataset.newUrl + "?at=" + encodeURIComponent(at);
+      },
       eventDrop: function (info) {
         var body = new URLSearchParams({ when: wallClock(info.event.start) });
         fetch(element.dataset.moveUrl.replace("/0/", "/" + info.event.id + "/"), {
