@@ -64,3 +64,53 @@ def test_the_pause_banner_shows_on_every_page_when_publishing_is_paused(client, 
     cast.workspace.save()
     client.force_login(cast.viewer)
     assert b"Crisis: hold everything." in client.get("/").content
+
+
+def test_a_person_sets_their_time_zone_and_language(client, cast):
+    client.force_login(cast.content)
+    response = client.post(
+        "/accounts/profile/",
+        {"full_name": "Camille", "time_zone": "America/New_York", "language": "fr"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    cast.content.refresh_from_db()
+    assert (cast.content.time_zone, cast.content.language) == ("America/New_York", "fr")
+    assert response.context["LANGUAGE_CODE"] == "fr"
+
+
+def test_an_unknown_time_zone_is_refused_on_the_form(client, cast):
+    client.force_login(cast.content)
+    response = client.post(
+        "/accounts/profile/", {"full_name": "", "time_zone": "Mars/Olympus", "language": "en"}
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    cast.content.refresh_from_db()
+    assert cast.content.time_zone == "Europe/Paris"
+
+
+def test_a_forgotten_password_is_reset_through_an_emailed_link(client, cast, mailoutbox):
+    import re
+
+    client.post("/accounts/password/reset/", {"email": cast.viewer.email})
+    (message,) = mailoutbox
+    assert message.to == [cast.viewer.email]
+    link = re.search(r"https?://[^/]+(/accounts/password/reset/\S+)", message.body).group(1)
+    form_page = client.get(link, follow=True)
+    assert b"Choose a new password" in form_page.content
+    set_url = form_page.redirect_chain[-1][0]
+    client.post(
+        set_url,
+        {"new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"},
+    )
+    cast.viewer.refresh_from_db()
+    assert cast.viewer.check_password("a-new-long-passphrase")
+
+
+def test_a_reset_for_an_unknown_address_says_the_same_and_sends_nothing(client, mailoutbox):
+    response = client.post(
+        "/accounts/password/reset/", {"email": "nobody@example.test"}, follow=True
+    )
+    assert b"Check your email" in response.content
+    assert mailoutbox == []
