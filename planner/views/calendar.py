@@ -143,8 +143,12 @@ def calendar_events(request):
                 "start": campaign.starts_on.isoformat(),
                 "end": (campaign.ends_on + dt.timedelta(days=1)).isoformat(),
                 "allDay": True,
-                "display": "background",
+                "display": "block",
+                "editable": False,
+                "classNames": ["campaign-span"],
+                "url": f"/calendar/?campaign={campaign.pk}",
                 "backgroundColor": campaign.colour,
+                "borderColor": campaign.colour,
                 "extendedProps": {"kind": "campaign"},
             }
         )

@@ -45,10 +45,17 @@
         params.set("date", info.view.currentStart.toISOString().slice(0, 10));
         window.history.replaceState(null, "", "?" + params.toString());
       },
+      eventOrder: "-allDay,start,title",
       eventContent: function (arg) {
-        if (arg.event.display === "background") return { html: "" };
         var props = arg.event.extendedProps;
-        var wrapper = document.createElement("span");
+        if (props.kind === "campaign") {
+          var span = document.createElement("div");
+          span.className = "maillon-event";
+          span.textContent = arg.event.title;
+          return { domNodes: [span] };
+        }
+        var wrapper = document.createElement("div");
+        wrapper.className = "maillon-event";
         var badge = document.createElement("span");
         badge.className = "badge state-" + props.state + " me-1";
         badge.textContent = props.stateLabel;
@@ -61,8 +68,8 @@
         return { domNodes: [wrapper] };
       },
       eventDidMount: function (arg) {
-        if (arg.event.display === "background") return;
         var props = arg.event.extendedProps;
+        if (props.kind === "campaign") return;
         arg.el.setAttribute(
           "aria-label",
           arg.event.title + ", " + props.stateLabel + ", " + props.channels.join(", ")

@@ -27,7 +27,7 @@ def window(days=7):
 def events(client, **params):
     response = client.get("/calendar/events/", {**window(), **params})
     assert response.status_code == 200
-    return [e for e in response.json() if e.get("display") != "background"]
+    return [e for e in response.json() if e.get("extendedProps", {}).get("kind") != "campaign"]
 
 
 def test_posts_come_with_campaign_colour_state_and_channels_in_the_viewers_time(client, cast):
@@ -46,12 +46,13 @@ def test_posts_come_with_campaign_colour_state_and_channels_in_the_viewers_time(
     assert event["editable"] is False  # a viewer cannot move posts
 
 
-def test_campaign_spans_are_background_events(client, cast):
-    CampaignFactory(workspace=cast.workspace, name="Spring")
+def test_campaign_spans_are_all_day_bars_that_do_not_move(client, cast):
+    campaign = CampaignFactory(workspace=cast.workspace, name="Spring")
     client.force_login(cast.viewer)
     response = client.get("/calendar/events/", window())
-    spans = [e for e in response.json() if e.get("display") == "background"]
-    assert [s["title"] for s in spans] == ["Spring"]
+    (span,) = [e for e in response.json() if e["extendedProps"].get("kind") == "campaign"]
+    assert (span["title"], span["allDay"], span["editable"]) == ("Spring", True, False)
+    assert span["end"] == (campaign.ends_on + dt.timedelta(days=1)).isoformat()
 
 
 def test_filters_narrow_the_posts(client, cast):
@@ -103,7 +104,7 @@ def test_a_month_with_two_thousand_posts_costs_a_fixed_number_of_queries(
     client.force_login(cast.viewer)
     with django_assert_max_num_queries(12):
         response = client.get("/calendar/events/", window(days=31))
-    assert len([e for e in response.json() if e.get("display") != "background"]) == 2000
+    assert len([e for e in response.json() if "state" in e["extendedProps"]]) == 2000
 
 
 # --- moving ------------------------------------------------------------------------------
