@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-domain lint format deps test-deps clean-data
+.PHONY: run test test-domain lint format deps test-deps chromium clean-data
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Maillon needs Python 3.11 or newer" or 0)'
@@ -26,8 +26,15 @@ $(BLUESKY_PEER): tests/peers/bluesky/package.json tests/peers/bluesky/package-lo
 
 deps: $(STAMP) node_modules/.package-lock.json
 
-# What the tests need on top: the network stand-ins that come from npm.
-test-deps: deps $(BLUESKY_PEER)
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+# What the tests need on top: the network stand-ins that come from npm, and a browser.
+test-deps: deps $(BLUESKY_PEER) chromium
 
 run: deps
 	$(PY) -m calendar_project.devrun

@@ -27,6 +27,17 @@ from planner.workflow import Action, State
 MAX_WINDOW = dt.timedelta(days=120)
 
 
+def text_colour(background: str) -> str:
+    """Black or white, whichever reads better on a campaign's colour (WCAG luminance)."""
+    red, green, blue = (int(background[i : i + 2], 16) / 255 for i in (1, 3, 5))
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    luminance = 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+    return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
+
+
 def _zone(user) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(user.time_zone)
@@ -149,6 +160,7 @@ def calendar_events(request):
                 "url": f"/calendar/?campaign={campaign.pk}",
                 "backgroundColor": campaign.colour,
                 "borderColor": campaign.colour,
+                "textColor": text_colour(campaign.colour),
                 "extendedProps": {"kind": "campaign"},
             }
         )

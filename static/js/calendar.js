@@ -46,6 +46,8 @@
         window.history.replaceState(null, "", "?" + params.toString());
       },
       eventOrder: "-allDay,start,title",
+      eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+      slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
       eventContent: function (arg) {
         var props = arg.event.extendedProps;
         if (props.kind === "campaign") {
@@ -70,9 +72,10 @@
       eventDidMount: function (arg) {
         var props = arg.event.extendedProps;
         if (props.kind === "campaign") return;
+        var time = arg.event.start.toISOString().slice(11, 16);
         arg.el.setAttribute(
           "aria-label",
-          arg.event.title + ", " + props.stateLabel + ", " + props.channels.join(", ")
+          time + " " + arg.event.title + ", " + props.stateLabel + ", " + props.channels.join(", ")
         );
       },
       dateClick: function (info) {
@@ -109,6 +112,10 @@
       },
     });
     calendar.render();
+    // The toolbar's chevrons are decorative: the buttons carry their own titles.
+    element.querySelectorAll(".fc-icon").forEach(function (icon) {
+      icon.setAttribute("aria-hidden", "true");
+    });
   }
 
   if (document.readyState === "loading") {

@@ -186,3 +186,10 @@ def test_the_calendar_page_says_what_to_do_when_empty(client, cast):
     page = client.get("/calendar/").content.decode()
     assert "Click a day to plan a post there." in page
     assert 'id="calendar"' in page
+
+
+def test_campaign_labels_are_black_or_white_whichever_reads_better():
+    from planner.views.calendar import text_colour
+
+    assert text_colour("#ffeb3b") == "#000000"
+    assert text_colour("#0b3d91") == "#ffffff"

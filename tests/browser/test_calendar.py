@@ -1,0 +1,124 @@
+"""The calendar in a real browser: plan, move, refuse, filter, by each role."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from planner.models import Post
+from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
+from tests.factories import CampaignFactory, ChannelFactory, PostFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+
+
+def local_day(days: int) -> dt.date:
+    return (timezone.now().astimezone(PARIS) + dt.timedelta(days=days)).date()
+
+
+def day_cell(page, day: dt.date):
+    return page.locator(f'td.fc-daygrid-day[data-date="{day.isoformat()}"]')
+
+
+def open_month(page, day: dt.date):
+    page.goto(f"/calendar/?view=dayGridMonth&date={day.replace(day=1).isoformat()}")
+    page.wait_for_selector(".fc-daygrid-day")
+
+
+@pytest.fixture
+def planned(cast):
+    """A post three days ahead, at 10:00 Paris time, on a campaign."""
+    campaign = CampaignFactory(workspace=cast.workspace, name="Spring launch", colour="#0b6e4f")
+    when = dt.datetime.combine(local_day(3), dt.time(10, 0), tzinfo=PARIS)
+    return PostFactory(
+        workspace=cast.workspace,
+        author=cast.content,
+        campaign=campaign,
+        title="Trailhead teaser",
+        scheduled_at=when,
+        channels=[ChannelFactory(workspace=cast.workspace, name="Mastodon")],
+    )
+
+
+def test_the_calendar_shows_a_post_on_its_day_with_its_status(page, cast, planned):
+    sign_in(page, cast.viewer)
+    open_month(page, local_day(3))
+    event = day_cell(page, local_day(3)).locator(".fc-event", has_text="Trailhead teaser")
+    expect(event).to_be_visible()
+    expect(event).to_contain_text("Draft")
+    expect(event).to_contain_text("10:00")
+    screenshot(page, "calendar")
+    assert serious_accessibility_violations(page) == []
+
+
+def test_a_content_manager_plans_a_post_by_clicking_a_day(page, cast):
+    ChannelFactory(workspace=cast.workspace, name="Mastodon")
+    sign_in(page, cast.content)
+    target = local_day(5)
+    open_month(page, target)
+    day_cell(page, target).locator(".fc-daygrid-day-frame").click(position={"x": 60, "y": 60})
+    page.wait_for_url("**/posts/new/**")
+    expect(page.locator("input[name=scheduled_at]")).to_have_value(f"{target.isoformat()}T09:00")
+    page.fill("textarea[name=body]", "Planned from the calendar")
+    page.check("input[name=channels]")
+    expect(page.locator("#counters")).to_contain_text("Characters 25 / 500")
+    screenshot(page, "editor")
+    page.click("button[name=save_draft]")
+    page.wait_for_url("**/posts/*/")
+    post = Post.objects.get()
+    assert post.scheduled_at.astimezone(PARIS).date() == target
+    assert post.scheduled_at.astimezone(PARIS).hour == 9
+
+
+def test_a_post_dragged_to_another_day_stays_there_after_a_reload(page, cast, planned):
+    sign_in(page, cast.content)
+    target = local_day(4)
+    open_month(page, local_day(3))
+    if day_cell(page, target).count() == 0:  # the next day is in the next month's view
+        pytest.fail("choose days inside one month view")
+    event = day_cell(page, local_day(3)).locator(".fc-event", has_text="Trailhead teaser")
+    event.drag_to(day_cell(page, target).locator(".fc-daygrid-day-events"))
+    expect(page.locator("#calendar-status")).to_contain_text("Moved to")
+    page.reload()
+    page.wait_for_selector(".fc-event")
+    expect(day_cell(page, target).locator(".fc-event", has_text="Trailhead teaser")).to_be_visible()
+    planned.refresh_from_db()
+    assert planned.scheduled_at.astimezone(PARIS).date() == target
+    assert planned.scheduled_at.astimezone(PARIS).hour == 10
+
+
+def test_a_drag_into_the_past_snaps_back_with_a_message(page, cast, planned):
+    sign_in(page, cast.content)
+    open_month(page, local_day(3))
+    past = local_day(-1)
+    if day_cell(page, past).count() == 0:
+        pytest.fail("choose days inside one month view")
+    event = day_cell(page, local_day(3)).locator(".fc-event", has_text="Trailhead teaser")
+    event.drag_to(day_cell(page, past).locator(".fc-daygrid-day-events"))
+    expect(page.locator("#calendar-status")).to_contain_text("Choose a time in the future.")
+    expect(
+        day_cell(page, local_day(3)).locator(".fc-event", has_text="Trailhead teaser")
+    ).to_be_visible()
+    before = planned.scheduled_at
+    planned.refresh_from_db()
+    assert planned.scheduled_at == before
+
+
+def test_filters_are_kept_in_the_address(page, cast, planned):
+    PostFactory(
+        workspace=cast.workspace,
+        author=cast.content,
+        title="Unrelated",
+        scheduled_at=planned.scheduled_at,
+    )
+    sign_in(page, cast.viewer)
+    open_month(page, local_day(3))
+    page.select_option("#f-campaign", label="Spring launch")
+    page.click("#calendar-filters button[type=submit]")
+    page.wait_for_selector(".fc-event")
+    assert f"campaign={planned.campaign_id}" in page.url
+    expect(page.locator(".fc-event", has_text="Trailhead teaser")).to_be_visible()
+    expect(page.locator(".fc-event", has_text="Unrelated")).to_have_count(0)

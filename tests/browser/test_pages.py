@@ -1,0 +1,64 @@
+"""The main pages in a real browser: each role's view, screenshots, and accessibility."""
+
+import pytest
+from playwright.sync_api import expect
+
+from planner import services
+from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
+from tests.factories import ChannelFactory, PostFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_sign_in_page_is_accessible(page):
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Sign in to Maillon")).to_be_visible()
+    screenshot(page, "sign-in")
+    assert serious_accessibility_violations(page) == []
+
+
+def test_a_wrong_password_is_said_plainly(page, cast):
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", cast.viewer.email)
+    page.fill("input[name=password]", "wrong")
+    page.click("button[type=submit]")
+    expect(page.get_by_text("do not match an account")).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_crisis_switch", "sees_new_post"),
+    [
+        ("admin", True, True),
+        ("marketing", False, True),
+        ("content_manager", False, True),
+        ("contributor", False, False),
+        ("viewer", False, False),
+    ],
+)
+def test_each_role_sees_what_it_may(page, cast, role, sees_crisis_switch, sees_new_post):
+    sign_in(page, cast.as_role(role))
+    expect(page.get_by_test_id("whoami")).to_contain_text(
+        {"content_manager": "Content manager"}.get(role, role.title())
+    )
+    expect(page.get_by_role("button", name="Pause all publishing")).to_have_count(
+        1 if sees_crisis_switch else 0
+    )
+    page.goto("/calendar/")
+    expect(page.get_by_role("link", name="New post")).to_have_count(1 if sees_new_post else 0)
+
+
+def test_the_overview_and_a_post_page_are_accessible(page, cast):
+    channel = ChannelFactory(workspace=cast.workspace, name="Mastodon")
+    post = PostFactory(
+        workspace=cast.workspace, author=cast.content, title="Spring teaser", channels=[channel]
+    )
+    services.post_submit(actor=cast.content, post=post)
+    sign_in(page, cast.admin)
+    screenshot(page, "overview")
+    assert serious_accessibility_violations(page) == []
+    page.goto(f"/posts/{post.pk}/")
+    expect(page.get_by_test_id("post-state")).to_have_text("In review")
+    screenshot(page, "post")
+    assert serious_accessibility_violations(page) == []
+    page.goto(f"/posts/{post.pk}/edit/")
+    assert serious_accessibility_violations(page) == []
