@@ -16,7 +16,8 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 SCREENSHOTS = BASE_DIR / "docs" / "screenshots"
 AXE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 
-# Django's live server runs in a thread; Playwright's sync API is fine with that.
+# Playwright's sync API keeps an event loop in the test's thread, where the tests also
+# use the ORM; Django would refuse that outside this test process (never in deployment).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
