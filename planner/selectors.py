@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Prefetch, QuerySet
 
@@ -72,3 +72,39 @@ def calendar_posts(
 
 def calendar_campaigns(workspace: Workspace, start: date, end: date) -> QuerySet[Campaign]:
     return Campaign.objects.filter(workspace=workspace, starts_on__lt=end, ends_on__gte=start)
+
+
+@dataclass(frozen=True)
+class CadenceLine:
+    channel_name: str
+    planned: int
+    target: int
+
+    @property
+    def met(self) -> bool:
+        return self.planned >= self.target
+
+
+def cadence_this_week(campaign: Campaign, week_start: datetime) -> list[CadenceLine]:
+    """Plan versus cadence per channel for the week starting at ``week_start``:
+    "LinkedIn: 2 of 3 this week". Cancelled and retracted posts do not count."""
+    from planner.workflow import State
+
+    week_end = week_start + timedelta(days=7)
+    planned = dict(
+        Variant.objects.filter(
+            post__campaign=campaign,
+            post__scheduled_at__gte=week_start,
+            post__scheduled_at__lt=week_end,
+        )
+        .exclude(post__state__in=[State.CANCELLED, State.RETRACTED])
+        .values("channel_id")
+        .annotate(n=Count("post_id", distinct=True))
+        .values_list("channel_id", "n")
+    )
+    return [
+        CadenceLine(
+            cadence.channel.name, planned.get(cadence.channel_id, 0), cadence.posts_per_week
+        )
+        for cadence in campaign.cadences.select_related("channel").order_by("channel__name")
+    ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planner.views import calendar, editor, posts, publishing
+from planner.views import calendar, campaigns, editor, posts, publishing
 from planner.views.home import home
 
 app_name = "planner"
@@ -8,6 +8,10 @@ app_name = "planner"
 urlpatterns = [
     path("", home, name="home"),
     path("calendar/", calendar.calendar_page, name="calendar"),
+    path("campaigns/", campaigns.campaign_list, name="campaign_list"),
+    path("campaigns/new/", campaigns.campaign_form, name="campaign_new"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/edit/", campaigns.campaign_form, name="campaign_edit"),
     path("calendar/events/", calendar.calendar_events, name="calendar_events"),
     path("posts/new/", editor.post_new, name="post_new"),
     path("posts/counters/", editor.post_counters, name="post_counters"),

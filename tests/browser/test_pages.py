@@ -62,3 +62,19 @@ def test_the_overview_and_a_post_page_are_accessible(page, cast):
     assert serious_accessibility_violations(page) == []
     page.goto(f"/posts/{post.pk}/edit/")
     assert serious_accessibility_violations(page) == []
+
+
+def test_campaign_pages_are_accessible(page, cast):
+    from tests.factories import CampaignFactory
+
+    channel = ChannelFactory(workspace=cast.workspace, name="LinkedIn", kind="linkedin")
+    campaign = CampaignFactory(workspace=cast.workspace, name="Spring launch")
+    campaign.channels.set([channel])
+    campaign.cadences.create(channel=channel, posts_per_week=3)
+    sign_in(page, cast.marketing)
+    page.goto(f"/campaigns/{campaign.pk}/")
+    expect(page.get_by_test_id("cadence")).to_contain_text("LinkedIn: 0 of 3 this week")
+    screenshot(page, "campaign")
+    assert serious_accessibility_violations(page) == []
+    page.goto(f"/campaigns/{campaign.pk}/edit/")
+    assert serious_accessibility_violations(page) == []

@@ -1,0 +1,182 @@
+"""Campaigns: marketing's parameters, and how the plan keeps up with them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.permissions import Capability, role_can
+from accounts.selectors import current_membership
+from planner import selectors, services
+from planner.errors import ServiceError
+from planner.models import Campaign, Channel, Objective
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    starts_on = forms.DateField(
+        label=gettext_lazy("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(
+        label=gettext_lazy("Ends on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    objective = forms.ModelChoiceField(
+        label=gettext_lazy("Objective it serves"), queryset=Objective.objects.none(), required=False
+    )
+    channels = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Channels"),
+        queryset=Channel.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    audience = forms.CharField(
+        label=gettext_lazy("Audience"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    tone = forms.CharField(
+        label=gettext_lazy("Tone"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    guidelines = forms.CharField(
+        label=gettext_lazy("Guidelines"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    colour = forms.CharField(
+        label=gettext_lazy("Colour"),
+        widget=forms.TextInput(attrs={"type": "color"}),
+        initial="#1f6feb",
+    )
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["objective"].queryset = Objective.objects.filter(workspace=workspace)
+        channels = Channel.objects.filter(workspace=workspace).order_by("name")
+        self.fields["channels"].queryset = channels
+        for channel in channels:
+            self.fields[f"cadence_{channel.pk}"] = forms.IntegerField(
+                label=_("Posts a week on %(channel)s") % {"channel": channel.name},
+                min_value=0,
+                max_value=100,
+                required=False,
+            )
+
+    def cadence(self) -> dict[int, int]:
+        return {
+            channel.pk: self.cleaned_data.get(f"cadence_{channel.pk}") or 0
+            for channel in self.cleaned_data.get("channels", [])
+        }
+
+    def cadence_fields(self):
+        return [self[f"cadence_{c.pk}"] for c in self.fields["channels"].queryset]
+
+
+def _membership(request):
+    membership = current_membership(request.user)
+    if membership is None:
+        raise Http404
+    return membership
+
+
+@login_required
+def campaign_list(request):
+    membership = _membership(request)
+    campaigns = (
+        Campaign.objects.filter(workspace=membership.workspace)
+        .select_related("objective")
+        .order_by("-starts_on")
+    )
+    return render(
+        request,
+        "planner/campaign_list.html",
+        {
+            "campaigns": campaigns,
+            "can_manage": role_can(membership.role, Capability.CAMPAIGN_MANAGE),
+        },
+    )
+
+
+def _week_start(workspace_zone) -> dt.datetime:
+    today = timezone.localdate(timezone=workspace_zone)
+    monday = today - dt.timedelta(days=today.weekday())
+    return dt.datetime.combine(monday, dt.time(0), tzinfo=workspace_zone)
+
+
+@login_required
+def campaign_detail(request, pk: int):
+    import zoneinfo
+
+    membership = _membership(request)
+    campaign = Campaign.objects.filter(workspace=membership.workspace, pk=pk).first()
+    if campaign is None:
+        raise Http404
+    zone = zoneinfo.ZoneInfo(membership.workspace.time_zone)
+    return render(
+        request,
+        "planner/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "cadence": selectors.cadence_this_week(campaign, _week_start(zone)),
+            "can_manage": role_can(membership.role, Capability.CAMPAIGN_MANAGE),
+        },
+    )
+
+
+@login_required
+def campaign_form(request, pk: int | None = None):
+    membership = _membership(request)
+    workspace = membership.workspace
+    campaign = None
+    initial = {}
+    if pk is not None:
+        campaign = Campaign.objects.filter(workspace=workspace, pk=pk).first()
+        if campaign is None:
+            raise Http404
+        initial = {
+            "name": campaign.name,
+            "starts_on": campaign.starts_on,
+            "ends_on": campaign.ends_on,
+            "objective": campaign.objective_id,
+            "channels": list(campaign.channels.values_list("pk", flat=True)),
+            "audience": campaign.audience,
+            "tone": campaign.tone,
+            "guidelines": campaign.guidelines,
+            "colour": campaign.colour,
+            **{f"cadence_{c.channel_id}": c.posts_per_week for c in campaign.cadences.all()},
+        }
+    form = CampaignForm(request.POST or None, workspace=workspace, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            campaign = services.campaign_save(
+                actor=request.user,
+                workspace=workspace,
+                campaign=campaign,
+                name=data["name"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                objective=data["objective"],
+                channels=data["channels"],
+                cadence=form.cadence(),
+                audience=data["audience"],
+                tone=data["tone"],
+                guidelines=data["guidelines"],
+                colour=data["colour"],
+            )
+        except ServiceError as exc:
+            placed = False
+            for field, errors in exc.fields.items():
+                if field in form.fields:
+                    for error in errors:
+                        form.add_error(field, error)
+                    placed = True
+            if not placed:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Campaign saved."))
+            return redirect("planner:campaign_detail", pk=campaign.pk)
+    return render(request, "planner/campaign_form.html", {"form": form, "campaign": campaign})
