@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planner.views import calendar, campaigns, editor, posts, publishing
+from planner.views import calendar, campaigns, editor, objectives, posts, publishing
 from planner.views.home import home
 
 app_name = "planner"
@@ -8,6 +8,9 @@ app_name = "planner"
 urlpatterns = [
     path("", home, name="home"),
     path("calendar/", calendar.calendar_page, name="calendar"),
+    path("objectives/", objectives.objective_list, name="objective_list"),
+    path("objectives/new/", objectives.objective_form, name="objective_new"),
+    path("objectives/<int:pk>/edit/", objectives.objective_form, name="objective_edit"),
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
     path("campaigns/new/", campaigns.campaign_form, name="campaign_new"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign_detail"),

@@ -78,3 +78,5 @@ def test_campaign_pages_are_accessible(page, cast):
     assert serious_accessibility_violations(page) == []
     page.goto(f"/campaigns/{campaign.pk}/edit/")
     assert serious_accessibility_violations(page) == []
+    page.goto("/objectives/")
+    assert serious_accessibility_violations(page) == []
