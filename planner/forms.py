@@ -69,3 +69,15 @@ class PostForm(forms.Form):
         return [
             (channel, self[f"variant_{channel.pk}"]) for channel in self.fields["channels"].queryset
         ]
+
+
+def add_service_error(form: forms.Form, error) -> None:
+    """Put a service's refusal on the fields it names, else at the top of the form."""
+    placed = False
+    for field, messages in error.fields.items():
+        if field in form.fields:
+            for message in messages:
+                form.add_error(field, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)

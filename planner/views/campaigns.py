@@ -17,6 +17,7 @@ from accounts.permissions import Capability, role_can
 from accounts.selectors import current_membership
 from planner import selectors, services
 from planner.errors import ServiceError
+from planner.forms import add_service_error
 from planner.models import Campaign, Channel, Objective
 
 
@@ -168,14 +169,7 @@ def campaign_form(request, pk: int | None = None):
                 colour=data["colour"],
             )
         except ServiceError as exc:
-            placed = False
-            for field, errors in exc.fields.items():
-                if field in form.fields:
-                    for error in errors:
-                        form.add_error(field, error)
-                    placed = True
-            if not placed:
-                form.add_error(None, exc.message)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("Campaign saved."))
             return redirect("planner:campaign_detail", pk=campaign.pk)

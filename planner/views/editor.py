@@ -14,19 +14,8 @@ from accounts.selectors import current_membership
 from planner import selectors, services
 from planner.channels.registry import adapter_for
 from planner.errors import Conflict, ServiceError
-from planner.forms import PostForm
+from planner.forms import PostForm, add_service_error
 from planner.models import Channel
-
-
-def _form_errors(form: PostForm, error: ServiceError) -> None:
-    placed = False
-    for field, messages_ in error.fields.items():
-        if field in form.fields:
-            for message in messages_:
-                form.add_error(field, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 @login_required
@@ -54,7 +43,7 @@ def post_new(request):
             if request.POST.get("submit_for_review"):
                 services.post_submit(actor=request.user, post=post)
         except ServiceError as exc:
-            _form_errors(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("planner:post_detail", pk=post.pk)
@@ -104,7 +93,7 @@ def post_edit(request, pk: int):
             form.data = form.data.copy()
             form.data["version"] = str(post.version)
         except ServiceError as exc:
-            _form_errors(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("planner:post_detail", pk=post.pk)

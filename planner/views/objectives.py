@@ -16,6 +16,7 @@ from accounts.permissions import Capability, role_can
 from accounts.selectors import current_membership
 from planner import services
 from planner.errors import ServiceError
+from planner.forms import add_service_error
 from planner.models import Campaign, Objective
 from planner.models.campaigns import Kpi
 
@@ -91,14 +92,7 @@ def objective_form(request, pk: int | None = None):
                 actor=request.user, workspace=workspace, objective=objective, **form.cleaned_data
             )
         except ServiceError as exc:
-            placed = False
-            for field, errors in exc.fields.items():
-                if field in form.fields:
-                    for error in errors:
-                        form.add_error(field, error)
-                    placed = True
-            if not placed:
-                form.add_error(None, exc.message)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("Objective saved."))
             return redirect("planner:objective_list")
