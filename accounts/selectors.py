@@ -38,3 +38,13 @@ def current_membership(user: User) -> Membership | None:
         if membership.workspace_id == user.current_workspace_id:
             return membership
     return memberships[0] if memberships else None
+
+
+def membership_or_404(user: User) -> Membership:
+    """The current membership, for pages that make no sense outside a workspace."""
+    from django.http import Http404
+
+    membership = current_membership(user)
+    if membership is None:
+        raise Http404
+    return membership

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.permissions import Capability, role_can
-from accounts.selectors import current_membership
+from accounts.selectors import membership_or_404
 from planner import selectors, services
 from planner.errors import ServiceError
 from planner.forms import add_service_error
@@ -76,16 +76,9 @@ class CampaignForm(forms.Form):
         return [self[f"cadence_{c.pk}"] for c in self.fields["channels"].queryset]
 
 
-def _membership(request):
-    membership = current_membership(request.user)
-    if membership is None:
-        raise Http404
-    return membership
-
-
 @login_required
 def campaign_list(request):
-    membership = _membership(request)
+    membership = membership_or_404(request.user)
     campaigns = (
         Campaign.objects.filter(workspace=membership.workspace)
         .select_related("objective")
@@ -111,7 +104,7 @@ def _week_start(workspace_zone) -> dt.datetime:
 def campaign_detail(request, pk: int):
     import zoneinfo
 
-    membership = _membership(request)
+    membership = membership_or_404(request.user)
     campaign = Campaign.objects.filter(workspace=membership.workspace, pk=pk).first()
     if campaign is None:
         raise Http404
@@ -129,7 +122,7 @@ def campaign_detail(request, pk: int):
 
 @login_required
 def campaign_form(request, pk: int | None = None):
-    membership = _membership(request)
+    membership = membership_or_404(request.user)
     workspace = membership.workspace
     campaign = None
     initial = {}

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.permissions import Capability, role_can
-from accounts.selectors import current_membership
+from accounts.selectors import membership_or_404
 from planner import services
 from planner.errors import ServiceError
 from planner.forms import add_service_error
@@ -46,16 +46,9 @@ class ObjectiveForm(forms.Form):
         ).order_by("email")
 
 
-def _membership(request):
-    membership = current_membership(request.user)
-    if membership is None:
-        raise Http404
-    return membership
-
-
 @login_required
 def objective_list(request):
-    membership = _membership(request)
+    membership = membership_or_404(request.user)
     objectives = (
         Objective.objects.filter(workspace=membership.workspace)
         .select_related("owner")
@@ -73,7 +66,7 @@ def objective_list(request):
 
 @login_required
 def objective_form(request, pk: int | None = None):
-    membership = _membership(request)
+    membership = membership_or_404(request.user)
     workspace = membership.workspace
     objective = None
     initial = {}
