@@ -21,6 +21,7 @@ urlpatterns = [
     path("posts/<int:pk>/", posts.post_detail, name="post_detail"),
     path("posts/<int:pk>/edit/", editor.post_edit, name="post_edit"),
     path("posts/<int:pk>/move/", calendar.post_move, name="post_move"),
+    path("posts/<int:pk>/reschedule/", posts.post_reschedule, name="post_reschedule"),
     path("posts/<int:pk>/<slug:action>/", posts.post_act, name="post_act"),
     path("publishing/pause/", publishing.pause, name="publishing_pause"),
     path("publishing/resume/", publishing.resume, name="publishing_resume"),

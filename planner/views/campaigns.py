@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -123,6 +124,8 @@ def campaign_detail(request, pk: int):
 @login_required
 def campaign_form(request, pk: int | None = None):
     membership = membership_or_404(request.user)
+    if not role_can(membership.role, Capability.CAMPAIGN_MANAGE):
+        raise PermissionDenied(_("Only marketing and admins create and edit campaigns."))
     workspace = membership.workspace
     campaign = None
     initial = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -67,6 +68,8 @@ def objective_list(request):
 @login_required
 def objective_form(request, pk: int | None = None):
     membership = membership_or_404(request.user)
+    if not role_can(membership.role, Capability.OBJECTIVE_MANAGE):
+        raise PermissionDenied(_("Only admins set objectives."))
     workspace = membership.workspace
     objective = None
     initial = {}

@@ -6,15 +6,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Capability, role_can
 from accounts.selectors import role_in
-from planner import selectors, services, workflow
+from planner import history, selectors, services, workflow
 from planner.channels.registry import adapter_for
 from planner.errors import ServiceError
+from planner.views.calendar import _zone, from_wall_clock, wall_clock
 from planner.workflow import Action
 
 # What a person can do from the post's page: the service, and whether it needs a
@@ -60,6 +62,39 @@ def _available(post, user, role) -> list[Action]:
     return [a for a, v in verdicts.items() if v.allowed or v.refused_by == "ready"]
 
 
+def _can_move(post, user, role) -> bool:
+    ctx = workflow.Context(
+        role=role, is_author=post.author_id == user.pk, has_schedule=post.scheduled_at is not None
+    )
+    return bool(workflow.check(post.state, Action.RESCHEDULE, ctx))
+
+
+@login_required
+@require_POST
+def post_reschedule(request, pk: int):
+    """The form twin of the calendar's drag and drop: a new date and time, typed."""
+    post = _post_or_404(request, pk)
+    try:
+        when = from_wall_clock(request.POST.get("when", ""), _zone(request.user))
+    except ValueError:
+        messages.error(
+            request,
+            _("Give a date and time that exists in your time zone (not one a clock change skips)."),
+        )
+        return redirect("planner:post_detail", pk=post.pk)
+    try:
+        services.post_reschedule(actor=request.user, post=post, scheduled_at=when)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Moved to %(when)s.")
+            % {"when": formats.date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT")},
+        )
+    return redirect("planner:post_detail", pk=post.pk)
+
+
 @login_required
 def post_detail(request, pk: int):
     post = _post_or_404(request, pk)
@@ -81,8 +116,13 @@ def post_detail(request, pk: int):
             "post": post,
             "variants": variants,
             "publications": post.publications.select_related("channel").order_by("channel__name"),
-            "events": post.audit_events.select_related("actor").order_by("-created_at")[:50],
+            "history": [
+                {"event": e, "text": history.describe(e), "change": history.state_change(e)}
+                for e in post.audit_events.select_related("actor").order_by("-created_at")[:50]
+            ],
             "actions": _available(post, request.user, role),
+            "can_move": _can_move(post, request.user, role),
+            "when": wall_clock(post.scheduled_at, _zone(request.user)) if post.scheduled_at else "",
             "can_edit": post.state not in workflow.LOCKED
             and post.state != workflow.State.CANCELLED
             and role_can(role, Capability.POST_CREATE),

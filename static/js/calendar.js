@@ -23,6 +23,59 @@
       return date.toISOString().slice(0, 16);
     }
 
+    // Ask the server to move a post; it checks permissions, the past and the state.
+    // `undo` puts the post back where it was when the server refuses.
+    function move(event, when, undo) {
+      var body = new URLSearchParams({ when: wallClock(when) });
+      return fetch(element.dataset.moveUrl.replace("/0/", "/" + event.id + "/"), {
+        method: "POST",
+        headers: { "X-CSRFToken": element.dataset.csrf },
+        body: body,
+        credentials: "same-origin",
+      })
+        .then(function (response) {
+          return response.json().then(function (data) {
+            return { ok: response.ok, data: data };
+          });
+        })
+        .then(function (result) {
+          if (result.ok) {
+            say(result.data.message, "success");
+            return true;
+          }
+          undo();
+          say(result.data.error || element.dataset.error, "danger");
+          return false;
+        })
+        .catch(function () {
+          undo();
+          say(element.dataset.error, "danger");
+          return false;
+        });
+    }
+
+    // The keyboard's drag and drop: on a focused post, Alt+Left/Right moves it a day,
+    // Alt+Up/Down a week. The post keeps the focus so moves can be chained.
+    var KEY_DAYS = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 };
+    function onKey(keyEvent) {
+      if (!keyEvent.altKey || !(keyEvent.key in KEY_DAYS)) return;
+      var target = keyEvent.target.closest("[data-event-id]");
+      if (!target) return;
+      var event = calendar.getEventById(target.dataset.eventId);
+      if (!event || !event.startEditable) return;
+      keyEvent.preventDefault();
+      var from = event.start;
+      var to = new Date(from.getTime() + KEY_DAYS[keyEvent.key] * 86400000);
+      event.setStart(to);
+      move(event, to, function () {
+        event.setStart(from);
+      }).then(function () {
+        // FullCalendar redraws the event: give the focus back to its new element.
+        var again = element.querySelector('[data-event-id="' + event.id + '"]');
+        if (again) again.focus();
+      });
+    }
+
     var calendar = new FullCalendar.Calendar(element, {
       timeZone: "UTC",
       locale: element.dataset.locale,
@@ -72,6 +125,10 @@
       eventDidMount: function (arg) {
         var props = arg.event.extendedProps;
         if (props.kind === "campaign") return;
+        arg.el.dataset.eventId = arg.event.id;
+        if (arg.event.startEditable) {
+          arg.el.setAttribute("aria-keyshortcuts", "Alt+ArrowLeft Alt+ArrowRight Alt+ArrowUp Alt+ArrowDown");
+        }
         var time = arg.event.start.toISOString().slice(11, 16);
         arg.el.setAttribute(
           "aria-label",
@@ -85,33 +142,11 @@
         window.location.href = element.dataset.newUrl + "?at=" + encodeURIComponent(at);
       },
       eventDrop: function (info) {
-        var body = new URLSearchParams({ when: wallClock(info.event.start) });
-        fetch(element.dataset.moveUrl.replace("/0/", "/" + info.event.id + "/"), {
-          method: "POST",
-          headers: { "X-CSRFToken": element.dataset.csrf },
-          body: body,
-          credentials: "same-origin",
-        })
-          .then(function (response) {
-            return response.json().then(function (data) {
-              return { ok: response.ok, data: data };
-            });
-          })
-          .then(function (result) {
-            if (result.ok) {
-              say(result.data.message, "success");
-            } else {
-              info.revert();
-              say(result.data.error || element.dataset.error, "danger");
-            }
-          })
-          .catch(function () {
-            info.revert();
-            say(element.dataset.error, "danger");
-          });
+        move(info.event, info.event.start, info.revert);
       },
     });
     calendar.render();
+    element.addEventListener("keydown", onKey);
     // The toolbar's chevrons are decorative: the buttons carry their own titles.
     element.querySelectorAll(".fc-icon").forEach(function (icon) {
       icon.setAttribute("aria-hidden", "true");

@@ -107,6 +107,40 @@ def test_a_drag_into_the_past_snaps_back_with_a_message(page, cast, planned):
     assert planned.scheduled_at == before
 
 
+def test_a_post_moves_a_day_with_the_keyboard_and_stays_there(page, cast, planned):
+    sign_in(page, cast.content)
+    open_month(page, local_day(3))
+    target = local_day(4)
+    event = day_cell(page, local_day(3)).locator(".fc-event", has_text="Trailhead teaser")
+    event.focus()
+    page.keyboard.press("Alt+ArrowRight")
+    expect(page.locator("#calendar-status")).to_contain_text("Moved to")
+    moved = day_cell(page, target).locator(".fc-event", has_text="Trailhead teaser")
+    expect(moved).to_be_visible()
+    expect(moved).to_be_focused()  # the focus follows the post, so moves can be chained
+    page.reload()
+    page.wait_for_selector(".fc-event")
+    expect(day_cell(page, target).locator(".fc-event", has_text="Trailhead teaser")).to_be_visible()
+    planned.refresh_from_db()
+    assert planned.scheduled_at.astimezone(PARIS).date() == target
+    assert planned.scheduled_at.astimezone(PARIS).hour == 10
+
+
+def test_a_keyboard_move_into_the_past_is_refused_and_put_back(page, cast, planned):
+    sign_in(page, cast.content)
+    open_month(page, local_day(3))
+    event = day_cell(page, local_day(3)).locator(".fc-event", has_text="Trailhead teaser")
+    event.focus()
+    page.keyboard.press("Alt+ArrowUp")  # a week earlier: four days ago
+    expect(page.locator("#calendar-status")).to_contain_text("Choose a time in the future.")
+    expect(
+        day_cell(page, local_day(3)).locator(".fc-event", has_text="Trailhead teaser")
+    ).to_be_visible()
+    before = planned.scheduled_at
+    planned.refresh_from_db()
+    assert planned.scheduled_at == before
+
+
 def test_filters_are_kept_in_the_address(page, cast, planned):
     PostFactory(
         workspace=cast.workspace,

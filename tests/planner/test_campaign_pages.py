@@ -51,8 +51,10 @@ def test_a_content_manager_cannot_create_campaigns(client, cast):
     client.force_login(cast.content)
     assert b"New campaign" not in client.get("/campaigns/").content
     response = client.post("/campaigns/new/", form(channel))
-    assert "Your role does not allow this." in response.content.decode()
+    assert response.status_code == 403
+    assert "Only marketing and admins create and edit campaigns." in response.content.decode()
     assert not Campaign.objects.exists()
+    assert client.get("/campaigns/new/").status_code == 403
 
 
 def test_the_campaign_page_shows_plan_versus_cadence_this_week(client, cast):

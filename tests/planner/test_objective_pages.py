@@ -48,8 +48,10 @@ def test_marketing_reads_objectives_but_cannot_set_them(client, cast):
     assert "Grow the community" in page
     assert "New objective" not in page
     response = client.post("/objectives/new/", form())
-    assert "Your role does not allow this." in response.content.decode()
+    assert response.status_code == 403
+    assert "Only admins set objectives." in response.content.decode()
     assert Objective.objects.count() == 1
+    assert client.get("/objectives/new/").status_code == 403
 
 
 def test_each_objective_lists_the_campaigns_that_serve_it(client, cast):

@@ -1,10 +1,14 @@
 """The post page and the crisis switch, through the browser's HTTP."""
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
+from django.utils import timezone
 
 from planner import services
 from planner.models import AuditEvent
-from planner.workflow import State
+from planner.workflow import Action, State
 from tests.factories import ChannelFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +105,81 @@ def test_only_admins_see_and_use_the_crisis_switch(client, cast):
     assert b"Your role does not allow this." in response.content
     cast.workspace.refresh_from_db()
     assert not cast.workspace.is_paused
+
+
+def test_the_history_reads_as_sentences_newest_first(client, cast):
+    post = PostFactory(workspace=cast.workspace, author=cast.content)
+    services.post_submit(actor=cast.content, post=post)
+    services.post_decide(
+        actor=cast.marketing,
+        post=post,
+        decision="request_changes",
+        expected_version=1,
+        step_position=1,
+        comment="Shorter, please.",
+    )
+    client.force_login(cast.viewer)
+    page = client.get(f"/posts/{post.pk}/").content.decode()
+    marketing = cast.marketing.display_name
+    content = cast.content.display_name
+    requested = f"{marketing} requested changes on version 1 (step 1)"
+    submitted = f"{content} submitted version 1 for approval"
+    assert requested in page
+    assert submitted in page
+    assert page.index(requested) < page.index(submitted)
+    assert "(In review → Changes requested)" in page
+    assert "post.request_changes" not in page
+
+
+def test_the_history_of_the_engine_names_maillon(client, cast):
+    post = approved(cast)
+    services.post_engine_transition(post=post, action=Action.START_PUBLISHING)
+    client.force_login(cast.content)
+    page = client.get(f"/posts/{post.pk}/").content.decode()
+    assert "Publishing started" in page
+    assert "(Approved → Publishing)" in page
+
+
+def test_moving_a_post_with_the_form_keeps_its_approval(client, cast):
+    post = approved(cast)
+    client.force_login(cast.content)
+    page = client.get(f"/posts/{post.pk}/").content.decode()
+    assert 'name="when"' in page
+    when = timezone.localtime(post.scheduled_at, ZoneInfo(cast.content.time_zone))
+    target = (when + dt.timedelta(days=1)).replace(hour=10, minute=30, second=0, microsecond=0)
+    response = client.post(
+        f"/posts/{post.pk}/reschedule/", {"when": target.strftime("%Y-%m-%dT%H:%M")}, follow=True
+    )
+    post.refresh_from_db()
+    assert post.scheduled_at == target
+    assert post.state == State.APPROVED
+    assert "Moved to" in response.content.decode()
+    assert AuditEvent.objects.filter(post=post, action="post.reschedule").exists()
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        ("2020-01-01T09:00", "Choose a time in the future."),
+        ("not a date", "Give a date and time"),
+        ("", "Give a date and time"),
+    ],
+)
+def test_the_move_form_refuses_bad_times_and_changes_nothing(client, cast, when, message):
+    post = PostFactory(workspace=cast.workspace, author=cast.content)
+    before = post.scheduled_at
+    client.force_login(cast.content)
+    response = client.post(f"/posts/{post.pk}/reschedule/", {"when": when}, follow=True)
+    post.refresh_from_db()
+    assert post.scheduled_at == before
+    assert message in response.content.decode()
+
+
+def test_a_viewer_gets_no_move_form_and_cannot_move(client, cast):
+    post = PostFactory(workspace=cast.workspace, author=cast.content)
+    before = post.scheduled_at
+    client.force_login(cast.viewer)
+    assert 'name="when"' not in client.get(f"/posts/{post.pk}/").content.decode()
+    client.post(f"/posts/{post.pk}/reschedule/", {"when": "2030-01-01T09:00"})
+    post.refresh_from_db()
+    assert post.scheduled_at == before
