@@ -10,8 +10,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.models import Membership, User, Workspace
-from planner.admin_forms import ReadOnlyTabularInline, ServiceAdminMixin, call_for_each
+from accounts.models import Invitation, Membership, User, Workspace
+from planner.admin_forms import (
+    ReadOnlyAdmin,
+    ReadOnlyTabularInline,
+    ServiceAdminMixin,
+    call_for_each,
+)
 from planner.errors import ServiceError
 
 
@@ -194,3 +199,14 @@ class MembershipAdmin(ServiceAdminMixin, admin.ModelAdmin):
             ),
             done=_("Removed %(object)s."),
         )
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """Sent, resent, withdrawn and accepted from the Members page, through the services."""
+
+    list_display = ["email", "workspace", "role", "invited_by", "created_at", "expires_at"]
+    list_filter = ["role", "workspace"]
+    list_select_related = ["workspace", "invited_by"]
+    search_fields = ["email", "workspace__name"]
+    exclude = ["token_hash"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import Membership, User, Workspace
+from accounts.models import Invitation, Membership, User, Workspace
 
 
 def role_in(user: User | None, workspace: Workspace | int) -> str | None:
@@ -48,3 +48,25 @@ def membership_or_404(user: User) -> Membership:
     if membership is None:
         raise Http404
     return membership
+
+
+def open_invitations(workspace: Workspace) -> QuerySet[Invitation]:
+    """Invitations neither accepted nor withdrawn; expired ones too, since they can be resent."""
+    return (
+        Invitation.objects.filter(
+            workspace=workspace, accepted_at__isnull=True, revoked_at__isnull=True
+        )
+        .select_related("invited_by")
+        .order_by("email")
+    )
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The invitation an emailed link points to (found by the token's hash), or None."""
+    if not token:
+        return None
+    return (
+        Invitation.objects.select_related("workspace", "invited_by")
+        .filter(token_hash=Invitation.hash_token(token))
+        .first()
+    )

@@ -1,18 +1,35 @@
-"""Every write to users, workspaces and memberships."""
+"""Every write to users, workspaces, memberships and invitations."""
 
 from __future__ import annotations
 
+import secrets
+from urllib.parse import urljoin
+
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, Role, User, Workspace
+from accounts.models import (
+    Invitation,
+    InvitationStatus,
+    Membership,
+    Role,
+    User,
+    Workspace,
+    invitation_expiry,
+)
 from accounts.permissions import Capability
 from planner import audit
 from planner.access import full_clean, require
-from planner.errors import Conflict, Invalid, NotFound
+from planner.errors import Conflict, Invalid, NotAllowed, NotFound
 
 
 def user_create(
@@ -220,3 +237,303 @@ def user_update_preferences(*, user: User, full_name: str, time_zone: str, langu
     full_clean(user, exclude=["password"])
     user.save(update_fields=["full_name", "time_zone", "language"])
     return user
+
+
+# --- invitations -------------------------------------------------------------------
+#
+# The raw token exists only in the emailed link (and in what invitation_create and
+# invitation_resend return); the database keeps its SHA-256.
+
+
+def _check_role(role: str) -> None:
+    if role not in Role.values:
+        raise Invalid(
+            _("Choose one of the roles."), fields={"role": [_("Choose one of the roles.")]}
+        )
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        message = _("Enter a valid email address, such as name@example.com.")
+        raise Invalid(message, fields={"email": [message]}) from None
+    return email
+
+
+def _refuse_member(workspace: Workspace, email: str) -> None:
+    if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
+        message = _("%(email)s is already a member of this workspace.") % {"email": email}
+        raise Conflict(message, fields={"email": [message]})
+
+
+def _new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, Invitation.hash_token(token)
+
+
+def _lock_invitation(workspace: Workspace, invitation_id: int) -> Invitation:
+    invitation = (
+        Invitation.objects.select_for_update().filter(workspace=workspace, pk=invitation_id).first()
+    )
+    if invitation is None:
+        raise NotFound(_("This invitation does not exist in this workspace."))
+    return invitation
+
+
+def _ensure_open(invitation: Invitation) -> None:
+    if invitation.accepted_at is not None:
+        raise Invalid(_("This invitation has already been accepted."))
+    if invitation.revoked_at is not None:
+        raise Invalid(_("This invitation was already withdrawn."))
+
+
+def _send_invitation(invitation: Invitation, token: str, base_url: str) -> None:
+    """Email the link once the transaction commits (a rollback sends nothing)."""
+    link = urljoin(base_url, reverse("accounts:invitation_accept", args=[token]))
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    inviter = invitation.invited_by
+    language = (
+        existing.language if existing else inviter.language if inviter else settings.LANGUAGE_CODE
+    )
+    context = {
+        "workspace": invitation.workspace.name,
+        "inviter": inviter.display_name if inviter else "",
+        "role": "",
+        "link": link,
+        "days": settings.INVITATION_DAYS,
+    }
+    with translation.override(language):
+        context["role"] = str(invitation.get_role_display())
+        subject = " ".join(render_to_string("emails/invitation_subject.txt", context).split())
+        body = render_to_string("emails/invitation_body.txt", context)
+    to = [invitation.email]
+    # robust: a mail server failure must not turn a saved invitation into an error
+    # page; the admin sees the invitation pending and can resend it.
+    transaction.on_commit(lambda: send_mail(subject, body, None, to), robust=True)
+
+
+def invitation_create(
+    *, actor: User, workspace: Workspace, email: str, role: str, base_url: str
+) -> tuple[Invitation, str]:
+    """Invite an address to join with a role; a pending invitation to it is replaced.
+
+    ``base_url`` is the site's absolute address (``https://host/``) for the link.
+    Returns the invitation and the raw token of its link.
+    """
+    require(actor, workspace, Capability.MEMBER_MANAGE)
+    email = _clean_email(email)
+    _check_role(role)
+    _refuse_member(workspace, email)
+    token, token_hash = _new_token()
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            replaced = list(
+                Invitation.objects.select_for_update()
+                .filter(
+                    workspace=workspace,
+                    email__iexact=email,
+                    accepted_at__isnull=True,
+                    revoked_at__isnull=True,
+                )
+                .values_list("pk", flat=True)
+            )
+            if replaced:
+                Invitation.objects.filter(pk__in=replaced).update(revoked_at=now)
+            invitation = Invitation(
+                workspace=workspace,
+                email=email,
+                role=role,
+                token_hash=token_hash,
+                invited_by=actor,
+                created_at=now,
+                expires_at=invitation_expiry(now),
+            )
+            # The one-open-invitation constraint is left to the database (see below).
+            full_clean(invitation, validate_constraints=False)
+            invitation.save()
+            audit.record(
+                workspace=workspace,
+                actor=actor,
+                action="invitation.create",
+                target=email,
+                data={"role": role, "replaces": replaced},
+            )
+            _send_invitation(invitation, token, base_url)
+    except IntegrityError:
+        message = _(
+            "%(email)s was invited by someone else at the same moment; reload the page."
+        ) % {"email": email}
+        raise Conflict(message, fields={"email": [message]}) from None
+    return invitation, token
+
+
+def invitation_resend(
+    *, actor: User, workspace: Workspace, invitation_id: int, base_url: str
+) -> tuple[Invitation, str]:
+    """Send a pending (or expired) invitation again with a new link and a new expiry.
+
+    The previous link stops working.
+    """
+    require(actor, workspace, Capability.MEMBER_MANAGE)
+    with transaction.atomic():
+        invitation = _lock_invitation(workspace, invitation_id)
+        _ensure_open(invitation)
+        _refuse_member(workspace, invitation.email)
+        token, invitation.token_hash = _new_token()
+        invitation.expires_at = invitation_expiry()
+        invitation.save(update_fields=["token_hash", "expires_at"])
+        audit.record(
+            workspace=workspace,
+            actor=actor,
+            action="invitation.resend",
+            target=invitation.email,
+            data={"role": invitation.role},
+        )
+        _send_invitation(invitation, token, base_url)
+    return invitation, token
+
+
+def invitation_revoke(*, actor: User, workspace: Workspace, invitation_id: int) -> Invitation:
+    """Withdraw a pending invitation: its link stops working at once."""
+    require(actor, workspace, Capability.MEMBER_MANAGE)
+    with transaction.atomic():
+        invitation = _lock_invitation(workspace, invitation_id)
+        _ensure_open(invitation)
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit.record(
+            workspace=workspace,
+            actor=actor,
+            action="invitation.revoke",
+            target=invitation.email,
+            data={"role": invitation.role},
+        )
+    return invitation
+
+
+def invitation_unknown_message() -> str:
+    return _(
+        "This invitation link is not valid. Check that it was copied whole, or ask an admin "
+        "of the workspace to send you a new one."
+    )
+
+
+def invitation_refusal(invitation: Invitation) -> str | None:
+    """Why this invitation's link can no longer be used, or None if it can."""
+    status = invitation.status
+    names = {"workspace": invitation.workspace.name}
+    if status == InvitationStatus.ACCEPTED:
+        return (
+            _(
+                "This invitation has already been used. If you need access to %(workspace)s, "
+                "ask one of its admins for a new invitation."
+            )
+            % names
+        )
+    if status == InvitationStatus.REVOKED:
+        return (
+            _(
+                "This invitation was withdrawn. If you still need access to %(workspace)s, "
+                "ask one of its admins for a new invitation."
+            )
+            % names
+        )
+    if status == InvitationStatus.EXPIRED:
+        expired = formats.date_format(timezone.localtime(invitation.expires_at), "DATE_FORMAT")
+        return _(
+            "This invitation expired on %(date)s. Ask an admin of %(workspace)s to send you "
+            "a new one."
+        ) % {**names, "date": expired}
+    return None
+
+
+def invitation_accept(
+    *,
+    token: str,
+    user: User | None = None,
+    full_name: str | None = None,
+    password: str | None = None,
+    language: str | None = None,
+) -> Membership:
+    """Join the invitation's workspace with its role.
+
+    A signed-in ``user`` must be the invited address. With nobody signed in, the
+    account is created (``full_name``, ``password``) unless one exists for the
+    address, in which case its owner must sign in first. The joined workspace
+    becomes the person's current one. The invitation row is locked: two accepts
+    of one link give one membership, and the second is told the link was used.
+    """
+    if user is not None and not user.is_authenticated:
+        user = None
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("workspace", "invited_by")
+            .filter(token_hash=Invitation.hash_token(token or ""))
+            .first()
+        )
+        if invitation is None:
+            raise NotFound(invitation_unknown_message())
+        refusal = invitation_refusal(invitation)
+        if refusal:
+            raise Invalid(refusal)
+        workspace = invitation.workspace
+        if user is not None:
+            if user.email.lower() != invitation.email.lower():
+                raise NotAllowed(
+                    _(
+                        "This invitation was sent to %(invited)s, but you are signed in as "
+                        "%(you)s. Sign out, then open the link again as %(invited)s."
+                    )
+                    % {"invited": invitation.email, "you": user.email}
+                )
+            member = user
+        else:
+            member = _account_for_invitation(invitation, full_name, password, language)
+        membership, created = Membership.objects.get_or_create(
+            user=member, workspace=workspace, defaults={"role": invitation.role}
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = member
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+        member.current_workspace = workspace
+        member.save(update_fields=["current_workspace"])
+        audit.record(
+            workspace=workspace,
+            actor=member,
+            action="invitation.accept",
+            target=invitation.email,
+            data={
+                "role": membership.role,
+                "new_member": created,
+                "invited_by": invitation.invited_by.email if invitation.invited_by else None,
+            },
+        )
+    return membership
+
+
+def _account_for_invitation(
+    invitation: Invitation, full_name: str | None, password: str | None, language: str | None
+) -> User:
+    exists = _("An account already exists for %(email)s: sign in first, then open this link again.")
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise Conflict(exists % {"email": invitation.email})
+    if not password:
+        message = _("Choose a password.")
+        raise Invalid(message, fields={"password": [message]})
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    try:
+        with transaction.atomic():
+            return user_create(
+                email=invitation.email,
+                password=password,
+                full_name=(full_name or "").strip(),
+                time_zone=invitation.workspace.time_zone,
+                language=language,
+            )
+    except IntegrityError:  # the same address signed up through another invitation just now
+        raise Conflict(exists % {"email": invitation.email}) from None

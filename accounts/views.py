@@ -1,15 +1,31 @@
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.forms import EmailAuthenticationForm, ProfileForm
-from planner.errors import NotFound, ServiceError
+from accounts.models import Invitation, Membership, Role, User
+from accounts.permissions import Capability, role_can
+from accounts.selectors import (
+    invitation_for_token,
+    members_of,
+    membership_or_404,
+    open_invitations,
+)
+from planner.errors import NotAllowed, NotFound, ServiceError
+from planner.forms import add_service_error
 
 
 class LoginView(auth_views.LoginView):
@@ -50,3 +66,322 @@ def profile(request):
             messages.success(request, _("Your preferences are saved."))
             return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
+
+
+# --- members and invitations -------------------------------------------------------
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label=gettext_lazy("Email address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role"), choices=Role.choices, initial=Role.CONTRIBUTOR
+    )
+
+
+class AcceptForm(forms.Form):
+    full_name = forms.CharField(
+        label=gettext_lazy("Your full name"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password = forms.CharField(
+        label=gettext_lazy("Choose a password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=gettext_lazy("At least 8 characters, not only digits, not a common password."),
+    )
+    password_again = forms.CharField(
+        label=gettext_lazy("The same password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password_again") != data["password"]:
+            self.add_error("password_again", _("The two passwords differ; type them again."))
+        return data
+
+
+def _forbidden(request, message: str | None = None):
+    return render(
+        request,
+        "accounts/forbidden.html",
+        {"message": message or _("Only the admins of this workspace can manage its members.")},
+        status=403,
+    )
+
+
+def _manager_membership(request) -> tuple[Membership, HttpResponse | None]:
+    """The admin's membership, or a 403 answer for the other roles (404 outside a workspace)."""
+    membership = membership_or_404(request.user)
+    if not role_can(membership.role, Capability.MEMBER_MANAGE):
+        return membership, _forbidden(request)
+    return membership, None
+
+
+def _refused(request, exc: ServiceError):
+    """Map a service's refusal to an answer: 404, 403, or a message on the members page."""
+    if isinstance(exc, NotFound):
+        raise Http404 from None
+    if isinstance(exc, NotAllowed):
+        return _forbidden(request, exc.message)
+    messages.error(request, exc.message)
+    return redirect("accounts:member_list")
+
+
+def _member_or_404(workspace, pk: int) -> Membership:
+    membership = members_of(workspace).filter(pk=pk).first()
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def _invitation_or_404(workspace, pk: int) -> Invitation:
+    invitation = open_invitations(workspace).filter(pk=pk).first()
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+def _site_root(request) -> str:
+    return request.build_absolute_uri("/")
+
+
+def _members_page(request, membership: Membership, invite_form: InviteForm | None = None):
+    workspace = membership.workspace
+    can_manage = role_can(membership.role, Capability.MEMBER_MANAGE)
+    context = {
+        "workspace": workspace,
+        "members": members_of(workspace),
+        "me": membership,
+        "can_manage": can_manage,
+        "roles": Role.choices,
+    }
+    if can_manage:
+        context["invite_form"] = invite_form or InviteForm()
+        context["invitations"] = open_invitations(workspace)
+        context["invitation_days"] = settings.INVITATION_DAYS
+    return render(request, "accounts/member_list.html", context)
+
+
+@login_required
+def member_list(request):
+    return _members_page(request, membership_or_404(request.user))
+
+
+@login_required
+@require_POST
+def member_invite(request):
+    membership, denied = _manager_membership(request)
+    if denied:
+        return denied
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation, _token = services.invitation_create(
+                actor=request.user,
+                workspace=membership.workspace,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                base_url=_site_root(request),
+            )
+        except (NotFound, NotAllowed) as exc:
+            return _refused(request, exc)
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Invitation sent to %(email)s as %(role)s.")
+                % {"email": invitation.email, "role": invitation.get_role_display()},
+            )
+            return redirect("accounts:member_list")
+    return _members_page(request, membership, invite_form=form)
+
+
+@login_required
+@require_POST
+def member_role(request, pk: int):
+    membership, denied = _manager_membership(request)
+    if denied:
+        return denied
+    target = _member_or_404(membership.workspace, pk)
+    try:
+        changed = services.member_change_role(
+            actor=request.user,
+            workspace=membership.workspace,
+            membership_id=target.pk,
+            role=request.POST.get("role", ""),
+        )
+    except ServiceError as exc:
+        return _refused(request, exc)
+    messages.success(
+        request,
+        _("%(name)s is now %(role)s.")
+        % {"name": changed.user.display_name, "role": changed.get_role_display()},
+    )
+    return redirect("accounts:member_list")
+
+
+@login_required
+def member_remove(request, pk: int):
+    membership, denied = _manager_membership(request)
+    if denied:
+        return denied
+    target = _member_or_404(membership.workspace, pk)
+    if request.method != "POST":
+        return render(
+            request,
+            "accounts/confirm.html",
+            {
+                "title": _("Remove %(name)s from %(workspace)s?")
+                % {"name": target.user.display_name, "workspace": membership.workspace.name},
+                "explanation": _(
+                    "%(email)s loses access to this workspace at once. Their posts and comments "
+                    "stay. You can invite them again later."
+                )
+                % {"email": target.user.email},
+                "action": reverse("accounts:member_remove", args=[target.pk]),
+                "confirm_label": _("Yes, remove"),
+            },
+        )
+    try:
+        services.member_remove(
+            actor=request.user, workspace=membership.workspace, membership_id=target.pk
+        )
+    except ServiceError as exc:
+        return _refused(request, exc)
+    messages.success(request, _("%(name)s was removed.") % {"name": target.user.display_name})
+    if target.user_id == request.user.pk:
+        return redirect("planner:home")
+    return redirect("accounts:member_list")
+
+
+@login_required
+@require_POST
+def invitation_resend(request, pk: int):
+    membership, denied = _manager_membership(request)
+    if denied:
+        return denied
+    invitation = _invitation_or_404(membership.workspace, pk)
+    try:
+        services.invitation_resend(
+            actor=request.user,
+            workspace=membership.workspace,
+            invitation_id=invitation.pk,
+            base_url=_site_root(request),
+        )
+    except ServiceError as exc:
+        return _refused(request, exc)
+    messages.success(
+        request,
+        _("A new link was sent to %(email)s; the previous one no longer works.")
+        % {"email": invitation.email},
+    )
+    return redirect("accounts:member_list")
+
+
+@login_required
+def invitation_revoke(request, pk: int):
+    membership, denied = _manager_membership(request)
+    if denied:
+        return denied
+    invitation = _invitation_or_404(membership.workspace, pk)
+    if request.method != "POST":
+        return render(
+            request,
+            "accounts/confirm.html",
+            {
+                "title": _("Withdraw the invitation to %(email)s?") % {"email": invitation.email},
+                "explanation": _(
+                    "The link already sent stops working at once. You can invite the address "
+                    "again later."
+                ),
+                "action": reverse("accounts:invitation_revoke", args=[invitation.pk]),
+                "confirm_label": _("Yes, withdraw"),
+            },
+        )
+    try:
+        services.invitation_revoke(
+            actor=request.user, workspace=membership.workspace, invitation_id=invitation.pk
+        )
+    except ServiceError as exc:
+        return _refused(request, exc)
+    messages.success(
+        request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}
+    )
+    return redirect("accounts:member_list")
+
+
+def _invitation_gone(request, message: str, status: int):
+    return render(request, "accounts/invitation_gone.html", {"message": message}, status=status)
+
+
+def invitation_accept(request, token: str):
+    """The page an emailed link opens: join, after creating an account or signing in."""
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        return _invitation_gone(request, services.invitation_unknown_message(), 404)
+    refusal = services.invitation_refusal(invitation)
+    if refusal:
+        return _invitation_gone(request, refusal, 410)
+    user = request.user if request.user.is_authenticated else None
+    wrong_account = user is not None and user.email.lower() != invitation.email.lower()
+    account_exists = user is None and User.objects.filter(email__iexact=invitation.email).exists()
+    form = AcceptForm(request.POST or None) if user is None and not account_exists else None
+    can_join = not wrong_account and not account_exists
+    if request.method == "POST" and can_join and (form is None or form.is_valid()):
+        answer = _join(request, invitation, token, user, form)
+        if answer is not None:
+            return answer
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {
+            "invitation": invitation,
+            "form": form,
+            "wrong_account": wrong_account,
+            "account_exists": account_exists,
+            "login_url": f"{reverse('accounts:login')}?{urlencode({'next': request.path})}",
+        },
+    )
+
+
+def _join(
+    request, invitation: Invitation, token: str, user: User | None, form
+) -> HttpResponse | None:
+    """Accept the invitation; None when the page should show again with the refusal."""
+    data = form.cleaned_data if form is not None else {}
+    try:
+        joined = services.invitation_accept(
+            token=token,
+            user=user,
+            full_name=data.get("full_name"),
+            password=data.get("password"),
+            language=getattr(request, "LANGUAGE_CODE", None),
+        )
+    except NotFound as exc:
+        return _invitation_gone(request, exc.message, 404)
+    except ServiceError as exc:
+        invitation.refresh_from_db()
+        refusal = services.invitation_refusal(invitation)
+        if refusal:  # used or withdrawn while the page was open
+            return _invitation_gone(request, refusal, 410)
+        if form is not None:
+            add_service_error(form, exc)
+        else:
+            messages.error(request, exc.message)
+        return None
+    if user is None:
+        login(request, joined.user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(
+        request,
+        _("Welcome to %(workspace)s: you joined as %(role)s.")
+        % {"workspace": joined.workspace.name, "role": joined.get_role_display()},
+    )
+    return redirect("planner:home")

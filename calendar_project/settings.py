@@ -150,6 +150,8 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(DATA_DIR / "media")))
+# The largest file the editor accepts, whatever the network (each network has its own limit).
+MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -216,6 +218,9 @@ PUBLISH_READ_TIMEOUT_SECONDS = env.int("PUBLISH_READ_TIMEOUT_SECONDS", 30, minim
 # Operational limits read by /healthz.
 HEALTH_BEAT_STALE_SECONDS = env.int("HEALTH_BEAT_STALE_SECONDS", 90, minimum=10)
 HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", 90, minimum=10)
+
+# How long an emailed invitation link to join a workspace stays valid.
+INVITATION_DAYS = env.int("INVITATION_DAYS", 7, minimum=1)
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
 SESSION_COOKIE_HTTPONLY = True

@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Membership, Role, User, Workspace
+from accounts import services as accounts_services
+from accounts.models import Invitation, Membership, Role, User, Workspace
 from planner import services
 from planner.models import (
     ApprovalChain,
@@ -47,6 +48,7 @@ pytestmark = pytest.mark.django_db
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 READ_ONLY = [
+    Invitation,
     ApprovalChain,
     ApprovalDecision,
     ApprovalStep,
@@ -110,6 +112,13 @@ def world(cast, superuser):
     )
     services.approval_chain_set(
         actor=cast.admin, workspace=ws, campaign=None, steps=[(Role.MARKETING, "any", [])]
+    )
+    accounts_services.invitation_create(
+        actor=cast.admin,
+        workspace=ws,
+        email="invitee@example.test",
+        role=Role.VIEWER,
+        base_url="http://testserver/",
     )
     Group.objects.create(name="Editors")
     return post

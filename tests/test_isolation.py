@@ -19,6 +19,7 @@ WORKSPACE_PATH = {
     "accounts.User": None,  # a person may belong to several workspaces
     "accounts.Workspace": "",
     "accounts.Membership": "workspace",
+    "accounts.Invitation": "workspace",
     "planner.Objective": "workspace",
     "planner.Campaign": "workspace",
     "planner.Cadence": "campaign__workspace",
