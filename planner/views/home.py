@@ -30,5 +30,6 @@ def home(request):
             "upcoming": upcoming,
             "counts": [(state, counts.get(state.value, 0)) for state in State],
             "can_pause": role_can(membership.role, Capability.PUBLISHING_PAUSE),
+            "can_plan": role_can(membership.role, Capability.POST_CREATE),
         },
     )
