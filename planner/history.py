@@ -21,6 +21,12 @@ from planner.workflow import State
 SENTENCES: dict[str, Any] = {
     "post.create": gettext_lazy("%(actor)s created the post"),
     "post.edit": gettext_lazy("%(actor)s edited the content (version %(version)s)"),
+    "post.media_add": gettext_lazy("%(actor)s added an image or video (version %(version)s)"),
+    "post.media_alt": gettext_lazy(
+        "%(actor)s changed the alternative text of an image (version %(version)s)"
+    ),
+    "post.media_remove": gettext_lazy("%(actor)s removed an image or video (version %(version)s)"),
+    "post.media_move": gettext_lazy("%(actor)s reordered the media (version %(version)s)"),
     "post.details": gettext_lazy("%(actor)s changed the campaign, assignee or labels"),
     "post.reschedule": gettext_lazy("%(actor)s moved it from %(before)s to %(after)s"),
     "post.submit": gettext_lazy("%(actor)s submitted version %(version)s for approval"),

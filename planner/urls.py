@@ -1,6 +1,15 @@
 from django.urls import path
 
-from planner.views import calendar, campaigns, editor, objectives, posts, publishing
+from planner.views import (
+    calendar,
+    campaigns,
+    channels,
+    editor,
+    media,
+    objectives,
+    posts,
+    publishing,
+)
 from planner.views.home import home
 
 app_name = "planner"
@@ -20,9 +29,20 @@ urlpatterns = [
     path("posts/counters/", editor.post_counters, name="post_counters"),
     path("posts/<int:pk>/", posts.post_detail, name="post_detail"),
     path("posts/<int:pk>/edit/", editor.post_edit, name="post_edit"),
+    path("posts/new/media/", media.media_upload_new, name="media_upload_new"),
+    path("posts/<int:pk>/media/", media.media_upload, name="media_upload"),
+    path("media/<int:pk>/", media.media_file, name="media_file"),
+    path("media/<int:pk>/remove/", media.media_remove, name="media_remove"),
+    path("media/<int:pk>/move/", media.media_move, name="media_move"),
     path("posts/<int:pk>/move/", calendar.post_move, name="post_move"),
     path("posts/<int:pk>/reschedule/", posts.post_reschedule, name="post_reschedule"),
     path("posts/<int:pk>/<slug:action>/", posts.post_act, name="post_act"),
+    path("channels/", channels.channel_list, name="channel_list"),
+    path("channels/new/", channels.channel_new, name="channel_new"),
+    path("channels/<int:pk>/edit/", channels.channel_edit, name="channel_edit"),
+    path("channels/<int:pk>/test/", channels.channel_test, name="channel_test"),
+    path("channels/<int:pk>/disable/", channels.channel_disable, name="channel_disable"),
+    path("channels/<int:pk>/enable/", channels.channel_enable, name="channel_enable"),
     path("publishing/pause/", publishing.pause, name="publishing_pause"),
     path("publishing/resume/", publishing.resume, name="publishing_resume"),
 ]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import httpx
+from django.utils.translation import gettext as _
 
 from planner.channels.counting import Count
 
@@ -181,6 +182,17 @@ class Adapter:
     can_delete: ClassVar[bool] = False
     # Credential keys the channel form asks for, in order.
     credential_fields: ClassVar[tuple[str, ...]] = ()
+    # Keys the adapter stores for itself (a session, a cached id, an expiry). They
+    # belong to the credentials a person entered, and are dropped when those change.
+    derived_credentials: ClassVar[tuple[str, ...]] = ()
+    # False when a connection test can only check the credentials' form, because
+    # any live call would post something (Slack, Teams, a generic receiver).
+    live_check: ClassVar[bool] = True
+
+    @property
+    def takes_media(self) -> bool:
+        """Whether posts on this network can carry images or videos at all."""
+        return self.limits.max_media > 0
 
     def counts(self, text: str) -> list[Count]:
         """The counters the editor shows for this text; over any limit is an error."""
@@ -226,17 +238,23 @@ class Adapter:
 def media_errors(limits: Limits, media: tuple[MediaFile, ...]) -> list[str]:
     errors = []
     if limits.requires_media and not media:
-        errors.append("This network needs at least one image or video.")
+        errors.append(_("This network needs at least one image or video."))
     if len(media) > limits.max_media:
-        errors.append(f"At most {limits.max_media} media files ({len(media)} attached).")
+        errors.append(
+            _("At most %(max)s media files (%(count)s attached).")
+            % {"max": limits.max_media, "count": len(media)}
+        )
     for item in media:
         if item.mime_type not in limits.media_types:
-            errors.append(f"{item.mime_type} files are not accepted here.")
+            errors.append(_("%(type)s files are not accepted here.") % {"type": item.mime_type})
         if item.size > limits.max_media_bytes:
-            mb = limits.max_media_bytes / 1_000_000
-            errors.append(f"A file is larger than {mb:g} MB.")
+            size = f"{limits.max_media_bytes / 1_000_000:g}"
+            errors.append(_("A file is larger than %(size)s MB.") % {"size": size})
         if len(item.alt_text) > limits.max_alt_text:
-            errors.append(f"Alternative text is limited to {limits.max_alt_text} characters.")
+            errors.append(
+                _("Alternative text is limited to %(max)s characters.")
+                % {"max": limits.max_alt_text}
+            )
     return errors
 
 

@@ -90,6 +90,7 @@ class BlueskyAdapter(Adapter):
     idempotent = True
     can_delete = True
     credential_fields = ("identifier", "app_password")
+    derived_credentials = ("accessJwt", "refreshJwt", "did", "handle")
 
     def counts(self, text: str) -> list[Count]:
         return [

@@ -67,6 +67,7 @@ class LinkedInAdapter(Adapter):
         "client_id",
         "client_secret",
     )
+    derived_credentials = ("expires_at",)
 
     def counts(self, text: str) -> list[Count]:
         return [Count("Characters (LinkedIn)", graphemes(text), MAX_LENGTH)]

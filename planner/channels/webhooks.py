@@ -121,8 +121,14 @@ class _Webhook(Adapter):
     network: ClassVar[str]  # as it starts a sentence
     described_as: ClassVar[str]  # what check_connection calls the channel
     credential_fields = ("webhook_url",)
+    # Only Discord can be asked about its webhook without posting (see above).
+    live_check = False
     # Why media cannot go with a post here; '' when they can.
     media_refusal: ClassVar[str] = ""
+
+    @property
+    def takes_media(self) -> bool:
+        return not self.media_refusal and super().takes_media
 
     def validate(self, text: str, media: tuple[MediaFile, ...] = ()) -> list[str]:
         if media and self.media_refusal:
@@ -240,6 +246,7 @@ class DiscordAdapter(_Webhook):
     network = "Discord"
     described_as = "Discord webhook"
     can_delete = True
+    live_check = True
     # 10 MiB per file is Discord's upload limit for a server without boosts.
     limits = Limits(
         max_media=10,

@@ -64,6 +64,7 @@ class XAdapter(Adapter):
     can_delete = True
     # Also stored: "expires_at" (epoch seconds) and "user_id" (cached by reconcile).
     credential_fields = ("client_id", "client_secret", "access_token", "refresh_token")
+    derived_credentials = ("expires_at", "user_id")
 
     def counts(self, text: str) -> list[Count]:
         return [Count("Characters (X)", x_length(text), MAX_LENGTH)]

@@ -38,6 +38,13 @@ class Channel(models.Model):
     # Tokens, secrets and webhook URLs: encrypted at rest, never shown back in full.
     credentials = EncryptedJSONField(_("credentials"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The last "Test connection" from the channel pages: when, whether it worked, and
+    # what the network said (the account reached, or why it failed), in plain words.
+    last_checked_at = models.DateTimeField(_("last connection test"), null=True, blank=True)
+    last_check_ok = models.BooleanField(_("last connection test worked"), default=False)
+    last_check_message = models.CharField(
+        _("last connection test result"), max_length=500, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

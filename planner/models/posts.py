@@ -134,6 +134,9 @@ class Media(models.Model):
     file = models.FileField(_("file"), upload_to=media_path, max_length=300)
     mime_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
+    # Read from the file itself when it is an image (None for video).
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
     alt_text = models.TextField(_("alternative text"), blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -145,6 +148,14 @@ class Media(models.Model):
 
     def __str__(self) -> str:
         return self.file.name
+
+    @property
+    def filename(self) -> str:
+        return self.file.name.rsplit("/", 1)[-1]
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime_type.startswith("image/")
 
 
 class PostVersion(models.Model):

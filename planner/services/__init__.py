@@ -7,11 +7,20 @@ from planner.services.control import (
     workspace_pause,
     workspace_resume,
 )
+from planner.services.media import (
+    MediaAdded,
+    media_add,
+    media_move,
+    media_remove,
+    media_update_alt,
+    media_warnings,
+)
 from planner.services.planning import (
     approval_chain_set,
     campaign_save,
     channel_save,
     channel_set_active,
+    channel_test_connection,
     label_get_or_create,
     objective_save,
 )
@@ -39,13 +48,20 @@ from planner.services.publishing import (
 )
 
 __all__ = [
+    "MediaAdded",
     "approval_chain_set",
     "campaign_save",
     "channel_save",
     "channel_set_active",
     "channel_store_credentials",
+    "channel_test_connection",
     "comment_add",
     "label_get_or_create",
+    "media_add",
+    "media_move",
+    "media_remove",
+    "media_update_alt",
+    "media_warnings",
     "objective_save",
     "post_cancel",
     "post_create",

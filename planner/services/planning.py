@@ -7,14 +7,19 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role, User, Workspace
 from accounts.permissions import Capability
 from planner import audit
 from planner.access import full_clean, require
+from planner.channels import checking
+from planner.channels.checking import CheckResult
+from planner.channels.registry import adapter_for
 from planner.errors import Conflict, Invalid
 from planner.models import (
     ApprovalChain,
@@ -27,6 +32,7 @@ from planner.models import (
     Objective,
     StepMode,
 )
+from planner.services.publishing import channel_session
 
 _SECRET_HINT = "••••"  # noqa: S105 - what is shown instead of a secret
 
@@ -309,11 +315,19 @@ def channel_save(
         for key, value in credentials.items():
             if value not in (None, ""):
                 merged[key] = value
+        if merged != (channel.credentials or {}):
+            # A session, cached id or expiry learnt with the old credentials would
+            # outlive them (a new Bluesky app password still using the old session).
+            for key in adapter_for(kind).derived_credentials:
+                if key not in credentials:
+                    merged.pop(key, None)
         if merged != channel.credentials:
             before["credentials"] = _masked(channel.credentials or {})
             after["credentials"] = _masked(merged)
             channel.credentials = merged
-    full_clean(channel)
+    # The name's uniqueness is left to the database (``_save_unique``), which says it on
+    # the name field rather than as "Channel with this Workspace and Name already exists".
+    full_clean(channel, validate_constraints=False)
     with transaction.atomic():
         _save_unique(channel, _("A channel with this name already exists."), "name")
         audit.record(
@@ -327,6 +341,8 @@ def channel_save(
 
 
 def channel_set_active(*, actor: User, channel: Channel, active: bool) -> Channel:
+    """Disable a channel (its due publications then fail, see ``publishing._start``)
+    or enable it again."""
     require(actor, channel.workspace, Capability.CHANNEL_MANAGE)
     if channel.is_active == active:
         return channel
@@ -340,6 +356,38 @@ def channel_set_active(*, actor: User, channel: Channel, active: bool) -> Channe
             target=channel.name,
         )
     return channel
+
+
+def channel_test_connection(*, actor: User, channel: Channel) -> CheckResult:
+    """Ask the network whether the channel's credentials work, within
+    CHANNEL_CHECK_TIMEOUT_SECONDS, and keep the answer on the channel.
+
+    The network is called outside any transaction. Tokens it renews on the way are
+    stored as the engine stores them; the rest of the channel is left as it is."""
+    require(actor, channel.workspace, Capability.CHANNEL_MANAGE)
+    seconds = float(getattr(settings, "CHANNEL_CHECK_TIMEOUT_SECONDS", 10))
+    result = checking.check(
+        adapter_for(channel.kind),
+        lambda http: channel_session(channel, http),
+        network=channel.get_kind_display(),
+        seconds=seconds,
+    )
+    now = timezone.now()
+    message = result.message[:500]
+    with transaction.atomic():
+        Channel.objects.filter(pk=channel.pk).update(
+            last_checked_at=now, last_check_ok=result.ok, last_check_message=message
+        )
+        audit.record(
+            workspace=channel.workspace,
+            actor=actor,
+            action="channel.test",
+            target=channel.name,
+            data={"ok": result.ok, "message": message},
+        )
+    channel.last_checked_at, channel.last_check_ok = now, result.ok
+    channel.last_check_message = message
+    return result
 
 
 def label_get_or_create(*, actor: User, workspace: Workspace, name: str) -> Label:

@@ -7,12 +7,13 @@ event. The publishing engine has its own services in ``publishing.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import Membership, User, Workspace
 from accounts.permissions import Capability, role_can
@@ -280,6 +281,78 @@ def post_create(
     return post
 
 
+MAX_ALT_TEXT = 5_000
+
+CONFLICT_TEXT = _lazy(
+    "Someone else saved this post while you were editing (now version %(version)s). "
+    "Your text has not been saved: compare and save again."
+)
+
+
+def edit_content(
+    *,
+    actor: User,
+    post: Post,
+    expected_version: int,
+    event: str,
+    plan: Callable[[Post], dict | None],
+    write: Callable[[Post], dict | None],
+    conflict_message=CONFLICT_TEXT,
+) -> Post:
+    """The one way a post's content changes: text, channels' texts, media, alt text.
+
+    ``plan`` looks at the locked post and returns what the change is (for the
+    audit trail), or None when there is nothing to change: no version then.
+    ``write`` makes the change and may return more facts for the audit trail.
+    Before anything is written the actor's right to edit and the post's state
+    are checked (a published post's content is frozen); then, as for every
+    content change, a new version is kept, any approval is withdrawn and
+    pending deliveries stop.
+
+    ``expected_version`` is the version the editor started from: if someone
+    saved in between, the change is refused with a Conflict and nothing is
+    lost (the caller keeps what was typed and shows both).
+    """
+    role = _member_role(actor, post.workspace_id)
+    with transaction.atomic():
+        post = _lock(post)
+        if post.version != expected_version:
+            raise Conflict(str(conflict_message) % {"version": post.version})
+        data = plan(post)
+        if data is None:
+            return post
+        was = post.state
+        _apply(post, Action.EDIT, _context(actor, post, role))
+        data = {**data, **(write(post) or {})}
+        withdrawn = 0
+        if post.approved_version is not None or was == State.IN_REVIEW:
+            withdrawn = _withdraw_approval(post)
+        post.version += 1
+        post.sequence += 1
+        post.save()
+        _snapshot(post, actor)
+        audit.record(
+            workspace=post.workspace,
+            actor=actor,
+            action=event,
+            post=post,
+            target=str(post),
+            data={
+                **data,
+                "version": post.version,
+                "state": [was, post.state],
+                "approvals_withdrawn": withdrawn,
+            },
+        )
+    return post
+
+
+def check_alt_text(alt_text: str) -> None:
+    if len(alt_text) > MAX_ALT_TEXT:
+        message = _("Alternative text is limited to %(n)s characters.") % {"n": MAX_ALT_TEXT}
+        raise Invalid(message, fields={"alt_text": [message]})
+
+
 def post_edit(
     *,
     actor: User,
@@ -288,36 +361,40 @@ def post_edit(
     title: str,
     body: str,
     variants: Mapping[int, str],
+    alt_texts: Mapping[int, str] | None = None,
 ) -> Post:
     """Change a post's content. A new version; any approval is withdrawn.
 
-    ``expected_version`` is the version the editor started from: if someone
-    saved in between, the save is refused with a Conflict and nothing is lost
-    (the caller keeps the submitted text and shows both).
+    ``alt_texts`` maps the post's media ids to their alternative text, saved
+    with the text as one version (ids of other posts' media are ignored).
     """
-    role = _member_role(actor, post.workspace_id)
     variants = dict(variants)
+    alt_texts = dict(alt_texts or {})
     _check_text(title, body, variants)
-    with transaction.atomic():
-        post = _lock(post)
-        if post.version != expected_version:
-            raise Conflict(
-                _(
-                    "Someone else saved this post while you were editing (now version "
-                    "%(version)s). Your text has not been saved: compare and save again."
-                )
-                % {"version": post.version}
-            )
+    for alt_text in alt_texts.values():
+        check_alt_text(alt_text)
+    after = {
+        "title": title.strip(),
+        "body": body,
+        "variants": {str(k): v for k, v in variants.items()},
+    }
+    alt_changes: dict[int, str] = {}
+
+    def plan(post: Post) -> dict | None:
         before = _content(post)
-        after = {
-            "title": title.strip(),
-            "body": body,
-            "variants": {str(k): v for k, v in variants.items()},
-        }
-        if before == after:
-            return post
-        was = post.state
-        _apply(post, Action.EDIT, _context(actor, post, role))
+        alt_changes.update(
+            (m.pk, alt_texts[m.pk])
+            for m in post.media.all()
+            if m.pk in alt_texts and alt_texts[m.pk] != m.alt_text
+        )
+        if before == after and not alt_changes:
+            return None
+        data = {"before": before, "after": after}
+        if alt_changes:
+            data["alt_texts"] = {str(pk): text for pk, text in alt_changes.items()}
+        return data
+
+    def write(post: Post) -> None:
         channels = _workspace_channels(post.workspace, variants)
         current = {v.channel_id: v for v in post.variants.all()}
         for channel_id in set(current) - set(variants):
@@ -329,29 +406,19 @@ def post_edit(
             elif variant.text != text:
                 variant.text = text
                 variant.save(update_fields=["text"])
-        withdrawn = 0
-        if post.approved_version is not None or was == State.IN_REVIEW:
-            withdrawn = _withdraw_approval(post)
+        for media in post.media.filter(pk__in=alt_changes):
+            media.alt_text = alt_changes[media.pk]
+            media.save(update_fields=["alt_text"])
         post.title, post.body = after["title"], body
-        post.version += 1
-        post.sequence += 1
-        post.save()
-        _snapshot(post, actor)
-        audit.record(
-            workspace=post.workspace,
-            actor=actor,
-            action="post.edit",
-            post=post,
-            target=str(post),
-            data={
-                "before": before,
-                "after": after,
-                "version": post.version,
-                "state": [was, post.state],
-                "approvals_withdrawn": withdrawn,
-            },
-        )
-    return post
+
+    return edit_content(
+        actor=actor,
+        post=post,
+        expected_version=expected_version,
+        event="post.edit",
+        plan=plan,
+        write=write,
+    )
 
 
 def post_update_details(
@@ -659,6 +726,7 @@ def post_save(
     campaign: Campaign | None,
     assignee: User | None,
     labels: Iterable[Label],
+    alt_texts: Mapping[int, str] | None = None,
 ) -> Post:
     """The editor's save: content, time and planning details together, or nothing."""
     with transaction.atomic():
@@ -669,6 +737,7 @@ def post_save(
             title=title,
             body=body,
             variants=variants,
+            alt_texts=alt_texts,
         )
         post = post_update_details(
             actor=actor, post=post, campaign=campaign, assignee=assignee, labels=labels

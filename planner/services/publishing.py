@@ -212,6 +212,12 @@ def _session(channel: Channel, http, publication_id: int | None = None) -> base.
     )
 
 
+def channel_session(channel: Channel, http) -> base.Session:
+    """A channel's session outside any publication (a connection test): tokens the
+    network renews on the way are stored as during a send."""
+    return _session(channel, http)
+
+
 def _outgoing(publication: Publication) -> base.Outgoing:
     post = publication.post
     variant = Variant.objects.filter(post=post, channel_id=publication.channel_id).first()

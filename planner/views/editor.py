@@ -1,5 +1,6 @@
-"""The post editor: write the main text and each channel's own, see each network's
-counters as you type (computed by the same code that validates), save or submit."""
+"""The post editor: write the main text and each channel's own, attach images and
+videos, see each network's counters and a preview of the post as you type (computed
+by the same code that validates), save or submit."""
 
 from __future__ import annotations
 
@@ -16,6 +17,22 @@ from planner.channels.registry import adapter_for
 from planner.errors import Conflict, ServiceError
 from planner.forms import PostForm, add_service_error
 from planner.models import Channel
+from planner.previews import alt_limit, alt_status, preview
+from planner.services.media import media_files
+from planner.views.media import media_items, typed_alt_texts, upload_settings
+
+
+def _page(request, form, post, **extra):
+    alt_values = typed_alt_texts(request.POST, post) if request.method == "POST" else {}
+    context = {
+        "form": form,
+        "post": post,
+        "media_items": media_items(post, alt_values),
+        "media_warnings": services.media_warnings(post, alt_values) if post else [],
+        **upload_settings(),
+        **extra,
+    }
+    return render(request, "planner/post_form.html", context)
 
 
 @login_required
@@ -47,7 +64,7 @@ def post_new(request):
         else:
             messages.success(request, _("Saved."))
             return redirect("planner:post_detail", pk=post.pk)
-    return render(request, "planner/post_form.html", {"form": form, "post": None})
+    return _page(request, form, None)
 
 
 @login_required
@@ -82,6 +99,7 @@ def post_edit(request, pk: int):
                 campaign=data["campaign"],
                 assignee=data["assignee"],
                 labels=data["labels"],
+                alt_texts=typed_alt_texts(request.POST, post),
             )
             if request.POST.get("submit_for_review"):
                 services.post_submit(actor=request.user, post=post)
@@ -97,25 +115,55 @@ def post_edit(request, pk: int):
         else:
             messages.success(request, _("Saved."))
             return redirect("planner:post_detail", pk=post.pk)
-    return render(
-        request, "planner/post_form.html", {"form": form, "post": post, "conflict": conflict}
-    )
+    return _page(request, form, post, conflict=conflict)
 
 
 @login_required
 @require_POST
 def post_counters(request):
-    """The counters of each chosen channel for the text being typed (an htmx partial)."""
-    membership = current_membership(request.user)
-    if membership is None:
-        raise Http404
+    """Each chosen channel's counters and preview for the text being typed, and the
+    state of each alternative text (an htmx partial; previews and alt-text states
+    are swapped out of band)."""
+    post = None
+    if request.POST.get("post", "").isdigit():
+        post = selectors.post_for(request.user, int(request.POST["post"]))
+    if post is not None:
+        workspace = post.workspace
+    else:
+        membership = current_membership(request.user)
+        if membership is None:
+            raise Http404
+        workspace = membership.workspace
     body = request.POST.get("body", "")
     chosen = [int(c) for c in request.POST.getlist("channels") if c.isdigit()]
-    rows = []
-    for channel in Channel.objects.filter(workspace=membership.workspace, pk__in=chosen):
+    media = list(post.media.all()) if post is not None else []
+    alt_texts = typed_alt_texts(request.POST, post)
+    files = media_files(media, alt_texts)
+    channels = list(Channel.objects.filter(workspace=workspace, pk__in=chosen).order_by("name"))
+    rows, cards = [], []
+    for channel in channels:
         text = request.POST.get(f"variant_{channel.pk}", "") or body
         adapter = adapter_for(channel.kind)
         rows.append(
-            {"channel": channel, "counts": adapter.counts(text), "errors": adapter.validate(text)}
+            {
+                "channel": channel,
+                "counts": adapter.counts(text),
+                # One line per reason, however many files share it.
+                "errors": list(dict.fromkeys(adapter.validate(text, files))),
+            }
         )
-    return render(request, "planner/_counters.html", {"rows": rows})
+        cards.append(preview(channel, text, media, alt_texts))
+    warnings = [f"{card.channel.name}: {problem}" for card in cards for problem in card.problems]
+    limit = alt_limit(channels)
+    statuses = [alt_status(m, alt_texts.get(m.pk, m.alt_text), limit) for m in media]
+    return render(
+        request,
+        "planner/_counters.html",
+        {
+            "rows": rows,
+            "previews": cards,
+            "alt_statuses": statuses,
+            "media_warnings": warnings,
+            "live": True,
+        },
+    )

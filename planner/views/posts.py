@@ -16,6 +16,7 @@ from accounts.selectors import role_in
 from planner import history, selectors, services, workflow
 from planner.channels.registry import adapter_for
 from planner.errors import ServiceError
+from planner.services.media import media_files
 from planner.views.calendar import _zone, from_wall_clock, wall_clock
 from planner.workflow import Action
 
@@ -99,6 +100,8 @@ def post_reschedule(request, pk: int):
 def post_detail(request, pk: int):
     post = _post_or_404(request, pk)
     role = role_in(request.user, post.workspace_id)
+    media = list(post.media.all())
+    files = media_files(media)
     variants = []
     for variant in post.variants.select_related("channel"):
         adapter = adapter_for(variant.channel.kind)
@@ -106,7 +109,7 @@ def post_detail(request, pk: int):
             {
                 "variant": variant,
                 "counts": adapter.counts(variant.effective_text),
-                "errors": adapter.validate(variant.effective_text),
+                "errors": adapter.validate(variant.effective_text, files),
             }
         )
     return render(
@@ -114,6 +117,7 @@ def post_detail(request, pk: int):
         "planner/post_detail.html",
         {
             "post": post,
+            "media": media,
             "variants": variants,
             "publications": post.publications.select_related("channel").order_by("channel__name"),
             "history": [
