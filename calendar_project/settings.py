@@ -221,6 +221,8 @@ HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", 90, minimum
 
 # How long an emailed invitation link to join a workspace stays valid.
 INVITATION_DAYS = env.int("INVITATION_DAYS", 7, minimum=1)
+# "Test connection" on the Channels page gives up on a network after this long.
+CHANNEL_CHECK_TIMEOUT_SECONDS = env.int("CHANNEL_CHECK_TIMEOUT_SECONDS", 10, minimum=1)
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
 SESSION_COOKIE_HTTPONLY = True

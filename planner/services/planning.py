@@ -365,7 +365,7 @@ def channel_test_connection(*, actor: User, channel: Channel) -> CheckResult:
     The network is called outside any transaction. Tokens it renews on the way are
     stored as the engine stores them; the rest of the channel is left as it is."""
     require(actor, channel.workspace, Capability.CHANNEL_MANAGE)
-    seconds = float(getattr(settings, "CHANNEL_CHECK_TIMEOUT_SECONDS", 10))
+    seconds = float(settings.CHANNEL_CHECK_TIMEOUT_SECONDS)
     result = checking.check(
         adapter_for(channel.kind),
         lambda http: channel_session(channel, http),
