@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-domain lint format deps test-deps chromium clean-data
+.PHONY: run test test-domain lint format deps test-deps chromium messages clean-data
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Maillon needs Python 3.11 or newer" or 0)'
@@ -24,14 +24,25 @@ BLUESKY_PEER := tests/peers/bluesky/node_modules/.package-lock.json
 $(BLUESKY_PEER): tests/peers/bluesky/package.json tests/peers/bluesky/package-lock.json tests/peers/bluesky/install.py | $(STAMP)
 	$(PY) tests/peers/bluesky/install.py
 
-deps: $(STAMP) node_modules/.package-lock.json
+# The French catalogue, compiled in pure Python (Babel): no gettext needed to run.
+MO := locale/fr/LC_MESSAGES/django.mo
+$(MO): locale/fr/LC_MESSAGES/django.po | $(STAMP)
+	$(PY) -m calendar_project.messages
 
-# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+deps: $(STAMP) node_modules/.package-lock.json $(MO)
+
+# After changing strings: gather them into the catalogue, translate, then `make deps`.
+messages: deps
+	$(PY) manage.py makemessages -l fr $(MESSAGES_IGNORE)
+MESSAGES_IGNORE := -i ".venv/*" -i "node_modules/*" -i "tests/*" -i "data/*" -i "bench/*" -i "docs/*"
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here), and
+# gettext for the test that checks the French catalogue covers every string.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v xgettext; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext; \
+	  else echo "The tests need Debian's chromium and gettext: sudo apt-get install chromium gettext"; exit 1; fi; }
 
 # What the tests need on top: the network stand-ins that come from npm, and a browser.
 test-deps: deps $(BLUESKY_PEER) chromium

@@ -1,6 +1,9 @@
 """The main pages in a real browser: each role's view, screenshots, and accessibility."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
+from django.utils import formats, timezone, translation
 from playwright.sync_api import expect
 
 from planner import services
@@ -80,3 +83,30 @@ def test_campaign_pages_are_accessible(page, cast):
     assert serious_accessibility_violations(page) == []
     page.goto("/objectives/")
     assert serious_accessibility_violations(page) == []
+
+
+def test_a_user_switches_to_french_and_everything_follows(page, cast):
+    channel = ChannelFactory(workspace=cast.workspace, name="Mastodon")
+    post = PostFactory(
+        workspace=cast.workspace, author=cast.content, title="Teaser", channels=[channel]
+    )
+    sign_in(page, cast.content)
+    page.goto("/accounts/profile/")
+    page.get_by_label("Language").select_option("fr")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Votre profil")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Principal")
+    expect(nav.get_by_role("link", name="Calendrier")).to_be_visible()
+    # The calendar widget speaks French too.
+    page.goto("/calendar/")
+    expect(page.get_by_role("button", name="Aujourd'hui")).to_be_visible()
+    # Dates name French months and days; states are French.
+    page.goto(f"/posts/{post.pk}/")
+    expect(page.get_by_test_id("post-state")).to_have_text("Brouillon")
+    with translation.override("fr"):
+        local = timezone.localtime(post.scheduled_at, ZoneInfo(cast.content.time_zone))
+        month = formats.date_format(local, "F")
+    expect(page.locator("main time").first).to_contain_text(month)
+    assert serious_accessibility_violations(page) == []
+    cast.content.refresh_from_db()
+    assert cast.content.language == "fr"
