@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import Invitation, Membership, User, Workspace
+from planner import calendar_cache
 from planner.admin_forms import (
     ReadOnlyAdmin,
     ReadOnlyTabularInline,
@@ -59,6 +60,11 @@ class UserAdmin(ServiceAdminMixin, BaseUserAdmin):
 
     def writes_through_service(self, obj):
         return obj is None
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:  # a plain save, not audited: the name shows in calendars as assignee
+            calendar_cache.bump_workspaces_of(obj)
 
     def save_through_service(self, request, form, obj):
         data = form.cleaned_data

@@ -27,7 +27,7 @@ from accounts.models import (
     invitation_expiry,
 )
 from accounts.permissions import Capability
-from planner import audit
+from planner import audit, calendar_cache
 from planner.access import full_clean, require
 from planner.errors import Conflict, Invalid, NotAllowed, NotFound
 
@@ -236,6 +236,8 @@ def user_update_preferences(*, user: User, full_name: str, time_zone: str, langu
     user.language = language
     full_clean(user, exclude=["password"])
     user.save(update_fields=["full_name", "time_zone", "language"])
+    # Not audited, but a name shows in the calendars of the user's workspaces (assignees).
+    calendar_cache.bump_workspaces_of(user)
     return user
 
 

@@ -1,11 +1,15 @@
 """Writing audit events. Services call ``record``; the request's address comes
-from a context variable set by ``AuditContextMiddleware``."""
+from a context variable set by ``AuditContextMiddleware``.
+
+Every service write records an event here, so this is also where the calendar learns
+that its kept answers are out of date (``planner.calendar_cache``)."""
 
 from __future__ import annotations
 
 from contextvars import ContextVar
 from typing import Any
 
+from planner import calendar_cache
 from planner.models import AuditEvent
 
 current_ip: ContextVar[str | None] = ContextVar("maillon_current_ip", default=None)
@@ -21,7 +25,7 @@ def record(
     target: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         workspace=workspace,
         actor=actor,
         action=action,
@@ -31,3 +35,5 @@ def record(
         data=data or {},
         ip_address=current_ip.get(),
     )
+    calendar_cache.bump_on_commit(event.workspace_id)
+    return event

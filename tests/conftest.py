@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from accounts.models import Role
@@ -41,6 +43,16 @@ class Cast:
 def httpserver_listen_address():
     """Local stand-ins for the networks listen on the loopback address only."""
     return ("127.0.0.1", 0)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """The configured cache (Redis), under a prefix of each test's own: what one test
+    keeps (the calendar's answers, its version counters) no other test or run can read,
+    though database ids repeat."""
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from accounts import services as accounts_services
 from accounts.models import Role, User, Workspace
-from planner import approvals, services
+from planner import approvals, calendar_cache, services
 from planner.errors import ServiceError
 from planner.models import (
     ApprovalDecision,
@@ -980,6 +980,9 @@ class _Builder:
             for name in LABELS
         }
         self._posts()
+        # Its bulk writes (back-dated histories) record no audit event: the calendar is
+        # told here, once they are committed.
+        calendar_cache.bump_on_commit(self.workspace.pk)
         posts = Post.objects.filter(workspace=self.workspace)
         counts = Counter(posts.values_list("state", flat=True))
         return {
