@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -107,21 +108,12 @@ class AcceptForm(forms.Form):
         return data
 
 
-def _forbidden(request, message: str | None = None):
-    return render(
-        request,
-        "accounts/forbidden.html",
-        {"message": message or _("Only the admins of this workspace can manage its members.")},
-        status=403,
-    )
-
-
-def _manager_membership(request) -> tuple[Membership, HttpResponse | None]:
-    """The admin's membership, or a 403 answer for the other roles (404 outside a workspace)."""
+def _manager_membership(request) -> Membership:
+    """The admin's membership; 403 for the other roles (404 outside a workspace)."""
     membership = membership_or_404(request.user)
     if not role_can(membership.role, Capability.MEMBER_MANAGE):
-        return membership, _forbidden(request)
-    return membership, None
+        raise PermissionDenied(_("Only the admins of this workspace can manage its members."))
+    return membership
 
 
 def _refused(request, exc: ServiceError):
@@ -129,7 +121,7 @@ def _refused(request, exc: ServiceError):
     if isinstance(exc, NotFound):
         raise Http404 from None
     if isinstance(exc, NotAllowed):
-        return _forbidden(request, exc.message)
+        raise PermissionDenied(exc.message) from None
     messages.error(request, exc.message)
     return redirect("accounts:member_list")
 
@@ -177,9 +169,7 @@ def member_list(request):
 @login_required
 @require_POST
 def member_invite(request):
-    membership, denied = _manager_membership(request)
-    if denied:
-        return denied
+    membership = _manager_membership(request)
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
@@ -207,9 +197,7 @@ def member_invite(request):
 @login_required
 @require_POST
 def member_role(request, pk: int):
-    membership, denied = _manager_membership(request)
-    if denied:
-        return denied
+    membership = _manager_membership(request)
     target = _member_or_404(membership.workspace, pk)
     try:
         changed = services.member_change_role(
@@ -230,9 +218,7 @@ def member_role(request, pk: int):
 
 @login_required
 def member_remove(request, pk: int):
-    membership, denied = _manager_membership(request)
-    if denied:
-        return denied
+    membership = _manager_membership(request)
     target = _member_or_404(membership.workspace, pk)
     if request.method != "POST":
         return render(
@@ -265,9 +251,7 @@ def member_remove(request, pk: int):
 @login_required
 @require_POST
 def invitation_resend(request, pk: int):
-    membership, denied = _manager_membership(request)
-    if denied:
-        return denied
+    membership = _manager_membership(request)
     invitation = _invitation_or_404(membership.workspace, pk)
     try:
         services.invitation_resend(
@@ -288,9 +272,7 @@ def invitation_resend(request, pk: int):
 
 @login_required
 def invitation_revoke(request, pk: int):
-    membership, denied = _manager_membership(request)
-    if denied:
-        return denied
+    membership = _manager_membership(request)
     invitation = _invitation_or_404(membership.workspace, pk)
     if request.method != "POST":
         return render(
