@@ -110,3 +110,23 @@ def test_a_user_switches_to_french_and_everything_follows(page, cast):
     assert serious_accessibility_violations(page) == []
     cast.content.refresh_from_db()
     assert cast.content.language == "fr"
+
+
+def test_leaving_the_editor_with_unsaved_text_asks_first(page, cast):
+    sign_in(page, cast.content)
+    page.goto("/posts/new/")
+    dialogs = []
+
+    def answer(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # "stay on the page"
+
+    page.on("dialog", answer)
+    page.goto("/calendar/")  # nothing typed yet: leaves without asking
+    assert dialogs == []
+    page.goto("/posts/new/")
+    page.fill("textarea[name=body]", "Half a thought")
+    page.get_by_role("link", name="Calendar", exact=True).first.click()
+    page.wait_for_timeout(300)
+    assert dialogs == ["beforeunload"]
+    expect(page.locator("textarea[name=body]")).to_have_value("Half a thought")
