@@ -173,13 +173,17 @@ class CalendarCampaign(NamedTuple):
     colour: str
 
 
-def calendar_campaigns(workspace: Workspace, start: date, end: date) -> list[CalendarCampaign]:
-    """The campaigns whose days overlap [start, end), as bars above the posts."""
+def calendar_campaigns(
+    workspace: Workspace, start: date, end: date, campaign: int | None = None
+) -> list[CalendarCampaign]:
+    """The campaigns whose days overlap [start, end), as bars above the posts; only
+    `campaign` when the calendar is filtered to one."""
+    campaigns = Campaign.objects.filter(workspace=workspace, starts_on__lt=end, ends_on__gte=start)
+    if campaign is not None:
+        campaigns = campaigns.filter(pk=campaign)
     return [
         CalendarCampaign(*row)
-        for row in Campaign.objects.filter(
-            workspace=workspace, starts_on__lt=end, ends_on__gte=start
-        ).values_list("pk", "name", "starts_on", "ends_on", "colour")
+        for row in campaigns.values_list("pk", "name", "starts_on", "ends_on", "colour")
     ]
 
 

@@ -247,7 +247,9 @@ def calendar_events(request):
 
     def build() -> bytes:
         posts = selectors.calendar_posts(workspace, start, end, filters)
-        campaigns = selectors.calendar_campaigns(workspace, start.date(), end.date())
+        campaigns = selectors.calendar_campaigns(
+            workspace, start.date(), end.date(), filters.campaign
+        )
         return _dump(_post_events(posts, zone, can_move) + _campaign_events(campaigns))
 
     question = (workspace.pk, start, end, filters, zone.key, get_language(), can_move)

@@ -110,6 +110,8 @@ def campaign_detail(request, pk: int):
     if campaign is None:
         raise Http404
     zone = zoneinfo.ZoneInfo(membership.workspace.time_zone)
+    today = timezone.localdate(timezone=zone)
+    running = campaign.starts_on <= today <= campaign.ends_on
     return render(
         request,
         "planner/campaign_detail.html",
@@ -117,6 +119,10 @@ def campaign_detail(request, pk: int):
             "campaign": campaign,
             "cadence": selectors.cadence_this_week(campaign, _week_start(zone)),
             "can_manage": role_can(membership.role, Capability.CAMPAIGN_MANAGE),
+            "can_schedule": role_can(membership.role, Capability.POST_SCHEDULE),
+            "has_posts": campaign.posts.exists(),
+            # Its calendar opens on today while it runs, otherwise on its first day.
+            "initial_date": today if running else campaign.starts_on,
         },
     )
 

@@ -16,7 +16,7 @@ from planner import selectors, services
 from planner.channels.registry import adapter_for
 from planner.errors import Conflict, ServiceError
 from planner.forms import PostForm, add_service_error
-from planner.models import Channel
+from planner.models import Campaign, Channel
 from planner.previews import alt_limit, alt_status, preview
 from planner.services.media import media_files
 from planner.views.media import media_items, typed_alt_texts, upload_settings
@@ -35,13 +35,31 @@ def _page(request, form, post, **extra):
     return render(request, "planner/post_form.html", context)
 
 
+def _campaign_initial(request, workspace) -> dict:
+    """Planning from a campaign's calendar: the post starts in that campaign, on its
+    channels (the person can still change both)."""
+    number = request.GET.get("campaign", "")
+    campaign = (
+        Campaign.objects.filter(workspace=workspace, pk=int(number)).first()
+        if number.isdigit()
+        else None
+    )
+    if campaign is None:
+        return {}
+    channels = list(campaign.channels.filter(is_active=True).values_list("pk", flat=True))
+    return {"campaign": campaign.pk, "channels": channels}
+
+
 @login_required
 def post_new(request):
     membership = current_membership(request.user)
     if membership is None:
         return render(request, "planner/no_workspace.html")
     workspace = membership.workspace
-    initial = {"scheduled_at": request.GET.get("at") or None}
+    initial = {
+        "scheduled_at": request.GET.get("at") or None,
+        **_campaign_initial(request, workspace),
+    }
     form = PostForm(request.POST or None, workspace=workspace, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -8,11 +8,16 @@
     var element = document.getElementById("calendar");
     if (!element || !window.FullCalendar) return;
     var status = document.getElementById("calendar-status");
-    var filters = new URLSearchParams(window.location.search);
+    // On the calendar page the filters and the visible window live in the URL; a
+    // calendar embedded in a campaign's page shows that campaign only and leaves the
+    // page's URL alone.
+    var campaign = element.dataset.campaign;
+    var filters = new URLSearchParams(campaign ? "" : window.location.search);
     var query = {};
     ["campaign", "channel", "state", "assignee", "label"].forEach(function (name) {
       if (filters.get(name)) query[name] = filters.get(name);
     });
+    if (campaign) query.campaign = campaign;
 
     function say(message, kind) {
       status.textContent = message;
@@ -80,7 +85,7 @@
       timeZone: "UTC",
       locale: element.dataset.locale,
       initialView: filters.get("view") || "dayGridMonth",
-      initialDate: filters.get("date") || undefined,
+      initialDate: filters.get("date") || element.dataset.initialDate || undefined,
       headerToolbar: {
         left: "prev,next today",
         center: "title",
@@ -93,6 +98,7 @@
       eventDurationEditable: false,
       events: { url: element.dataset.eventsUrl, extraParams: query },
       datesSet: function (info) {
+        if (campaign) return;
         var params = new URLSearchParams(window.location.search);
         params.set("view", info.view.type);
         params.set("date", info.view.currentStart.toISOString().slice(0, 10));
@@ -139,7 +145,8 @@
         if (element.dataset.canSchedule !== "true") return;
         // A day in the month view plans at 09:00; a slot in the week view at its time.
         var at = info.allDay ? info.dateStr + "T09:00" : wallClock(info.date);
-        window.location.href = element.dataset.newUrl + "?at=" + encodeURIComponent(at);
+        var plan = "?at=" + encodeURIComponent(at) + (campaign ? "&campaign=" + campaign : "");
+        window.location.href = element.dataset.newUrl + plan;
       },
       eventDrop: function (info) {
         move(info.event, info.event.start, info.revert);

@@ -164,3 +164,45 @@ def test_filters_are_kept_in_the_address(page, cast, planned):
     assert f"campaign={planned.campaign_id}" in page.url
     expect(page.locator(".fc-event", has_text="Trailhead teaser")).to_be_visible()
     expect(page.locator(".fc-event", has_text="Unrelated")).to_have_count(0)
+
+
+def test_a_campaign_page_has_its_own_calendar_to_see_move_and_plan_in(page, cast, planned):
+    campaign = planned.campaign
+    channel = planned.variants.get().channel
+    campaign.channels.set([channel])
+    campaign.cadences.create(channel=channel, posts_per_week=3)
+    PostFactory(
+        workspace=cast.workspace,
+        author=cast.content,
+        campaign=CampaignFactory(workspace=cast.workspace, name="Autumn"),
+        title="Another campaign's post",
+        scheduled_at=planned.scheduled_at,
+    )
+    sign_in(page, cast.content)
+    page.goto(f"/campaigns/{campaign.pk}/")
+    page.wait_for_selector(".fc-event")
+    event = day_cell(page, local_day(3)).locator(".fc-event", has_text="Trailhead teaser")
+    expect(event).to_be_visible()
+    expect(page.locator(".fc-event", has_text="Another campaign's post")).to_have_count(0)
+    expect(page.locator(".fc-event", has_text="Autumn")).to_have_count(0)  # its span neither
+    url = page.url
+    screenshot(page, "campaign")
+    assert serious_accessibility_violations(page) == []
+
+    # Moving a post on the campaign's calendar is checked by the server like anywhere.
+    drag_to_day(page, event, local_day(4))
+    expect(page.locator("#calendar-status")).to_contain_text("Moved to")
+    assert page.url == url  # the page's own address is left alone
+    page.reload()
+    page.wait_for_selector(".fc-event")
+    expect(
+        day_cell(page, local_day(4)).locator(".fc-event", has_text="Trailhead teaser")
+    ).to_be_visible()
+
+    # Clicking a day plans a post in this campaign, on its channels.
+    target = local_day(6)
+    day_cell(page, target).locator(".fc-daygrid-day-frame").click(position={"x": 60, "y": 60})
+    page.wait_for_url("**/posts/new/**")
+    expect(page.locator("input[name=scheduled_at]")).to_have_value(f"{target.isoformat()}T09:00")
+    expect(page.locator("select[name=campaign]")).to_have_value(str(campaign.pk))
+    expect(page.locator(f"input[name=channels][value='{channel.pk}']")).to_be_checked()

@@ -55,6 +55,15 @@ def test_campaign_spans_are_all_day_bars_that_do_not_move(client, cast):
     assert span["end"] == (campaign.ends_on + dt.timedelta(days=1)).isoformat()
 
 
+def test_a_calendar_filtered_to_a_campaign_shows_only_its_span(client, cast):
+    spring = CampaignFactory(workspace=cast.workspace, name="Spring")
+    CampaignFactory(workspace=cast.workspace, name="Autumn")
+    client.force_login(cast.viewer)
+    response = client.get("/calendar/events/", {**window(), "campaign": spring.pk})
+    spans = [e["title"] for e in response.json() if e["extendedProps"].get("kind") == "campaign"]
+    assert spans == ["Spring"]
+
+
 def test_filters_narrow_the_posts(client, cast):
     channel = ChannelFactory(workspace=cast.workspace, name="Bluesky main", kind="bluesky")
     campaign = CampaignFactory(workspace=cast.workspace)

@@ -80,6 +80,19 @@ def test_the_campaign_page_shows_plan_versus_cadence_this_week(client, cast):
     assert "LinkedIn: 2 of 3 this week" in page
 
 
+def test_the_campaign_page_embeds_its_calendar_opening_on_its_first_day_until_it_runs(
+    client, cast
+):
+    later = timezone.localdate() + dt.timedelta(days=60)
+    campaign = CampaignFactory(workspace=cast.workspace, starts_on=later)
+    client.force_login(cast.content)
+    page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert f'data-campaign="{campaign.pk}"' in page
+    assert f'data-initial-date="{later.isoformat()}"' in page
+    assert "No post in this campaign yet. Click a day to plan one in it." in page
+    assert f"/posts/new/?campaign={campaign.pk}" in page
+
+
 def test_another_workspaces_campaign_is_not_found(client, cast, other):
     campaign = CampaignFactory(workspace=cast.workspace)
     client.force_login(other.admin)

@@ -35,6 +35,24 @@ def test_clicking_a_day_opens_the_editor_at_that_time(client, cast):
     assert f'value="{local(3)}"' in page
 
 
+def test_planning_from_a_campaign_starts_the_post_in_it_on_its_active_channels(
+    client, cast, mastodon, bluesky
+):
+    from tests.factories import CampaignFactory
+
+    campaign = CampaignFactory(workspace=cast.workspace)
+    campaign.channels.set([mastodon])
+    client.force_login(cast.content)
+    form = client.get("/posts/new/", {"at": local(3), "campaign": campaign.pk}).context["form"]
+    assert form.initial["campaign"] == campaign.pk
+    assert form.initial["channels"] == [mastodon.pk]
+    # Another workspace's campaign, or nonsense, is simply ignored.
+    foreign = CampaignFactory()
+    for value in (foreign.pk, "x"):
+        form = client.get("/posts/new/", {"campaign": value}).context["form"]
+        assert "campaign" not in form.initial
+
+
 def test_a_new_post_is_saved_with_its_variants_and_time_in_the_authors_zone(
     client, cast, mastodon, bluesky
 ):
