@@ -134,6 +134,9 @@ def member_add(*, actor: User, workspace: Workspace, user: User, role: str) -> M
     try:
         with transaction.atomic():
             membership = Membership.objects.create(user=user, workspace=workspace, role=role)
+            if user.current_workspace_id is None:  # their first workspace: open it for them
+                user.current_workspace = workspace
+                user.save(update_fields=["current_workspace"])
             audit.record(
                 workspace=workspace,
                 actor=actor,
@@ -196,6 +199,16 @@ def member_change_role(
     return membership
 
 
+def _first_workspace_id(user: User) -> int | None:
+    """The workspace a person lands in when theirs is gone: their first by name."""
+    return (
+        Membership.objects.filter(user=user)
+        .order_by("workspace__name")
+        .values_list("workspace_id", flat=True)
+        .first()
+    )
+
+
 def member_remove(*, actor: User, workspace: Workspace, membership_id: int) -> None:
     require(actor, workspace, Capability.MEMBER_MANAGE)
     with transaction.atomic():
@@ -204,7 +217,7 @@ def member_remove(*, actor: User, workspace: Workspace, membership_id: int) -> N
         user = membership.user
         membership.delete()
         if user.current_workspace_id == workspace.pk:
-            user.current_workspace = None
+            user.current_workspace_id = _first_workspace_id(user)
             user.save(update_fields=["current_workspace"])
         audit.record(
             workspace=workspace,

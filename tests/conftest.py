@@ -27,6 +27,8 @@ class Cast:
     def _member(self, name, role):
         user = UserFactory(email=f"{name}@{self.workspace.slug}.test", full_name=name.title())
         MembershipFactory(user=user, workspace=self.workspace, role=role)
+        user.current_workspace = self.workspace  # as member_add leaves a first workspace
+        user.save(update_fields=["current_workspace"])
         return user
 
     def as_role(self, role):

@@ -13,7 +13,6 @@ import gzip
 import hashlib
 import json
 import zoneinfo
-from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -192,12 +191,15 @@ def _json(data, status: int = 200) -> HttpResponse:
     return HttpResponse(_dump(data), content_type="application/json", status=status)
 
 
-def _kept(question: tuple, workspace_id: int, build: Callable[[], bytes]) -> tuple[bytes, bool]:
-    """``(body, gzipped)``: ``build()``, or the copy kept for the same question if it was
-    kept under the workspace's current version, compressed (a month of JSON shrinks
-    tenfold, and travels that much faster from the cache and to the browser).
+def _answer_key(question: tuple) -> str:
+    return "calendar:" + hashlib.sha256(repr((CACHE_FORMAT, question)).encode()).hexdigest()
 
-    ``question`` holds everything of the request that shapes the answer besides the data.
+
+def _kept(key: str, workspace_id: int) -> tuple[bytes | None, str | None]:
+    """``(answer, version)``: the compressed answer kept under ``key`` if it was kept
+    under the workspace's current version (else None), and that version (None when Redis
+    cannot be reached: the calendar works without its cache, only slower). One trip to
+    Redis: the counter and the answer, which carries the version it was computed under.
 
     Why reading the version first is enough (no settling time, no look at the data): a
     request that read version v and computed its answer before a write committed keeps a
@@ -206,23 +208,35 @@ def _kept(question: tuple, workspace_id: int, build: Callable[[], bytes]) -> tup
     bump keeps an answer newer than v marked v: harmless. (From a commit to its bump,
     readers of v may still be served v's answer, as they would have been a moment before.)
     """
-    # One trip to Redis on a hit: the counter and the answer kept for the question, which
-    # carries the version it was computed under.
-    key = "calendar:" + hashlib.sha256(repr((CACHE_FORMAT, question)).encode()).hexdigest()
     version_key = calendar_cache.key(workspace_id)
     try:
         found = cache.get_many([version_key, key])
         version = found.get(version_key)
         version = calendar_cache.version(workspace_id) if version is None else str(version)
     except RedisError:
-        return build(), False  # the calendar works without its cache, only slower
+        return None, None
     kept = found.get(key)
     if kept is not None and kept[0] == version:
-        return kept[1], True
-    body = build()
+        return kept[1], version
+    return None, version
+
+
+def _keep(key: str, version: str, body: bytes) -> None:
+    """Keep an answer, compressed (a month of JSON shrinks tenfold, and travels that much
+    faster from the cache and to the browser), under the version read before it was
+    computed."""
     with contextlib.suppress(RedisError):
         cache.set(key, (version, gzip.compress(body, mtime=0)), CACHE_SECONDS)
-    return body, False
+
+
+def _answer(request, body: bytes, gzipped: bool) -> HttpResponse:
+    if gzipped and not _accepts_gzip(request):
+        body, gzipped = gzip.decompress(body), False
+    response = HttpResponse(body, content_type="application/json")
+    if gzipped:
+        response["Content-Encoding"] = "gzip"
+    patch_vary_headers(response, ["Accept-Encoding"])
+    return response
 
 
 def _accepts_gzip(request) -> bool:
@@ -232,35 +246,41 @@ def _accepts_gzip(request) -> bool:
 @login_required
 @require_GET
 def calendar_events(request):
-    """The posts and campaign spans of the visible window, for the widget."""
-    membership = current_membership(request.user)
-    if membership is None:
-        return _json([])
-    zone = _zone(request.user)
+    """The posts and campaign spans of the visible window, for the widget.
+
+    Answers are kept per person, in their current workspace, under its version: a kept
+    answer is itself the proof that they were a member, with the role it was computed
+    for, at a version still current (every change of membership is an audited write of
+    the workspace, which moves its version on). So the version is read before the
+    membership is checked, and a kept answer is served without asking the database.
+    """
+    user = request.user
+    zone = _zone(user)
     window = _parse_window(request, zone)
     if window is None:
         return _json({"error": _("Give a start and an end, at most 120 days apart.")}, status=400)
     start, end = window
-    workspace = membership.workspace
     filters = _filters(request.GET)
+    remembered = user.current_workspace_id
+    key = _answer_key((remembered, user.pk, start, end, filters, zone.key, get_language()))
+    version = None
+    if remembered is not None:
+        kept, version = _kept(key, remembered)
+        if kept is not None:
+            return _answer(request, kept, gzipped=True)
+    membership = current_membership(user)
+    if membership is None:
+        return _json([])
+    workspace = membership.workspace
     can_move = role_can(membership.role, Capability.POST_SCHEDULE)
-
-    def build() -> bytes:
-        posts = selectors.calendar_posts(workspace, start, end, filters)
-        campaigns = selectors.calendar_campaigns(
-            workspace, start.date(), end.date(), filters.campaign
-        )
-        return _dump(_post_events(posts, zone, can_move) + _campaign_events(campaigns))
-
-    question = (workspace.pk, start, end, filters, zone.key, get_language(), can_move)
-    body, gzipped = _kept(question, workspace.pk, build)
-    if gzipped and not _accepts_gzip(request):
-        body, gzipped = gzip.decompress(body), False
-    response = HttpResponse(body, content_type="application/json")
-    if gzipped:
-        response["Content-Encoding"] = "gzip"
-    patch_vary_headers(response, ["Accept-Encoding"])
-    return response
+    posts = selectors.calendar_posts(workspace, start, end, filters)
+    campaigns = selectors.calendar_campaigns(workspace, start.date(), end.date(), filters.campaign)
+    body = _dump(_post_events(posts, zone, can_move) + _campaign_events(campaigns))
+    # Kept only when the answer is the remembered workspace's (someone whose workspace
+    # was not remembered, or no longer theirs, is answered afresh each time).
+    if version is not None and workspace.pk == remembered:
+        _keep(key, version, body)
+    return _answer(request, body, gzipped=False)
 
 
 @login_required

@@ -64,12 +64,32 @@ def test_a_role_change_is_logged_with_before_and_after(cast):
 
 
 def test_removing_a_member_forgets_their_current_workspace(cast):
-    cast.viewer.current_workspace = cast.workspace
-    cast.viewer.save()
+    assert cast.viewer.current_workspace == cast.workspace
     membership = Membership.objects.get(user=cast.viewer, workspace=cast.workspace)
     services.member_remove(actor=cast.admin, workspace=cast.workspace, membership_id=membership.pk)
     cast.viewer.refresh_from_db()
     assert cast.viewer.current_workspace is None
+
+
+def test_a_member_removed_from_their_workspace_lands_in_their_next_one(cast, other):
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(user=cast.viewer, workspace=other.workspace, role=Role.VIEWER)
+    membership = Membership.objects.get(user=cast.viewer, workspace=cast.workspace)
+    services.member_remove(actor=cast.admin, workspace=cast.workspace, membership_id=membership.pk)
+    cast.viewer.refresh_from_db()
+    assert cast.viewer.current_workspace == other.workspace
+
+
+def test_a_first_workspace_becomes_current_and_a_later_one_does_not(cast, other, outsider):
+    services.member_add(actor=cast.admin, workspace=cast.workspace, user=outsider, role=Role.VIEWER)
+    outsider.refresh_from_db()
+    assert outsider.current_workspace == cast.workspace
+    services.member_add(
+        actor=other.admin, workspace=other.workspace, user=outsider, role=Role.VIEWER
+    )
+    outsider.refresh_from_db()
+    assert outsider.current_workspace == cast.workspace
 
 
 def test_emails_are_unique_whatever_their_case(cast):

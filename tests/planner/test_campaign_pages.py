@@ -80,9 +80,7 @@ def test_the_campaign_page_shows_plan_versus_cadence_this_week(client, cast):
     assert "LinkedIn: 2 of 3 this week" in page
 
 
-def test_the_campaign_page_embeds_its_calendar_opening_on_its_first_day_until_it_runs(
-    client, cast
-):
+def test_the_campaign_page_embeds_its_calendar_opening_on_its_first_day_until_it_runs(client, cast):
     later = timezone.localdate() + dt.timedelta(days=60)
     campaign = CampaignFactory(workspace=cast.workspace, starts_on=later)
     client.force_login(cast.content)
