@@ -134,6 +134,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 _NODE = BASE_DIR / "node_modules"
 for _prefix, _folder in (
     ("vendor/bootstrap", "bootstrap/dist"),
+    ("vendor/bootstrap-icons", "bootstrap-icons/font"),
     ("vendor/htmx", "htmx.org/dist"),
     ("vendor/fullcalendar", "fullcalendar"),
     ("vendor/fullcalendar-core", "@fullcalendar/core"),

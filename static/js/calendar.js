@@ -4,6 +4,25 @@
 (function () {
   "use strict";
 
+  // Each network's icon (Bootstrap Icons) and name, for the channels of a post.
+  var NETWORKS = {
+    mastodon: ["mastodon", "Mastodon"],
+    bluesky: ["bluesky", "Bluesky"],
+    x: ["twitter-x", "X"],
+    linkedin: ["linkedin", "LinkedIn"],
+    facebook: ["facebook", "Facebook"],
+    instagram: ["instagram", "Instagram"],
+    threads: ["threads", "Threads"],
+    slack: ["slack", "Slack"],
+    discord: ["discord", "Discord"],
+    teams: ["microsoft-teams", "Microsoft Teams"],
+    webhook: ["broadcast", "Webhook"],
+  };
+
+  function network(kind) {
+    return NETWORKS[kind] || ["broadcast", kind];
+  }
+
   function start() {
     var element = document.getElementById("calendar");
     if (!element || !window.FullCalendar) return;
@@ -123,9 +142,16 @@
         var title = document.createElement("span");
         title.textContent = (arg.timeText ? arg.timeText + " " : "") + arg.event.title;
         var channels = document.createElement("span");
-        channels.className = "ms-1 small";
-        channels.textContent = "· " + props.channels.join(", ");
-        wrapper.append(badge, title, channels);
+        channels.className = "me-1 channel-icons";
+        props.channels.forEach(function (kind) {
+          var icon = document.createElement("i");
+          icon.className = "bi bi-" + network(kind)[0];
+          icon.title = network(kind)[1];
+          icon.dataset.channel = kind;
+          channels.append(icon);
+        });
+        // Icons before the title: a long title is cut at the cell's edge, not them.
+        wrapper.append(badge, channels, title);
         return { domNodes: [wrapper] };
       },
       eventDidMount: function (arg) {
@@ -138,7 +164,17 @@
         var time = arg.event.start.toISOString().slice(11, 16);
         arg.el.setAttribute(
           "aria-label",
-          time + " " + arg.event.title + ", " + props.stateLabel + ", " + props.channels.join(", ")
+          time +
+            " " +
+            arg.event.title +
+            ", " +
+            props.stateLabel +
+            ", " +
+            props.channels
+              .map(function (kind) {
+                return network(kind)[1];
+              })
+              .join(", ")
         );
       },
       dateClick: function (info) {

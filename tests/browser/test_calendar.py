@@ -1,6 +1,7 @@
 """The calendar in a real browser: plan, move, refuse, filter, by each role."""
 
 import datetime as dt
+import re
 import zoneinfo
 
 import pytest
@@ -58,6 +59,9 @@ def test_the_calendar_shows_a_post_on_its_day_with_its_status(page, cast, planne
     expect(event).to_be_visible()
     expect(event).to_contain_text("Draft")
     expect(event).to_contain_text("10:00")
+    # Its channel as the network's icon, named for screen readers.
+    expect(event.locator("i.bi-mastodon[title=Mastodon]")).to_be_visible()
+    expect(event).to_have_attribute("aria-label", re.compile(r"Draft, Mastodon$"))
     screenshot(page, "calendar")
     assert serious_accessibility_violations(page) == []
 
