@@ -108,6 +108,12 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
+class ChatWebhookKind(models.TextChoices):
+    SLACK = "slack", "Slack"
+    DISCORD = "discord", "Discord"
+    TEAMS = "teams", "Microsoft Teams"
+
+
 class Workspace(models.Model):
     """An organisation (or a brand of one). Nothing crosses workspace borders."""
 
@@ -138,6 +144,17 @@ class Workspace(models.Model):
     approval_reminder_hours = models.PositiveIntegerField(
         _("remind approvers after (hours)"), default=24, validators=[MinValueValidator(1)]
     )
+    at_risk_hours = models.PositiveIntegerField(
+        _("at risk when due within (hours)"),
+        default=48,
+        validators=[MinValueValidator(1)],
+        help_text=_("A post due within this time and not approved is flagged at risk."),
+    )
+    # A chat webhook told of approvals and failures (optional).
+    notify_webhook_kind = models.CharField(
+        _("chat webhook"), max_length=10, choices=ChatWebhookKind.choices, blank=True
+    )
+    notify_webhook_url = models.URLField(_("chat webhook address"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -151,6 +168,9 @@ class Workspace(models.Model):
             models.CheckConstraint(
                 condition=models.Q(approval_reminder_hours__gte=1),
                 name="workspace_reminder_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(at_risk_hours__gte=1), name="workspace_at_risk_positive"
             ),
         ]
 

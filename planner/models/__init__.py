@@ -8,6 +8,13 @@ from planner.models.approvals import (
 from planner.models.audit import AuditEvent
 from planner.models.campaigns import Cadence, Campaign, Objective
 from planner.models.channels import Channel, ChannelKind
+from planner.models.notifications import (
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    RiskFlag,
+    StepReminder,
+)
 from planner.models.posts import Comment, Label, Media, Post, PostVersion, Variant
 from planner.models.publications import Publication, PublicationState
 
@@ -24,11 +31,16 @@ __all__ = [
     "Decision",
     "Label",
     "Media",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
     "Objective",
     "Post",
     "PostVersion",
     "Publication",
     "PublicationState",
+    "RiskFlag",
     "StepMode",
+    "StepReminder",
     "Variant",
 ]
