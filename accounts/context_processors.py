@@ -1,3 +1,4 @@
+from accounts.permissions import Capability, role_can
 from accounts.selectors import memberships_of
 
 
@@ -16,4 +17,7 @@ def workspace(request):
         "current_membership": current,
         "current_workspace": current.workspace if current else None,
         "current_role": current.role if current else None,
+        "can_manage_workspace": bool(
+            current and role_can(current.role, Capability.WORKSPACE_MANAGE)
+        ),
     }

@@ -24,12 +24,15 @@ class Capability(models.TextChoices):
     POST_CANCEL = "post_cancel", _("Cancel anyone's posts")
     POST_RESOLVE = "post_resolve", _("Publish now, retry or reschedule a post that needs attention")
     POST_RETRACT = "post_retract", _("Retract a published post")
-    CAMPAIGN_MANAGE = "campaign_manage", _("Create and edit campaigns")
+    CAMPAIGN_MANAGE = "campaign_manage", _("Create and edit campaigns and their approval chains")
     OBJECTIVE_MANAGE = "objective_manage", _("Create and edit objectives")
     CHANNEL_MANAGE = "channel_manage", _("Connect and disable channels")
     MEMBER_MANAGE = "member_manage", _("Invite members and change roles")
     PUBLISHING_PAUSE = "publishing_pause", _("Pause and resume all publishing")
-    WORKSPACE_MANAGE = "workspace_manage", _("Change workspace settings and approval chains")
+    WORKSPACE_MANAGE = (
+        "workspace_manage",
+        _("Change workspace settings and the default approval chain"),
+    )
     AUDIT_VIEW = "audit_view", _("Read the audit trail")
 
 

@@ -17,7 +17,9 @@ from django.utils import formats, timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from accounts import chat_webhooks
 from accounts.models import (
+    ChatWebhookKind,
     Invitation,
     InvitationStatus,
     Membership,
@@ -83,6 +85,49 @@ def workspace_create(*, owner: User, name: str, time_zone: str = "Europe/Paris")
     raise Conflict(_("Too many workspaces share this name; choose another."))
 
 
+# The bounds a setting may take (the model holds the lower ones as constraints).
+SETTING_BOUNDS: dict[str, tuple[int, int]] = {
+    "late_cutoff_minutes": (1, 24 * 60),
+    "approval_reminder_hours": (1, 30 * 24),
+    "at_risk_hours": (1, 30 * 24),
+}
+
+
+def _check_bounds(values: dict[str, int | None]) -> None:
+    for key, value in values.items():
+        low, high = SETTING_BOUNDS[key]
+        if value is not None and not low <= value <= high:
+            message = _("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high}
+            raise Invalid(message, fields={key: [message]})
+
+
+def _webhook(
+    current: Workspace, kind: str | None, url: str | None
+) -> tuple[str | None, str | None]:
+    """The chat webhook's kind and address after the change, checked.
+
+    No kind turns the webhook off and forgets its address (a secret kept for nothing);
+    ``url`` None keeps the stored address, since the settings form never shows it back.
+    """
+    if kind is None and url is None:
+        return None, None
+    kind = current.notify_webhook_kind if kind is None else kind
+    url = current.notify_webhook_url if url is None else url.strip()
+    if kind and kind not in ChatWebhookKind.values:
+        message = _("Choose Slack, Discord, Microsoft Teams or none.")
+        raise Invalid(message, fields={"notify_webhook_kind": [message]})
+    if not kind:
+        return "", ""
+    unchanged = (kind, url) == (current.notify_webhook_kind, current.notify_webhook_url)
+    if not unchanged and (problem := chat_webhooks.webhook_url_problem(kind, url)):
+        raise Invalid(problem, fields={"notify_webhook_url": [problem]})
+    return kind, url
+
+
+def _shown(key: str, value):
+    return chat_webhooks.masked(value) if key == "notify_webhook_url" else value
+
+
 def workspace_update_settings(
     *,
     actor: User,
@@ -92,24 +137,43 @@ def workspace_update_settings(
     late_cutoff_minutes: int | None = None,
     four_eyes_relaxed: bool | None = None,
     approval_reminder_hours: int | None = None,
+    at_risk_hours: int | None = None,
+    notify_webhook_kind: str | None = None,
+    notify_webhook_url: str | None = None,
 ) -> Workspace:
+    """Change the workspace's settings (admins); None leaves a setting as it is.
+
+    The audit event holds each changed setting before and after; the chat webhook's
+    address is a secret, so only its scheme and host are written there.
+    """
     require(actor, workspace, Capability.WORKSPACE_MANAGE)
-    changes = {
-        key: value
-        for key, value in {
-            "name": name,
-            "time_zone": time_zone,
+    _check_bounds(
+        {
             "late_cutoff_minutes": late_cutoff_minutes,
-            "four_eyes_relaxed": four_eyes_relaxed,
             "approval_reminder_hours": approval_reminder_hours,
-        }.items()
-        if value is not None and getattr(workspace, key) != value
-    }
-    if not changes:
-        return workspace
+            "at_risk_hours": at_risk_hours,
+        }
+    )
     with transaction.atomic():
         locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
-        before = {key: getattr(locked, key) for key in changes}
+        kind, url = _webhook(locked, notify_webhook_kind, notify_webhook_url)
+        changes = {
+            key: value
+            for key, value in {
+                "name": name.strip() if name is not None else None,
+                "time_zone": time_zone,
+                "late_cutoff_minutes": late_cutoff_minutes,
+                "four_eyes_relaxed": four_eyes_relaxed,
+                "approval_reminder_hours": approval_reminder_hours,
+                "at_risk_hours": at_risk_hours,
+                "notify_webhook_kind": kind,
+                "notify_webhook_url": url,
+            }.items()
+            if value is not None and getattr(locked, key) != value
+        }
+        if not changes:
+            return workspace
+        before = {key: _shown(key, getattr(locked, key)) for key in changes}
         for key, value in changes.items():
             setattr(locked, key, value)
         full_clean(locked)
@@ -118,7 +182,10 @@ def workspace_update_settings(
             workspace=locked,
             actor=actor,
             action="workspace.settings",
-            data={"before": before, "after": changes},
+            data={
+                "before": before,
+                "after": {key: _shown(key, value) for key, value in changes.items()},
+            },
         )
     for key, value in changes.items():
         setattr(workspace, key, value)

@@ -35,6 +35,13 @@ def _beat_schedule() -> dict:
             "schedule": tick,
             "options": {"expires": max(tick * 3, 2.0)},
         },
+        # Reminders of approvals left waiting, escalations, posts at risk. Each is sent
+        # once (recorded in the database), so a run dropped or repeated costs nothing.
+        "approval-reminders": {
+            "task": "planner.tasks.approval_reminders",
+            "schedule": float(settings.REMINDER_TICK_SECONDS),
+            "options": {"expires": float(settings.REMINDER_TICK_SECONDS)},
+        },
     }
 
 

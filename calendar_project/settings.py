@@ -91,6 +91,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.workspace",
+                "planner.context_processors.notifications",
+                "planner.queue_link.queues_link",
             ],
         },
     }
@@ -216,6 +218,10 @@ PUBLISH_BATCH = env.int("PUBLISH_BATCH", 200, minimum=1)
 # How long a network may take to answer before the outcome counts as unknown.
 PUBLISH_READ_TIMEOUT_SECONDS = env.int("PUBLISH_READ_TIMEOUT_SECONDS", 30, minimum=1)
 
+# How often beat looks for approvals left waiting (reminders, escalations to admins)
+# and posts newly at risk. Each is told once, however often this runs.
+REMINDER_TICK_SECONDS = env.int("REMINDER_TICK_SECONDS", 900, minimum=10)
+
 # Operational limits read by /healthz.
 HEALTH_BEAT_STALE_SECONDS = env.int("HEALTH_BEAT_STALE_SECONDS", 90, minimum=10)
 HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", 90, minimum=10)
@@ -224,6 +230,9 @@ HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", 90, minimum
 INVITATION_DAYS = env.int("INVITATION_DAYS", 7, minimum=1)
 # "Test connection" on the Channels page gives up on a network after this long.
 CHANNEL_CHECK_TIMEOUT_SECONDS = env.int("CHANNEL_CHECK_TIMEOUT_SECONDS", 10, minimum=1)
+# The workspace's chat webhook (Settings) may be a plain http address on this machine
+# (a test receiver): always when DEBUG is on, otherwise only when this is true.
+CHAT_WEBHOOK_ALLOW_LOCAL = env.bool("CHAT_WEBHOOK_ALLOW_LOCAL", False)
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
 SESSION_COOKIE_HTTPONLY = True
@@ -250,4 +259,6 @@ LOGGING = {
         "handlers": ["console"],
         "level": env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
     },
+    # httpx logs each request's full URL at INFO: a webhook's URL is its secret.
+    "loggers": {"httpx": {"level": "WARNING"}},
 }

@@ -33,10 +33,14 @@ from planner.models import (
     Comment,
     Label,
     Media,
+    Notification,
+    NotificationPreference,
     Objective,
     Post,
     PostVersion,
     Publication,
+    RiskFlag,
+    StepReminder,
     Variant,
 )
 
@@ -472,3 +476,43 @@ class AuditEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     # Counting a long trail on every page is the slow part of its changelist.
     show_full_result_count = False
+
+
+@admin.register(StepReminder)
+class StepReminderAdmin(ReadOnlyAdmin):
+    """Written by the reminder run (``services.reminders``): what was sent, once."""
+
+    list_display = ["post", "version", "step_position", "reminded_at", "escalated_at"]
+    list_select_related = ["post"]
+    search_fields = ["post__title"]
+
+
+@admin.register(RiskFlag)
+class RiskFlagAdmin(ReadOnlyAdmin):
+    """Written by the reminder run: a post told at risk for a time slot, once."""
+
+    list_display = ["post", "scheduled_at", "flagged_at"]
+    list_select_related = ["post"]
+    search_fields = ["post__title"]
+    date_hierarchy = "flagged_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Written by ``planner.notifications.notify``; read by its recipient in the inbox."""
+
+    list_display = ["created_at", "workspace", "recipient", "kind", "post", "actor", "read_at"]
+    list_filter = ["kind", "workspace"]
+    list_select_related = ["workspace", "recipient", "post", "actor"]
+    search_fields = ["recipient__email", "post__title"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
+    """A person's own choice, made on their preferences page."""
+
+    list_display = ["user", "kind", "email"]
+    list_filter = ["kind", "email"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]

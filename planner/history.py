@@ -46,6 +46,9 @@ SENTENCES: dict[str, Any] = {
     "post.mark_failed": gettext_lazy("Publishing failed"),
     "post.miss_slot": gettext_lazy("Missed its slot: it was not approved in time"),
     "post.hand_over": gettext_lazy("Handed over to a person: check the deliveries below"),
+    "post.chain_change": gettext_lazy(
+        "%(actor)s changed the approval chain: approvals from step %(step)s on no longer count"
+    ),
     "comment.add": gettext_lazy("%(actor)s commented"),
     "publication.retract": gettext_lazy("Retracted from %(target)s"),
 }
@@ -55,6 +58,8 @@ RETRACT_FAILED = gettext_lazy("Could not retract from %(target)s: %(error)s")
 def _when(value: Any) -> str:
     if not value:
         return _("no time")
+    if not isinstance(value, str | dt.datetime):
+        return ""  # "before"/"after" of a content edit are texts, not times
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value)

@@ -18,7 +18,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from planner.models import Notification, NotificationKind, NotificationPreference
+from accounts.models import Role
+from planner.models import Decision, Notification, NotificationKind, NotificationPreference
 
 if TYPE_CHECKING:
     from accounts.models import User, Workspace
@@ -87,6 +88,7 @@ def _email(notifications: list[Notification], people: dict) -> None:
             context = {
                 "sentence": describe(notification),
                 "comment": notification.data.get("comment", ""),
+                "reason": notification.data.get("reason", ""),
                 "url": f"{settings.SITE_URL}{link(notification)}",
                 "preferences_url": f"{settings.SITE_URL}/notifications/preferences/",
             }
@@ -110,6 +112,11 @@ def describe(notification: Notification) -> str:
     who = notification.actor.display_name if notification.actor else _("Someone")
     post = data.get("post_title") or (str(notification.post) if notification.post else "")
     values = {"who": who, "post": post, **{k: v for k, v in data.items() if isinstance(v, str)}}
+    # Stored as codes, shown as labels in the reader's language.
+    if data.get("decision") in Decision.values:
+        values["decision"] = Decision(data["decision"]).label
+    if "step" not in data and data.get("step_role") in Role.values:
+        values["step"] = Role(data["step_role"]).label
     sentences = {
         Kind.SUBMITTED: _("“%(post)s” waits for your approval (submitted by %(who)s)."),
         Kind.DECIDED: _("%(who)s decided on “%(post)s”: %(decision)s."),
@@ -126,6 +133,13 @@ def describe(notification: Notification) -> str:
         Kind.AT_RISK: _("“%(post)s” is due at %(due)s and is not approved yet."),
         Kind.PUBLICATION_PROBLEM: _("“%(post)s” did not go out as planned on %(channel)s."),
     }
+    if notification.kind == Kind.SUBMITTED and data.get("step_position", 1) > 1:
+        # A later step: the actor is the approver of the step before, not the writer.
+        values["position"] = data["step_position"]
+        sentences[Kind.SUBMITTED] = _(
+            "“%(post)s” waits for your approval at step %(position)s (%(who)s approved the "
+            "step before)."
+        )
     template = sentences.get(notification.kind, _("Something happened on “%(post)s”."))
     try:
         return template % values

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.db.models.functions import Left
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Left
+from django.utils import timezone
 
-from accounts.models import User, Workspace
-from planner.models import Campaign, Post, Variant
+from accounts.models import Membership, User, Workspace
+from planner.models import Campaign, Notification, Post, Variant
 
 
 def posts_visible_to(user: User) -> QuerySet[Post]:
@@ -58,6 +59,9 @@ class CalendarPost(NamedTuple):
     assignee: str
     channels: list[str]
     labels: list[str]
+    at_risk: bool = False  # due soon and not approved (planner.risk)
+    # When ``at_risk`` next changes by time passing alone; None: never.
+    risk_changes_at: datetime | None = None
 
 
 TITLE_EXCERPT = 60  # as Post.__str__: the title, else the text's first 60 characters
@@ -103,11 +107,20 @@ def calendar_window_posts(
 
 
 def calendar_posts(
-    workspace: Workspace, start: datetime, end: datetime, filters: CalendarFilters
+    workspace: Workspace,
+    start: datetime,
+    end: datetime,
+    filters: CalendarFilters,
+    now: datetime | None = None,
 ) -> list[CalendarPost]:
     """The posts of a calendar window, with everything the calendar draws, in three
     queries whatever the number of posts: the posts (with campaign and assignee joined),
-    their channels, their labels. Rows, not model instances."""
+    their channels, their labels. Rows, not model instances. Whether a post is at risk
+    at ``now`` is read from its own columns: no query."""
+    from planner import risk
+
+    now = now or timezone.now()
+    hours = workspace.at_risk_hours
     posts = calendar_window_posts(workspace, start, end, filters)
     chosen = posts.values("pk")
     channels: dict[int, list[str]] = {}
@@ -137,6 +150,8 @@ def calendar_posts(
             "campaign__colour",
             "assignee__full_name",
             "assignee__email",
+            "version",
+            "approved_version",
         )
     )
     return [
@@ -150,6 +165,7 @@ def calendar_posts(
             _display_name(full_name, email),
             channels.get(pk, []),
             labels.get(pk, []),
+            *risk.assess(state, version, approved_version, scheduled_at, now, hours),
         )
         for (
             pk,
@@ -161,6 +177,8 @@ def calendar_posts(
             campaign_colour,
             full_name,
             email,
+            version,
+            approved_version,
         ) in rows
     ]
 
@@ -221,3 +239,34 @@ def cadence_this_week(campaign: Campaign, week_start: datetime) -> list[CadenceL
         )
         for cadence in campaign.cadences.select_related("channel").order_by("channel__name")
     ]
+
+
+def inbox(user: User, workspace: Workspace) -> QuerySet[Notification]:
+    """The user's notifications in this workspace, newest first, ready to describe."""
+    return (
+        Notification.objects.filter(recipient=user, workspace=workspace)
+        .select_related("actor", "post")
+        .order_by("-created_at", "-id")
+    )
+
+
+def unread_notification_count(user: User) -> int:
+    """Unread notifications of the user's current workspace (as ``current_membership``
+    picks it: the remembered one if still a member, else the first by name), in one
+    COUNT query for the navigation bar."""
+    mine = Membership.objects.filter(user=user)
+    remembered = mine.filter(workspace_id=user.current_workspace_id).values("workspace_id")[:1]
+    first = mine.order_by("workspace__name").values("workspace_id")[:1]
+    return Notification.objects.filter(
+        recipient=user,
+        read_at__isnull=True,
+        workspace_id=Coalesce(Subquery(remembered), Subquery(first)),
+    ).count()
+
+
+def notification_email_choices(user: User) -> dict[str, bool]:
+    """For each kind of notification, whether the user gets it by email too."""
+    from planner.notifications import EMAIL_BY_DEFAULT
+
+    chosen = dict(user.notification_preferences.values_list("kind", "email"))
+    return {kind: chosen.get(kind, default) for kind, default in EMAIL_BY_DEFAULT.items()}

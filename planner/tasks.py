@@ -6,7 +6,7 @@ import socket
 from celery import shared_task
 
 from calendar_project import health
-from planner.services import control, publishing
+from planner.services import control, notifications, publishing, reminders
 
 logger = logging.getLogger(__name__)
 
@@ -45,3 +45,24 @@ def reconcile(publication_id: int) -> str:
 @shared_task(ignore_result=True)
 def retract_publication(publication_id: int) -> str:
     return control.publication_retract(publication_id=publication_id)
+
+
+@shared_task(ignore_result=True)
+def approval_reminders() -> dict[str, int]:
+    """Beat's reminder tick: remind approvers of steps left waiting, escalate to admins,
+    flag posts newly at risk. Each is told once, however often this runs."""
+    return reminders.reminders_send()
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=1, default_retry_delay=30)
+def chat_announce(
+    self, workspace_id: int, kind: str, post_id: int | None, actor_id: int | None, data: dict
+) -> str:
+    """Tell the workspace's chat webhook of an event; one retry at most, then give up
+    (the people concerned have it in their inbox and by email anyway)."""
+    outcome = notifications.chat_deliver(
+        workspace_id=workspace_id, kind=kind, post_id=post_id, actor_id=actor_id, data=data
+    )
+    if outcome == notifications.ChatOutcome.RETRY and self.request.retries < self.max_retries:
+        raise self.retry()
+    return outcome

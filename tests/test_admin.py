@@ -28,10 +28,14 @@ from planner.models import (
     Comment,
     Label,
     Media,
+    Notification,
+    NotificationPreference,
     Objective,
     Post,
     PostVersion,
     Publication,
+    RiskFlag,
+    StepReminder,
     Variant,
 )
 from planner.workflow import State
@@ -57,9 +61,13 @@ READ_ONLY = [
     Comment,
     Label,
     Media,
+    Notification,
+    NotificationPreference,
     Post,
     PostVersion,
     Publication,
+    RiskFlag,
+    StepReminder,
     Variant,
 ]
 
@@ -121,6 +129,12 @@ def world(cast, superuser):
         base_url="http://testserver/",
     )
     Group.objects.create(name="Editors")
+    StepReminder.objects.create(post=post, version=1, step_position=1, reminded_at=timezone.now())
+    RiskFlag.objects.create(post=post, scheduled_at=post.scheduled_at)
+    Notification.objects.create(
+        recipient=cast.marketing, workspace=ws, kind="submitted", post=post, actor=cast.content
+    )
+    NotificationPreference.objects.create(user=cast.marketing, kind="submitted", email=False)
     return post
 
 

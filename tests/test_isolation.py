@@ -35,6 +35,10 @@ WORKSPACE_PATH = {
     "planner.ApprovalDecision": "post__workspace",
     "planner.Publication": "post__workspace",
     "planner.AuditEvent": "workspace",
+    "planner.StepReminder": "post__workspace",
+    "planner.RiskFlag": "post__workspace",
+    "planner.Notification": "workspace",
+    "planner.NotificationPreference": None,  # a person's own choice, like the profile
 }
 
 

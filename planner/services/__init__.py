@@ -1,5 +1,6 @@
 """Every write in the planner. Views, admin actions, commands, tasks and the API call these."""
 
+from planner.services.chains import approval_chain_remove, approval_chain_set
 from planner.services.control import (
     post_publish_now,
     post_retry,
@@ -15,8 +16,14 @@ from planner.services.media import (
     media_update_alt,
     media_warnings,
 )
+from planner.services.notifications import (
+    chat_deliver,
+    notification_open,
+    notification_preferences_set,
+    notifications_mark_all_read,
+    workspace_webhook_test,
+)
 from planner.services.planning import (
-    approval_chain_set,
     campaign_save,
     channel_save,
     channel_set_active,
@@ -49,12 +56,14 @@ from planner.services.publishing import (
 
 __all__ = [
     "MediaAdded",
+    "approval_chain_remove",
     "approval_chain_set",
     "campaign_save",
     "channel_save",
     "channel_set_active",
     "channel_store_credentials",
     "channel_test_connection",
+    "chat_deliver",
     "comment_add",
     "label_get_or_create",
     "media_add",
@@ -62,6 +71,9 @@ __all__ = [
     "media_remove",
     "media_update_alt",
     "media_warnings",
+    "notification_open",
+    "notification_preferences_set",
+    "notifications_mark_all_read",
     "objective_save",
     "post_cancel",
     "post_create",
@@ -84,4 +96,5 @@ __all__ = [
     "publication_send",
     "workspace_pause",
     "workspace_resume",
+    "workspace_webhook_test",
 ]

@@ -1,5 +1,5 @@
-"""Writes to what frames the posts: objectives, campaigns (with cadence and
-approval chain), channels and labels."""
+"""Writes to what frames the posts: objectives, campaigns (with cadence), channels and
+labels. Approval chains have their own module, ``chains``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, Role, User, Workspace
+from accounts.models import Membership, User, Workspace
 from accounts.permissions import Capability
 from planner import audit
 from planner.access import full_clean, require
@@ -22,15 +22,12 @@ from planner.channels.checking import CheckResult
 from planner.channels.registry import adapter_for
 from planner.errors import Conflict, Invalid
 from planner.models import (
-    ApprovalChain,
-    ApprovalStep,
     Cadence,
     Campaign,
     Channel,
     ChannelKind,
     Label,
     Objective,
-    StepMode,
 )
 from planner.services.publishing import channel_session
 
@@ -217,61 +214,6 @@ def campaign_save(
             data={"before": before, "after": after} if not creating else {"after": after},
         )
     return campaign
-
-
-def approval_chain_set(
-    *,
-    actor: User,
-    workspace: Workspace,
-    campaign: Campaign | None,
-    steps: Iterable[tuple[str, str, Iterable[User]]],
-) -> ApprovalChain:
-    """Replace the workspace's default chain (campaign None) or a campaign's own.
-
-    ``steps`` are (role, mode, named approvers) in order. Marketing may set a
-    campaign's chain; only admins change the workspace default.
-    """
-    capability = Capability.CAMPAIGN_MANAGE if campaign else Capability.WORKSPACE_MANAGE
-    require(actor, workspace, capability)
-    steps = [(role, mode, list(people)) for role, mode, people in steps]
-    if not steps:
-        raise Invalid(_("A chain needs at least one step."))
-    if campaign is not None and campaign.workspace_id != workspace.pk:
-        raise Invalid(_("This campaign does not exist in this workspace."))
-    approver_roles = {Role.ADMIN, Role.MARKETING}
-    for role, mode, people in steps:
-        if role not in approver_roles:
-            raise Invalid(_("A step must name the admin or the marketing role."))
-        if mode not in StepMode.values:
-            raise Invalid(_("Choose whether any one or all approvers must approve."))
-        members = dict(
-            Membership.objects.filter(workspace=workspace, user__in=people).values_list(
-                "user_id", "role"
-            )
-        )
-        if any(members.get(p.pk) != role for p in people):
-            raise Invalid(_("Named approvers must be members with the step's role."))
-    with transaction.atomic():
-        chain, _created = ApprovalChain.objects.get_or_create(
-            workspace=workspace, campaign=campaign
-        )
-        before = [(s.role, s.mode) for s in chain.steps.all()]
-        chain.steps.all().delete()
-        for position, (role, mode, people) in enumerate(steps, start=1):
-            step = ApprovalStep.objects.create(chain=chain, position=position, role=role, mode=mode)
-            step.approvers.set(people)
-        audit.record(
-            workspace=workspace,
-            actor=actor,
-            action="approval_chain.set",
-            campaign=campaign,
-            target=campaign.name if campaign else "default",
-            data={
-                "before": before,
-                "after": [(r, m, [p.email for p in people]) for r, m, people in steps],
-            },
-        )
-    return chain
 
 
 # --- channels --------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.models import Membership, User, Workspace
 from accounts.permissions import Capability, role_can
 from accounts.selectors import role_in
-from planner import approvals, audit, workflow
+from planner import approvals, audit, mentions, workflow
 from planner.access import require
 from planner.errors import Conflict, Invalid, NotAllowed, NotFound
 from planner.models import (
@@ -34,6 +34,8 @@ from planner.models import (
     PublicationState,
     Variant,
 )
+from planner.notifications import Kind, notify
+from planner.services import notices
 from planner.workflow import Action, State
 
 MAX_TEXT = 20_000
@@ -326,7 +328,10 @@ def edit_content(
         data = {**data, **(write(post) or {})}
         withdrawn = 0
         if post.approved_version is not None or was == State.IN_REVIEW:
+            approvers = notices.live_approvers(post)
             withdrawn = _withdraw_approval(post)
+            if withdrawn:
+                notices.approval_withdrawn(post=post, actor=actor, approver_ids=approvers)
         post.version += 1
         post.sequence += 1
         post.save()
@@ -556,7 +561,10 @@ def post_submit(*, actor: User, post: Post) -> Post:
     Each network's own rules are checked now, so nobody approves a post that
     would be refused at publishing time."""
     _refuse_invalid_content(post)
-    return _simple_transition(actor=actor, post=post, action=Action.SUBMIT, event="post.submit")
+    with transaction.atomic():
+        post = _simple_transition(actor=actor, post=post, action=Action.SUBMIT, event="post.submit")
+        notices.submitted(post=post, actor=actor)
+    return post
 
 
 def post_withdraw(*, actor: User, post: Post) -> Post:
@@ -662,9 +670,11 @@ def post_decide(
         if comment:
             Comment.objects.create(post=post, author=actor, body=comment, version=post.version)
         was = post.state
+        next_step = None
         if decision == Decision.APPROVE:
             _refuse_invalid_content(post)
-            done = approvals.progress(post, four_eyes_relaxed=relaxed).is_complete
+            after = approvals.progress(post, four_eyes_relaxed=relaxed)
+            done, next_step = after.is_complete, after.current
             if done:
                 _apply(post, Action.APPROVE, ctx)
                 post.approved_version = post.version
@@ -688,6 +698,14 @@ def post_decide(
                 "comment": comment,
             },
         )
+        notices.decided(
+            post=post,
+            actor=actor,
+            decision=decision,
+            step=step,
+            comment=comment,
+            next_step=next_step,
+        )
     return post
 
 
@@ -701,6 +719,8 @@ def comment_add(*, actor: User, post: Post, body: str) -> Comment:
             _("A comment is limited to %(n)s characters.") % {"n": MAX_COMMENT},
             fields={"body": [_("Too long.")]},
         )
+    directory = mentions.members_of_workspace(post.workspace_id)
+    named = mentions.mentioned(body, directory)
     with transaction.atomic():
         comment = Comment.objects.create(post=post, author=actor, body=body, version=post.version)
         audit.record(
@@ -709,9 +729,41 @@ def comment_add(*, actor: User, post: Post, body: str) -> Comment:
             action="comment.add",
             post=post,
             target=str(post),
-            data={"comment": comment.pk},
+            data={"comment": comment.pk, "mentions": [p.pk for p in named]},
         )
+        _tell_of_comment(post, actor, comment, named, directory)
     return comment
+
+
+def _tell_of_comment(
+    post: Post,
+    actor: User,
+    comment: Comment,
+    named: list[mentions.Person],
+    directory: mentions.Directory,
+) -> None:
+    """Those mentioned hear they were; the post's author and assignee hear of the
+    comment (unless mentioned, or the commenter: nobody is told twice). Only members."""
+    data = {"post_title": str(post), "comment": mentions.excerpt(comment.body)}
+    notify(
+        workspace=post.workspace,
+        kind=Kind.MENTION,
+        recipients=named,
+        post=post,
+        actor=actor,
+        data=data,
+    )
+    members = {p.pk for p in directory.people}
+    told = {p.pk for p in named}
+    owners = {post.author_id, post.assignee_id} & members - told
+    notify(
+        workspace=post.workspace,
+        kind=Kind.COMMENT,
+        recipients=[p for p in directory.people if p.pk in owners],
+        post=post,
+        actor=actor,
+        data=data,
+    )
 
 
 def post_save(

@@ -29,12 +29,13 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from accounts.models import Workspace
-from planner import audit, notify, workflow
+from planner import audit, workflow
 from planner.channels import base
 from planner.channels.registry import adapter_for
 from planner.errors import Conflict
 from planner.models import Channel, Post, Publication, Variant
 from planner.models import PublicationState as P
+from planner.services import notices
 from planner.workflow import Action, State
 
 logger = logging.getLogger(__name__)
@@ -261,7 +262,7 @@ def _hold(publication: Publication, post: Post, reason: str) -> None:
     )
     if post.state in (State.APPROVED, State.PUBLISHING):
         _engine_apply(post, Action.MISS_SLOT, reason)
-        notify.publication_problem(publication, reason)
+        notices.publication_problem(publication, reason)
 
 
 def _workspace_shared_lock(workspace_id: int) -> Workspace:
@@ -379,7 +380,7 @@ def _finish_failed(publication: Publication, post: Post, reason: str) -> None:
             "updated_at",
         ]
     )
-    notify.publication_problem(publication, reason)
+    notices.publication_problem(publication, reason)
     _settle(post)
 
 
@@ -511,6 +512,6 @@ def publication_reconcile(*, publication_id: int) -> str:
                 "Check the account before publishing again, to avoid a duplicate."
             )
             publication.save()
-            notify.publication_problem(publication, publication.last_error)
+            notices.publication_problem(publication, publication.last_error)
         _settle(post)
         return publication.state

@@ -12,6 +12,7 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import math
 import zoneinfo
 
 from django.contrib.auth.decorators import login_required
@@ -37,7 +38,7 @@ MAX_WINDOW = dt.timedelta(days=120)
 # version (planner.calendar_cache), which every audited write moves on after its commit.
 # Entries expire so that a write which bypasses the services still shows, if late.
 CACHE_SECONDS = 300
-CACHE_FORMAT = 2  # bump when the JSON changes shape, so that no old copy is served
+CACHE_FORMAT = 3  # bump when the JSON or what is kept changes shape: no old copy is served
 
 
 def text_colour(background: str) -> str:
@@ -139,6 +140,16 @@ def _post_events(posts, zone: zoneinfo.ZoneInfo, can_move: bool) -> list[dict]:
     for post in posts:
         pk = post.id
         colour = post.campaign_colour or NO_CAMPAIGN_COLOUR
+        props = {
+            "state": post.state,
+            "stateLabel": state_labels[post.state],
+            "channels": post.channels,
+            "campaign": post.campaign_name,
+            "assignee": post.assignee,
+            "labels": post.labels,
+        }
+        if post.at_risk:  # only when true: a month of "atRisk": false weighs for nothing
+            props["atRisk"] = True
         append(
             {
                 "id": str(pk),
@@ -148,14 +159,7 @@ def _post_events(posts, zone: zoneinfo.ZoneInfo, can_move: bool) -> list[dict]:
                 "backgroundColor": colour,
                 "borderColor": colour,
                 "editable": can_move and post.state in MOVABLE,
-                "extendedProps": {
-                    "state": post.state,
-                    "stateLabel": state_labels[post.state],
-                    "channels": post.channels,
-                    "campaign": post.campaign_name,
-                    "assignee": post.assignee,
-                    "labels": post.labels,
-                },
+                "extendedProps": props,
             }
         )
     return events
@@ -216,17 +220,35 @@ def _kept(key: str, workspace_id: int) -> tuple[bytes | None, str | None]:
     except RedisError:
         return None, None
     kept = found.get(key)
-    if kept is not None and kept[0] == version:
+    if kept is not None and kept[0] == version and not _expired(kept[2]):
         return kept[1], version
     return None, version
 
 
-def _keep(key: str, version: str, body: bytes) -> None:
+def _expired(until: float | None) -> bool:
+    return until is not None and timezone.now().timestamp() >= until
+
+
+def _keep(key: str, version: str, body: bytes, until: dt.datetime | None = None) -> None:
     """Keep an answer, compressed (a month of JSON shrinks tenfold, and travels that much
     faster from the cache and to the browser), under the version read before it was
-    computed."""
+    computed, and no later than ``until``.
+
+    ``until`` is when the answer stops being true by time passing alone: the first moment
+    one of its posts becomes at risk, or stops being (``risk.assess``). No write happens
+    then, so no version moves on; the answer carries that moment and is not served from
+    it on (checked on our clock, not Redis's expiry, which only frees the memory). A
+    bucket of time in the key (the current hour, say) would serve a post's at-risk
+    flag late by up to a bucket, and recompute every answer at each bucket's turn
+    whether or not anything changed."""
+    stamp = None if until is None else until.timestamp()
+    seconds = CACHE_SECONDS
+    if stamp is not None:
+        seconds = min(seconds, math.ceil(stamp - timezone.now().timestamp()))
+        if seconds <= 0:
+            return
     with contextlib.suppress(RedisError):
-        cache.set(key, (version, gzip.compress(body, mtime=0)), CACHE_SECONDS)
+        cache.set(key, (version, gzip.compress(body, mtime=0), stamp), seconds)
 
 
 def _answer(request, body: bytes, gzipped: bool) -> HttpResponse:
@@ -273,13 +295,14 @@ def calendar_events(request):
         return _json([])
     workspace = membership.workspace
     can_move = role_can(membership.role, Capability.POST_SCHEDULE)
-    posts = selectors.calendar_posts(workspace, start, end, filters)
+    posts = selectors.calendar_posts(workspace, start, end, filters, now=timezone.now())
     campaigns = selectors.calendar_campaigns(workspace, start.date(), end.date(), filters.campaign)
     body = _dump(_post_events(posts, zone, can_move) + _campaign_events(campaigns))
     # Kept only when the answer is the remembered workspace's (someone whose workspace
     # was not remembered, or no longer theirs, is answered afresh each time).
     if version is not None and workspace.pk == remembered:
-        _keep(key, version, body)
+        until = min((p.risk_changes_at for p in posts if p.risk_changes_at), default=None)
+        _keep(key, version, body, until)
     return _answer(request, body, gzipped=False)
 
 

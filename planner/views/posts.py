@@ -18,6 +18,7 @@ from planner.channels.registry import adapter_for
 from planner.errors import ServiceError
 from planner.services.media import media_files
 from planner.views.calendar import _zone, from_wall_clock, wall_clock
+from planner.views.review import review_context
 from planner.workflow import Action
 
 # What a person can do from the post's page: the service, and whether it needs a
@@ -98,7 +99,12 @@ def post_reschedule(request, pk: int):
 
 @login_required
 def post_detail(request, pk: int):
-    post = _post_or_404(request, pk)
+    return render_post(request, _post_or_404(request, pk))
+
+
+def render_post(request, post, *, status: int = 200, **extra):
+    """The post's page; the decision and comment views show it again, with what was
+    typed and why it was refused, under the HTTP status of the refusal."""
     role = role_in(request.user, post.workspace_id)
     media = list(post.media.all())
     files = media_files(media)
@@ -130,7 +136,10 @@ def post_detail(request, pk: int):
             "can_edit": post.state not in workflow.LOCKED
             and post.state != workflow.State.CANCELLED
             and role_can(role, Capability.POST_CREATE),
+            **review_context(post, request.user, role),
+            **extra,
         },
+        status=status,
     )
 
 

@@ -151,7 +151,17 @@
           channels.append(icon);
         });
         // Icons before the title: a long title is cut at the cell's edge, not them.
-        wrapper.append(badge, channels, title);
+        wrapper.append(badge, channels);
+        if (props.atRisk) {
+          // Due soon and not approved: a marker, named for those who cannot see it.
+          var risk = document.createElement("i");
+          risk.className = "bi bi-exclamation-triangle-fill text-bg-warning rounded px-1 me-1 at-risk";
+          risk.title = element.dataset.atRisk;
+          risk.setAttribute("role", "img");
+          risk.setAttribute("aria-label", element.dataset.atRisk);
+          wrapper.append(risk);
+        }
+        wrapper.append(title);
         return { domNodes: [wrapper] };
       },
       eventDidMount: function (arg) {
@@ -169,6 +179,7 @@
             arg.event.title +
             ", " +
             props.stateLabel +
+            (props.atRisk ? ", " + element.dataset.atRisk : "") +
             ", " +
             props.channels
               .map(function (kind) {

@@ -179,8 +179,9 @@ def test_a_permanent_refusal_fails_the_post_and_tells_the_author_and_admins(
         assert run_engine() == [P.FAILED]
     assert state_of(post) == State.FAILED
     assert "bad payload" in Publication.objects.get(post=post).last_error
-    assert sorted(m.to[0] for m in mail.outbox) == sorted([cast.content.email, cast.admin.email])
-    assert "did not go out as planned" in mail.outbox[0].body
+    problems = [m for m in mail.outbox if "did not go out as planned" in m.body]
+    assert sorted(m.to[0] for m in problems) == sorted([cast.content.email, cast.admin.email])
+    assert "bad payload" in problems[0].body
 
 
 def test_an_unclear_outcome_is_never_resent_blindly(cast, receiver, settings):
@@ -256,7 +257,8 @@ def test_a_post_later_than_the_cut_off_waits_for_a_person(
     assert state_of(post) == State.NEEDS_ATTENTION
     assert "16 min past its time" in Publication.objects.get(post=post).last_error
     assert receiver.log == []
-    assert len(mail.outbox) == 2  # the author and the admin
+    problems = [m for m in mail.outbox if "did not go out as planned" in m.body]
+    assert len(problems) == 2  # the author and the admin
 
 
 def test_publish_now_sends_a_held_post(cast, receiver):

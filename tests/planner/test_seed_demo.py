@@ -225,6 +225,38 @@ class TestTheDemoWorkspace:
         }
         assert steps == {1, 2}
 
+    def test_the_sensitive_campaign_shows_its_chain_at_work(self, demo):
+        campaign = sensitive_campaign(demo)
+        posts = Post.objects.filter(campaign=campaign)
+        waiting = {
+            post.pk: approvals.progress(post, four_eyes_relaxed=False)
+            for post in posts.filter(state=State.IN_REVIEW)
+        }
+        at_marketing = [pk for pk, p in waiting.items() if p.current.position == 1]
+        at_admin = [pk for pk, p in waiting.items() if p.current.position == 2]
+        assert at_marketing and at_admin
+        for pk in at_admin:  # a marketer, not the author, approved step 1
+            (decision,) = ApprovalDecision.objects.filter(post_id=pk, withdrawn_at__isnull=True)
+            assert (decision.step_position, decision.step_role) == (1, Role.MARKETING)
+            assert role_in(decision.decided_by, demo) == Role.MARKETING
+            assert waiting[pk].current.role == Role.ADMIN
+        sent_back = posts.filter(state=State.CHANGES_REQUESTED)
+        assert sent_back.exists()
+        for post in sent_back:
+            decision = ApprovalDecision.objects.get(post=post, decision="request_changes")
+            assert decision.comment
+            assert post.comments.filter(body=decision.comment).exists()
+        assert posts.filter(state=State.DRAFT).exists()
+
+    def test_the_demo_default_chain_is_one_marketing_step(self, demo):
+        assert [s.role for s in approvals.chain_steps_for(demo.pk, None)] == [Role.MARKETING]
+
+    def test_the_sensitive_campaigns_page_shows_its_chain(self, demo, client):
+        client.force_login(User.objects.get(email="marketing@maillon.test"))
+        page = client.get(f"/campaigns/{sensitive_campaign(demo).pk}/").text
+        assert "Approval: <strong>Marketing → Admin</strong>" in page
+        assert f"/campaigns/{sensitive_campaign(demo).pk}/approvals/" in page
+
     def test_nobody_approved_their_own_demo_post(self, demo):
         decisions = ApprovalDecision.objects.filter(post__workspace=demo).select_related("post")
         assert decisions.exists()

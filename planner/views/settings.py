@@ -1,0 +1,182 @@
+"""The workspace's settings page (admins): name, time zone, publishing and approval
+rules, the chat webhook, and where the approval chains are."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts import chat_webhooks
+from accounts import services as account_services
+from accounts.forms import _zones
+from accounts.models import ChatWebhookKind, Membership
+from accounts.permissions import Capability, role_can
+from accounts.selectors import membership_or_404
+from accounts.services import SETTING_BOUNDS
+from planner import approvals, services
+from planner.errors import NotAllowed, ServiceError
+from planner.forms import add_service_error
+from planner.models import Campaign
+from planner.views.chains import chain_label
+
+
+def _bounded(key: str, **kwargs) -> forms.IntegerField:
+    low, high = SETTING_BOUNDS[key]
+    return forms.IntegerField(min_value=low, max_value=high, **kwargs)
+
+
+class WorkspaceSettingsForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    time_zone = forms.ChoiceField(
+        label=gettext_lazy("Time zone"),
+        help_text=gettext_lazy("The zone of the workspace's calendar, days and reports."),
+    )
+    late_cutoff_minutes = _bounded(
+        "late_cutoff_minutes",
+        label=gettext_lazy("Late cut-off (minutes)"),
+        help_text=gettext_lazy(
+            "A post whose time passed by more than this is not sent: it waits for a person."
+        ),
+    )
+    four_eyes_relaxed = forms.BooleanField(
+        label=gettext_lazy("Allow approving one's own posts"),
+        required=False,
+        help_text=gettext_lazy(
+            "Off by default, and best left off: nobody approves a version they wrote or "
+            "edited, so every post is read by a second person before it goes out. Turn it on "
+            "only if the team is too small for that. The change is kept in the audit trail."
+        ),
+    )
+    approval_reminder_hours = _bounded(
+        "approval_reminder_hours",
+        label=gettext_lazy("Remind approvers after (hours)"),
+        help_text=gettext_lazy("A post waiting this long at a step reminds its approvers."),
+    )
+    at_risk_hours = _bounded(
+        "at_risk_hours",
+        label=gettext_lazy("At risk when due within (hours)"),
+        help_text=gettext_lazy("A post due within this time and not approved is flagged at risk."),
+    )
+    notify_webhook_kind = forms.ChoiceField(
+        label=gettext_lazy("Chat service"),
+        required=False,
+        choices=[("", gettext_lazy("None")), *ChatWebhookKind.choices],
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "Approvals and failed deliveries are also posted to this chat channel."
+        ),
+    )
+    notify_webhook_url = forms.CharField(
+        label=gettext_lazy("Webhook address"),
+        required=False,
+        max_length=500,
+        widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, stored_webhook: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = _zones()
+        help_text = _(
+            "A secret: anyone who has it can post in the channel. It is never shown again."
+        )
+        if stored_webhook:
+            help_text += " " + _("Stored: %(hint)s. Leave empty to keep it.") % {
+                "hint": stored_webhook
+            }
+        self.fields["notify_webhook_url"].help_text = help_text
+
+
+def _admin_membership(request) -> Membership:
+    membership = membership_or_404(request.user)
+    if not role_can(membership.role, Capability.WORKSPACE_MANAGE):
+        raise PermissionDenied(_("Only the admins of this workspace change its settings."))
+    return membership
+
+
+def _initial(workspace) -> dict:
+    return {
+        "name": workspace.name,
+        "time_zone": workspace.time_zone,
+        "late_cutoff_minutes": workspace.late_cutoff_minutes,
+        "four_eyes_relaxed": workspace.four_eyes_relaxed,
+        "approval_reminder_hours": workspace.approval_reminder_hours,
+        "at_risk_hours": workspace.at_risk_hours,
+        "notify_webhook_kind": workspace.notify_webhook_kind,
+    }
+
+
+@login_required
+def settings_page(request):
+    workspace = _admin_membership(request).workspace
+    stored = chat_webhooks.masked(workspace.notify_webhook_url)
+    form = WorkspaceSettingsForm(
+        request.POST or None, initial=_initial(workspace), stored_webhook=stored
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                account_services.workspace_update_settings(
+                    actor=request.user,
+                    workspace=workspace,
+                    name=data["name"],
+                    time_zone=data["time_zone"],
+                    late_cutoff_minutes=data["late_cutoff_minutes"],
+                    four_eyes_relaxed=data["four_eyes_relaxed"],
+                    approval_reminder_hours=data["approval_reminder_hours"],
+                    at_risk_hours=data["at_risk_hours"],
+                    notify_webhook_kind=data["notify_webhook_kind"],
+                    # Empty keeps the stored address, which the form never shows back.
+                    notify_webhook_url=data["notify_webhook_url"] or None,
+                )
+            except NotAllowed as exc:
+                raise PermissionDenied(exc.message) from None
+            except ServiceError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("The workspace's settings are saved."))
+                return redirect("planner:settings")
+        status = 400
+    own_chains = (
+        Campaign.objects.filter(workspace=workspace, approval_chain__isnull=False)
+        .order_by("name")
+        .only("pk", "name")
+    )
+    return render(
+        request,
+        "planner/settings.html",
+        {
+            "workspace": workspace,
+            "form": form,
+            "default_chain": chain_label(approvals.chain_steps_for(workspace.pk, None)),
+            "campaign_chains": [
+                (c, chain_label(approvals.chain_steps_for(workspace.pk, c.pk))) for c in own_chains
+            ],
+            "webhook_configured": bool(workspace.notify_webhook_kind and stored),
+            "webhook_hint": stored,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def settings_webhook_test(request):
+    """Post a test message through the stored chat webhook and say how it went."""
+    workspace = _admin_membership(request).workspace
+    try:
+        services.workspace_webhook_test(actor=request.user, workspace=workspace)
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from None
+    except ServiceError as exc:
+        messages.error(request, _("The test message was not sent: %(why)s") % {"why": exc.message})
+    else:
+        messages.success(request, _("A test message was sent: check the chat channel."))
+    return redirect("planner:settings")
