@@ -8,6 +8,7 @@ from planner.models.approvals import (
 from planner.models.audit import AuditEvent
 from planner.models.campaigns import Cadence, Campaign, Objective
 from planner.models.channels import Channel, ChannelKind
+from planner.models.feeds import FeedLink, FeedScope, KeyDate, KeyDateSource
 from planner.models.notifications import (
     Notification,
     NotificationKind,
@@ -29,6 +30,10 @@ __all__ = [
     "ChannelKind",
     "Comment",
     "Decision",
+    "FeedLink",
+    "FeedScope",
+    "KeyDate",
+    "KeyDateSource",
     "Label",
     "Media",
     "Notification",
