@@ -25,6 +25,7 @@ class Capability(models.TextChoices):
     POST_RESOLVE = "post_resolve", _("Publish now, retry or reschedule a post that needs attention")
     POST_RETRACT = "post_retract", _("Retract a published post")
     CAMPAIGN_MANAGE = "campaign_manage", _("Create and edit campaigns and their approval chains")
+    KEY_DATES_MANAGE = "key_dates_manage", _("Import and remove key dates (holidays, events)")
     OBJECTIVE_MANAGE = "objective_manage", _("Create and edit objectives")
     CHANNEL_MANAGE = "channel_manage", _("Connect and disable channels")
     MEMBER_MANAGE = "member_manage", _("Invite members and change roles")
@@ -43,7 +44,9 @@ _PLANNERS = _WRITERS | {C.POST_EDIT_ANY, C.POST_SCHEDULE, C.POST_CANCEL, C.POST_
 
 MATRIX: dict[str, frozenset[Capability]] = {
     Role.ADMIN: frozenset(set(Capability)),
-    Role.MARKETING: frozenset(_PLANNERS | {C.POST_APPROVE, C.POST_RETRACT, C.CAMPAIGN_MANAGE}),
+    Role.MARKETING: frozenset(
+        _PLANNERS | {C.POST_APPROVE, C.POST_RETRACT, C.CAMPAIGN_MANAGE, C.KEY_DATES_MANAGE}
+    ),
     Role.CONTENT_MANAGER: frozenset(_PLANNERS),
     Role.CONTRIBUTOR: frozenset(_WRITERS),
     Role.VIEWER: frozenset(_EVERYONE),

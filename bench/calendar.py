@@ -528,20 +528,21 @@ def _interrupted(signum, frame):
     raise KeyboardInterrupt
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def server_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every gunicorn bench takes."""
     parser.add_argument("--database-url", help="sqlite:///new/file or postgres://.../new_db")
-    parser.add_argument("--requests", type=int, default=200, help="requests in a row (200)")
-    parser.add_argument("--clients", type=int, default=4, help="clients at once for req/s (4)")
-    parser.add_argument("--seconds", type=float, default=10, help="seconds of load per URL (10)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--threads", type=int, default=2, help="threads per worker (2)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and logs")
-    args = parser.parse_args()
 
+
+def run_throwaway(args, name: str, benchmark: Callable) -> int:
+    """Run ``benchmark(args, workdir, database, started)`` against a database made for
+    it (and dropped after) in a temporary folder, production-like settings; cleans up
+    on Ctrl-C or SIGTERM."""
     started = time.monotonic()
     signal.signal(signal.SIGTERM, _interrupted)
-    workdir = Path(tempfile.mkdtemp(prefix="maillon-bench-calendar-"))
+    workdir = Path(tempfile.mkdtemp(prefix=f"maillon-bench-{name}-"))
     database = None
     try:
         database = open_database(args.database_url, workdir)
@@ -561,6 +562,15 @@ def main() -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    server_arguments(parser)
+    parser.add_argument("--requests", type=int, default=200, help="requests in a row (200)")
+    parser.add_argument("--clients", type=int, default=4, help="clients at once for req/s (4)")
+    parser.add_argument("--seconds", type=float, default=10, help="seconds of load per URL (10)")
+    return run_throwaway(parser.parse_args(), "calendar", benchmark)
 
 
 if __name__ == "__main__":

@@ -233,6 +233,12 @@ CHANNEL_CHECK_TIMEOUT_SECONDS = env.int("CHANNEL_CHECK_TIMEOUT_SECONDS", 10, min
 # The workspace's chat webhook (Settings) may be a plain http address on this machine
 # (a test receiver): always when DEBUG is on, otherwise only when this is true.
 CHAT_WEBHOOK_ALLOW_LOCAL = env.bool("CHAT_WEBHOOK_ALLOW_LOCAL", False)
+# Key dates imported from a file or an address (planner/services/key_dates.py): the
+# largest calendar read, how long an address may take, and whether an address may point
+# into a private or local network (never in production: tests against a local server).
+KEY_DATES_MAX_BYTES = env.int("KEY_DATES_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+KEY_DATES_TIMEOUT_SECONDS = env.int("KEY_DATES_TIMEOUT_SECONDS", 10, minimum=1)
+KEY_DATES_ALLOW_PRIVATE_ADDRESSES = env.bool("KEY_DATES_ALLOW_PRIVATE_ADDRESSES", False)
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
 SESSION_COOKIE_HTTPONLY = True

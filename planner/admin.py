@@ -31,6 +31,9 @@ from planner.models import (
     Campaign,
     Channel,
     Comment,
+    FeedLink,
+    KeyDate,
+    KeyDateSource,
     Label,
     Media,
     Notification,
@@ -516,3 +519,47 @@ class NotificationPreferenceAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "email"]
     list_select_related = ["user"]
     search_fields = ["user__email"]
+
+
+@admin.register(KeyDateSource)
+class KeyDateSourceAdmin(ReadOnlyAdmin):
+    """Imported and removed on the Key dates page (``services.key_dates``)."""
+
+    # Listed, so that the admin need not build a form to find them (a URLField's form
+    # field warns about its default scheme).
+    fields = ["workspace", "name", "url", "created_by", "created_at", "imported_at"]
+    readonly_fields = fields
+    list_display = ["name", "workspace", "url", "imported_at", "created_by"]
+    list_filter = ["workspace"]
+    list_select_related = ["workspace", "created_by"]
+    search_fields = ["name", "url"]
+
+
+@admin.register(KeyDate)
+class KeyDateAdmin(ReadOnlyAdmin):
+    """One occurrence each; written by imports (by UID) or added by hand on the Key dates page."""
+
+    list_display = ["title", "workspace", "source", "all_day", "starts_on", "starts_at", "sequence"]
+    list_filter = ["workspace", "all_day"]
+    list_select_related = ["workspace", "source"]
+    search_fields = ["title", "external_uid"]
+
+
+@admin.register(FeedLink)
+class FeedLinkAdmin(ReadOnlyAdmin):
+    """A person's private calendar feed addresses, made and revoked on their feeds page.
+    Only the token's hash is stored; it is not shown here either."""
+
+    list_display = [
+        "user",
+        "workspace",
+        "scope",
+        "name",
+        "created_at",
+        "revoked_at",
+        "last_used_at",
+    ]
+    list_filter = ["scope", "workspace"]
+    list_select_related = ["user", "workspace"]
+    search_fields = ["user__email", "name"]
+    exclude = ["token_hash"]

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Left
+from django.db.models import Count, DateTimeField, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast, Coalesce, Left
 from django.utils import timezone
 
 from accounts.models import Membership, User, Workspace
-from planner.models import Campaign, Notification, Post, Variant
+from planner.models import Campaign, KeyDate, KeyDateSource, Notification, Post, Variant
 
 
 def posts_visible_to(user: User) -> QuerySet[Post]:
@@ -270,3 +270,51 @@ def notification_email_choices(user: User) -> dict[str, bool]:
 
     chosen = dict(user.notification_preferences.values_list("kind", "email"))
     return {kind: chosen.get(kind, default) for kind, default in EMAIL_BY_DEFAULT.items()}
+
+
+# --- key dates ----------------------------------------------------------------------------
+
+
+class CalendarKeyDate(NamedTuple):
+    pk: int
+    title: str
+    all_day: bool
+    starts_on: date | None
+    ends_on: date | None  # inclusive
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+
+def calendar_key_dates(
+    workspace: Workspace, start: datetime, end: datetime
+) -> list[CalendarKeyDate]:
+    """The key dates overlapping [start, end), in one query: all-day ones by their days
+    (the window's days in the viewer's zone, as campaign spans), timed ones by their times."""
+    rows = KeyDate.objects.filter(workspace=workspace).filter(
+        Q(all_day=True, starts_on__lt=end.date(), ends_on__gte=start.date())
+        | Q(all_day=False, starts_at__lt=end, ends_at__gte=start)
+    )
+    return [
+        CalendarKeyDate(*row)
+        for row in rows.values_list(
+            "pk", "title", "all_day", "starts_on", "ends_on", "starts_at", "ends_at"
+        )
+    ]
+
+
+def key_date_sources(workspace: Workspace) -> QuerySet[KeyDateSource]:
+    """The workspace's sources, each with its number of dates."""
+    return KeyDateSource.objects.filter(workspace=workspace).annotate(dates=Count("key_dates"))
+
+
+def upcoming_key_dates(
+    workspace: Workspace, now: datetime, today: date, limit: int
+) -> list[KeyDate]:
+    """The next ``limit`` key dates not over yet (today's included), soonest first."""
+    return list(
+        KeyDate.objects.filter(workspace=workspace)
+        .filter(Q(all_day=True, ends_on__gte=today) | Q(all_day=False, ends_at__gte=now))
+        .annotate(begins=Coalesce("starts_at", Cast("starts_on", DateTimeField())))
+        .select_related("source")
+        .order_by("begins", "title", "pk")[:limit]
+    )

@@ -26,6 +26,9 @@ from planner.models import (
     Campaign,
     Channel,
     Comment,
+    FeedLink,
+    KeyDate,
+    KeyDateSource,
     Label,
     Media,
     Notification,
@@ -59,6 +62,9 @@ READ_ONLY = [
     AuditEvent,
     Cadence,
     Comment,
+    FeedLink,
+    KeyDate,
+    KeyDateSource,
     Label,
     Media,
     Notification,
@@ -135,6 +141,19 @@ def world(cast, superuser):
         recipient=cast.marketing, workspace=ws, kind="submitted", post=post, actor=cast.content
     )
     NotificationPreference.objects.create(user=cast.marketing, kind="submitted", email=False)
+    source = KeyDateSource.objects.create(
+        workspace=ws, name="Holidays", url="https://example.test/h.ics"
+    )
+    KeyDate.objects.create(
+        workspace=ws,
+        source=source,
+        title="Bastille Day",
+        starts_on=dt.date(2027, 7, 14),
+        ends_on=dt.date(2027, 7, 14),
+        external_uid="bastille",
+        recurrence_id="2027-07-14",
+    )
+    services.feed_link_create(actor=cast.content, workspace=ws, scope="mine")
     return post
 
 

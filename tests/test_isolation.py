@@ -1,5 +1,7 @@
 """Nothing of one workspace is reachable from another: models, services and views."""
 
+from datetime import date
+
 import pytest
 from django.apps import apps
 from django.db import models
@@ -8,7 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from accounts import services as account_services
 from planner import services
 from planner.errors import NotFound
-from planner.models import Post
+from planner.models import KeyDate, KeyDateSource, Post
 from tests.factories import CampaignFactory, ChannelFactory, ObjectiveFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +41,9 @@ WORKSPACE_PATH = {
     "planner.RiskFlag": "post__workspace",
     "planner.Notification": "workspace",
     "planner.NotificationPreference": None,  # a person's own choice, like the profile
+    "planner.KeyDateSource": "workspace",
+    "planner.KeyDate": "workspace",
+    "planner.FeedLink": "workspace",  # and its campaign or channel, of the same workspace
 }
 
 
@@ -63,11 +68,21 @@ def test_every_model_is_scoped_to_a_workspace():
 @pytest.fixture
 def world(cast, other):
     channel = ChannelFactory(workspace=cast.workspace)
+    source = KeyDateSource.objects.create(
+        workspace=cast.workspace, name="Holidays", url="https://example.test/holidays.ics"
+    )
     return {
         "post": PostFactory(workspace=cast.workspace, author=cast.content, channels=[channel]),
         "campaign": CampaignFactory(workspace=cast.workspace),
         "objective": ObjectiveFactory(workspace=cast.workspace),
         "channel": channel,
+        "source": source,
+        "key_date": KeyDate.objects.create(
+            workspace=cast.workspace,
+            title="Launch",
+            starts_on=date(2027, 3, 1),
+            ends_on=date(2027, 3, 1),
+        ),
     }
 
 
@@ -132,6 +147,9 @@ WORKSPACE_SERVICES = {
         actor=a, workspace=w, campaign=None, steps=[("admin", "any", [])]
     ),
     "label": lambda a, w, x: services.label_get_or_create(actor=a, workspace=w, name="x"),
+    "feed_link_create": lambda a, w, x: services.feed_link_create(
+        actor=a, workspace=w, scope="workspace"
+    ),
     "settings": lambda a, w, x: account_services.workspace_update_settings(
         actor=a, workspace=w, four_eyes_relaxed=True
     ),
@@ -144,15 +162,37 @@ WORKSPACE_SERVICES = {
     "member_remove": lambda a, w, x: account_services.member_remove(
         actor=a, workspace=w, membership_id=w.memberships.first().pk
     ),
+    "key_dates_import_file": lambda a, w, x: services.key_dates_import_file(
+        actor=a, workspace=w, name="Stolen", data=b"BEGIN:VCALENDAR"
+    ),
+    "key_dates_import_url": lambda a, w, x: services.key_dates_import_url(
+        actor=a, workspace=w, name="Stolen", url="https://example.test/x.ics"
+    ),
+    "key_dates_refresh": lambda a, w, x: services.key_dates_refresh(actor=a, source=x["source"]),
+    "key_date_source_remove": lambda a, w, x: services.key_date_source_remove(
+        actor=a, source=x["source"]
+    ),
+    "key_date_add": lambda a, w, x: services.key_date_add(
+        actor=a, workspace=w, title="Stolen", starts_on=date(2027, 1, 1)
+    ),
+    "key_date_remove": lambda a, w, x: services.key_date_remove(actor=a, key_date=x["key_date"]),
 }
 
 
 @pytest.mark.parametrize("name", WORKSPACE_SERVICES)
 def test_another_workspaces_admin_cannot_write_into_this_one(world, cast, other, name):
-    before = Post.objects.count(), cast.workspace.memberships.count()
+    def state():
+        return (
+            Post.objects.count(),
+            cast.workspace.memberships.count(),
+            list(KeyDate.objects.values_list("pk", "title")),
+            list(KeyDateSource.objects.values_list("pk", "name", "imported_at")),
+        )
+
+    before = state()
     with pytest.raises(NotFound):
         WORKSPACE_SERVICES[name](other.admin, cast.workspace, world)
-    assert (Post.objects.count(), cast.workspace.memberships.count()) == before
+    assert state() == before
     world["campaign"].refresh_from_db()
     assert world["campaign"].name != "Stolen"
 

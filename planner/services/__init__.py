@@ -8,6 +8,21 @@ from planner.services.control import (
     workspace_pause,
     workspace_resume,
 )
+from planner.services.feeds import (
+    feed_link_create,
+    feed_link_regenerate,
+    feed_link_revoke,
+    feed_link_update,
+)
+from planner.services.key_dates import (
+    ImportResult,
+    key_date_add,
+    key_date_remove,
+    key_date_source_remove,
+    key_dates_import_file,
+    key_dates_import_url,
+    key_dates_refresh,
+)
 from planner.services.media import (
     MediaAdded,
     media_add,
@@ -55,6 +70,7 @@ from planner.services.publishing import (
 )
 
 __all__ = [
+    "ImportResult",
     "MediaAdded",
     "approval_chain_remove",
     "approval_chain_set",
@@ -65,6 +81,16 @@ __all__ = [
     "channel_test_connection",
     "chat_deliver",
     "comment_add",
+    "feed_link_create",
+    "feed_link_regenerate",
+    "feed_link_revoke",
+    "feed_link_update",
+    "key_date_add",
+    "key_date_remove",
+    "key_date_source_remove",
+    "key_dates_import_file",
+    "key_dates_import_url",
+    "key_dates_refresh",
     "label_get_or_create",
     "media_add",
     "media_move",

@@ -38,7 +38,7 @@ MAX_WINDOW = dt.timedelta(days=120)
 # version (planner.calendar_cache), which every audited write moves on after its commit.
 # Entries expire so that a write which bypasses the services still shows, if late.
 CACHE_SECONDS = 300
-CACHE_FORMAT = 3  # bump when the JSON or what is kept changes shape: no old copy is served
+CACHE_FORMAT = 4  # bump when the JSON or what is kept changes shape: no old copy is served
 
 
 def text_colour(background: str) -> str:
@@ -186,6 +186,38 @@ def _campaign_events(campaigns) -> list[dict]:
     ]
 
 
+# Key dates: one look for all, whatever their source (purple, with a flag drawn by
+# static/js/calendar.js, which also names them "Key date: …" for screen readers).
+KEY_DATE_COLOURS = {"backgroundColor": "#ece4f7", "borderColor": "#59359a", "textColor": "#1e1136"}
+
+
+def _key_date_events(key_dates, zone: zoneinfo.ZoneInfo) -> list[dict]:
+    """Holidays, launches, events: not editable; they link to the key dates page."""
+    events = []
+    for key_date in key_dates:
+        event = {
+            "id": f"keydate-{key_date.pk}",
+            "title": key_date.title,
+            "display": "block",
+            "editable": False,
+            "classNames": ["key-date"],
+            "url": "/key-dates/",
+            **KEY_DATE_COLOURS,
+            "extendedProps": {"kind": "keydate"},
+        }
+        if key_date.all_day:
+            event["allDay"] = True
+            event["start"] = key_date.starts_on.isoformat()
+            event["end"] = (key_date.ends_on + dt.timedelta(days=1)).isoformat()
+        else:
+            event["allDay"] = False
+            event["start"] = wall_clock(key_date.starts_at, zone)
+            if key_date.ends_at > key_date.starts_at:
+                event["end"] = wall_clock(key_date.ends_at, zone)
+        events.append(event)
+    return events
+
+
 def _dump(data) -> bytes:
     """One compact dump: a month of posts is hundreds of kilobytes, a fifth of it spaces."""
     return json.dumps(data, separators=(",", ":")).encode()
@@ -268,7 +300,7 @@ def _accepts_gzip(request) -> bool:
 @login_required
 @require_GET
 def calendar_events(request):
-    """The posts and campaign spans of the visible window, for the widget.
+    """The posts, campaign spans and key dates of the visible window, for the widget.
 
     Answers are kept per person, in their current workspace, under its version: a kept
     answer is itself the proof that they were a member, with the role it was computed
@@ -297,7 +329,13 @@ def calendar_events(request):
     can_move = role_can(membership.role, Capability.POST_SCHEDULE)
     posts = selectors.calendar_posts(workspace, start, end, filters, now=timezone.now())
     campaigns = selectors.calendar_campaigns(workspace, start.date(), end.date(), filters.campaign)
-    body = _dump(_post_events(posts, zone, can_move) + _campaign_events(campaigns))
+    # Key dates are context for any filter: shown whatever the campaign, channel...
+    key_dates = selectors.calendar_key_dates(workspace, start, end)
+    body = _dump(
+        _post_events(posts, zone, can_move)
+        + _campaign_events(campaigns)
+        + _key_date_events(key_dates, zone)
+    )
     # Kept only when the answer is the remembered workspace's (someone whose workspace
     # was not remembered, or no longer theirs, is answered afresh each time).
     if version is not None and workspace.pk == remembered:

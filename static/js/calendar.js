@@ -128,6 +128,16 @@
       slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
       eventContent: function (arg) {
         var props = arg.event.extendedProps;
+        if (props.kind === "keydate") {
+          // A holiday, launch or event: a flag, its time if it has one, its title.
+          var day = document.createElement("div");
+          day.className = "maillon-event";
+          var flag = document.createElement("i");
+          flag.className = "bi bi-flag-fill me-1";
+          flag.setAttribute("aria-hidden", "true");
+          day.append(flag, (arg.timeText ? arg.timeText + " " : "") + arg.event.title);
+          return { domNodes: [day] };
+        }
         if (props.kind === "campaign") {
           var span = document.createElement("div");
           span.className = "maillon-event";
@@ -166,6 +176,12 @@
       },
       eventDidMount: function (arg) {
         var props = arg.event.extendedProps;
+        if (props.kind === "keydate") {
+          // "Key date: Bastille Day" (or "Key date: 18:00 Launch livestream").
+          var when = arg.event.allDay ? "" : arg.event.start.toISOString().slice(11, 16) + " ";
+          arg.el.setAttribute("aria-label", element.dataset.keyDate + ": " + when + arg.event.title);
+          return;
+        }
         if (props.kind === "campaign") return;
         arg.el.dataset.eventId = arg.event.id;
         if (arg.event.startEditable) {

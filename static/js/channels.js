@@ -1,5 +1,5 @@
-// The channel pages: a form that waits on a network (save, test) shows that it is busy,
-// and cannot be sent twice by an impatient second click.
+// The channel and key dates pages: a form that waits on a network (save, test, import)
+// shows that it is busy, and cannot be sent twice by an impatient second click.
 (function () {
   "use strict";
   var forms = document.querySelectorAll("form[data-busy-label]");

@@ -25,6 +25,7 @@ post_cancel       Y Y Y . .
 post_resolve      Y Y Y . .
 post_retract      Y Y . . .
 campaign_manage   Y Y . . .
+key_dates_manage  Y Y . . .
 objective_manage  Y . . . .
 channel_manage    Y . . . .
 member_manage     Y . . . .

@@ -26,9 +26,9 @@ NOW = dt.datetime(2027, 2, 15, 9, 0, tzinfo=dt.UTC)
 WINDOW = {"start": "2027-03-01T00:00:00", "end": "2027-04-12T00:00:00"}
 FIRST = dt.datetime(2027, 3, 1, tzinfo=PARIS)
 # The whole calendar, read the first time: the session and the user (middleware), the
-# membership, then the posts, their channels, their labels and the campaign spans. Whether
-# a post is at risk is read from the post's own row: no query of its own.
-QUERIES = 7
+# membership, then the posts, their channels, their labels, the campaign spans and the key
+# dates. Whether a post is at risk is read from the post's own row: no query of its own.
+QUERIES = 8
 # The same, read again unchanged: the session and the user; the rest comes from the cache
 # (the workspace's version and the answer kept for this person under it, which proves
 # their membership at that version). Each test has a cache of its own (tests/conftest.py).

@@ -25,6 +25,8 @@ from planner.models import (
     Campaign,
     Channel,
     ChannelKind,
+    KeyDate,
+    KeyDateSource,
     Post,
     Publication,
     PublicationState,
@@ -305,6 +307,26 @@ class TestTheDemoWorkspace:
             refused = post.publications.filter(state=PublicationState.FAILED)
             assert refused.exists(), post
             assert all(p.last_error for p in refused)
+
+    def test_the_demo_has_holidays_and_a_trade_fair_on_its_calendar(self, demo, client):
+        sources = KeyDateSource.objects.filter(workspace=demo).order_by("name")
+        assert [s.name for s in sources] == ["Public holidays (France)", "Trade fairs and launches"]
+        holidays = KeyDate.objects.filter(source=sources[0])
+        assert {d.title for d in holidays} == {"Labour Day", "Bastille Day", "Christmas"}
+        assert all(d.all_day and d.recurrence_id for d in holidays)  # yearly, expanded
+        fair = KeyDate.objects.get(workspace=demo, title="OutDoor trade fair, Munich")
+        today = timezone.localdate(timezone=PARIS)
+        assert (fair.starts_on - today).days == 2 and (fair.ends_on - fair.starts_on).days == 2
+        stream = KeyDate.objects.get(workspace=demo, title="Trailhead 2 launch live stream")
+        assert stream.starts_at.astimezone(PARIS).hour == 18 and not stream.all_day
+        client.force_login(User.objects.get(email="viewer@maillon.test"))
+        start = today.replace(day=1)
+        response = client.get(
+            "/calendar/events/",
+            {"start": f"{start}T00:00:00", "end": f"{start + dt.timedelta(days=42)}T00:00:00"},
+        )
+        shown = {e["title"] for e in response.json() if e["extendedProps"].get("kind") == "keydate"}
+        assert "OutDoor trade fair, Munich" in shown
 
     def test_every_demo_text_fits_the_networks_it_goes_to(self, demo):
         posts = Post.objects.filter(workspace=demo).prefetch_related("variants__channel")

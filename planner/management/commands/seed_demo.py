@@ -6,7 +6,8 @@ then admin), a channel of every kind pointing at the local demo networks
 (``calendar_project/demo_networks.py``, which `make run` starts), and about
 sixty posts spread over the current month in every workflow state; three of
 them are due a few minutes after the seed runs, so that a new user sees posts
-go out.
+go out. Key dates come from two imported calendars: public holidays (yearly) and this
+month's trade fair and launch stream, so the calendar shows them.
 
 Everything goes through the services, as any other write would. The one
 exception is history: services refuse times in the past, so posts that
@@ -980,6 +981,7 @@ class _Builder:
             for name in LABELS
         }
         self._posts()
+        self._key_dates(marketing)
         # Its bulk writes (back-dated histories) record no audit event: the calendar is
         # told here, once they are committed.
         calendar_cache.bump_on_commit(self.workspace.pk)
@@ -1150,6 +1152,42 @@ class _Builder:
             if post.state != expected:  # a service changed its mind: say so, loudly
                 raise CommandError(f"“{spec.title}” ended {post.state}, not {expected}.")
             self._write_history(post, spec, when)
+
+    def _key_dates(self, marketing: User) -> None:
+        """Two calendars imported as a person would upload them: public holidays (yearly,
+        expanded over the import window) and this month's trade fair and launch stream."""
+        services.key_dates_import_file(
+            actor=marketing,
+            workspace=self.workspace,
+            name="Public holidays (France)",
+            data=_ics(
+                _ics_event("holiday-labour-day@demo", "Labour Day", "DTSTART;VALUE=DATE:20000501"),
+                _ics_event("holiday-bastille@demo", "Bastille Day", "DTSTART;VALUE=DATE:20000714"),
+                _ics_event("holiday-christmas@demo", "Christmas", "DTSTART;VALUE=DATE:20001225"),
+                yearly=True,
+            ),
+        )
+        today = self.now.astimezone(self.tz).date()
+        fair, stream = today + timedelta(days=2), today + timedelta(days=1)
+        services.key_dates_import_file(
+            actor=marketing,
+            workspace=self.workspace,
+            name="Trade fairs and launches",
+            data=_ics(
+                _ics_event(
+                    "fair-outdoor@demo",
+                    "OutDoor trade fair, Munich",
+                    f"DTSTART;VALUE=DATE:{fair:%Y%m%d}",
+                    f"DTEND;VALUE=DATE:{fair + timedelta(days=3):%Y%m%d}",
+                ),
+                _ics_event(
+                    "launch-stream@demo",
+                    "Trailhead 2 launch live stream",
+                    f"DTSTART;TZID={DEMO_TIME_ZONE}:{stream:%Y%m%d}T180000",
+                    f"DTEND;TZID={DEMO_TIME_ZONE}:{stream:%Y%m%d}T190000",
+                ),
+            ),
+        )
 
     def _times(self) -> list[datetime | None]:
         """A time for each post: past, future, or just now, by route; spread out evenly."""
@@ -1346,6 +1384,20 @@ def _external(post: Post, publication: Publication) -> dict:
         "external_id": external_id,
         "external_url": f"{publication.channel.base_url}/posts/{external_id}",
     }
+
+
+def _ics_event(uid: str, summary: str, *lines: str) -> str:
+    return "\r\n".join(
+        ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20260101T000000Z", f"SUMMARY:{summary}", *lines]
+    )
+
+
+def _ics(*events: str, yearly: bool = False) -> bytes:
+    """A calendar as a calendar program exports it (CRLF line ends)."""
+    rule = "\r\nRRULE:FREQ=YEARLY" if yearly else ""
+    body = "".join(f"{event}{rule}\r\nEND:VEVENT\r\n" for event in events)
+    head = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Cairn Outdoor//Demo//EN\r\n"
+    return (head + body + "END:VCALENDAR\r\n").encode()
 
 
 def _add_months(day: date, months: int) -> date:
