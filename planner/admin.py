@@ -32,16 +32,19 @@ from planner.models import (
     Channel,
     Comment,
     FeedLink,
+    FollowerSnapshot,
     KeyDate,
     KeyDateSource,
     Label,
     Media,
+    MetricSnapshot,
     Notification,
     NotificationPreference,
     Objective,
     Post,
     PostVersion,
     Publication,
+    PublicationMetric,
     RiskFlag,
     StepReminder,
     Variant,
@@ -563,3 +566,29 @@ class FeedLinkAdmin(ReadOnlyAdmin):
     list_select_related = ["user", "workspace"]
     search_fields = ["user__email", "name"]
     exclude = ["token_hash"]
+
+
+@admin.register(MetricSnapshot)
+class MetricSnapshotAdmin(ReadOnlyAdmin):
+    """Read from the networks by the metrics task, on a decaying schedule."""
+
+    list_display = ["publication", "name", "value", "taken_at"]
+    list_filter = ["name"]
+    list_select_related = ["publication__post", "publication__channel"]
+
+
+@admin.register(PublicationMetric)
+class PublicationMetricAdmin(ReadOnlyAdmin):
+    """The latest value of each metric of each delivery (what the reports read)."""
+
+    list_display = ["publication", "name", "value", "taken_at"]
+    list_filter = ["name"]
+    list_select_related = ["publication__post", "publication__channel"]
+
+
+@admin.register(FollowerSnapshot)
+class FollowerSnapshotAdmin(ReadOnlyAdmin):
+    """A channel's follower count, read daily."""
+
+    list_display = ["channel", "count", "taken_at"]
+    list_select_related = ["channel"]

@@ -27,16 +27,19 @@ from planner.models import (
     Channel,
     Comment,
     FeedLink,
+    FollowerSnapshot,
     KeyDate,
     KeyDateSource,
     Label,
     Media,
+    MetricSnapshot,
     Notification,
     NotificationPreference,
     Objective,
     Post,
     PostVersion,
     Publication,
+    PublicationMetric,
     RiskFlag,
     StepReminder,
     Variant,
@@ -63,15 +66,18 @@ READ_ONLY = [
     Cadence,
     Comment,
     FeedLink,
+    FollowerSnapshot,
     KeyDate,
     KeyDateSource,
     Label,
     Media,
+    MetricSnapshot,
     Notification,
     NotificationPreference,
     Post,
     PostVersion,
     Publication,
+    PublicationMetric,
     RiskFlag,
     StepReminder,
     Variant,
@@ -154,6 +160,11 @@ def world(cast, superuser):
         recurrence_id="2027-07-14",
     )
     services.feed_link_create(actor=cast.content, workspace=ws, scope="mine")
+    delivery = Publication.objects.get(post=post)
+    taken = timezone.now()
+    MetricSnapshot.objects.create(publication=delivery, name="likes", value=3, taken_at=taken)
+    PublicationMetric.objects.create(publication=delivery, name="likes", value=3, taken_at=taken)
+    FollowerSnapshot.objects.create(channel=delivery.channel, count=120, taken_at=taken)
     return post
 
 

@@ -44,6 +44,9 @@ WORKSPACE_PATH = {
     "planner.KeyDateSource": "workspace",
     "planner.KeyDate": "workspace",
     "planner.FeedLink": "workspace",  # and its campaign or channel, of the same workspace
+    "planner.MetricSnapshot": "publication__post__workspace",
+    "planner.PublicationMetric": "publication__post__workspace",
+    "planner.FollowerSnapshot": "channel__workspace",
 }
 
 

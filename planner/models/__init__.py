@@ -9,6 +9,7 @@ from planner.models.audit import AuditEvent
 from planner.models.campaigns import Cadence, Campaign, Objective
 from planner.models.channels import Channel, ChannelKind
 from planner.models.feeds import FeedLink, FeedScope, KeyDate, KeyDateSource
+from planner.models.metrics import FollowerSnapshot, MetricSnapshot, PublicationMetric
 from planner.models.notifications import (
     Notification,
     NotificationKind,
@@ -32,10 +33,12 @@ __all__ = [
     "Decision",
     "FeedLink",
     "FeedScope",
+    "FollowerSnapshot",
     "KeyDate",
     "KeyDateSource",
     "Label",
     "Media",
+    "MetricSnapshot",
     "Notification",
     "NotificationKind",
     "NotificationPreference",
@@ -43,6 +46,7 @@ __all__ = [
     "Post",
     "PostVersion",
     "Publication",
+    "PublicationMetric",
     "PublicationState",
     "RiskFlag",
     "StepMode",

@@ -45,6 +45,12 @@ class Channel(models.Model):
     last_check_message = models.CharField(
         _("last connection test result"), max_length=500, blank=True
     )
+    # Reading metrics: when followers are next due, and why the last reading failed.
+    followers_due_at = models.DateTimeField(null=True, blank=True)
+    metrics_checked_at = models.DateTimeField(null=True, blank=True)
+    metrics_error = models.CharField(_("metrics problem"), max_length=500, blank=True)
+    # A network's rate limit: no metrics call to it before this time.
+    metrics_paused_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -47,6 +47,11 @@ class Publication(models.Model):
     external_url = HttpsURLField(max_length=500, blank=True)
     last_error = models.TextField(blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Metrics are read on a decaying schedule after publication (round 0, 1, 2, 3 at
+    # about 1 h, 6 h, 24 h, 7 days); None once the last round is done.
+    metrics_round = models.PositiveSmallIntegerField(default=0)
+    metrics_due_at = models.DateTimeField(null=True, blank=True)
+    metrics_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -69,6 +74,7 @@ class Publication(models.Model):
             models.Index(fields=["state", "due_at"], name="publication_due"),
             models.Index(fields=["state", "next_attempt_at"], name="publication_retry"),
             models.Index(fields=["state", "lease_until"], name="publication_lease"),
+            models.Index(fields=["metrics_due_at"], name="publication_metrics_due"),
         ]
 
     def __str__(self) -> str:
