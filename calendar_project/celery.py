@@ -42,6 +42,13 @@ def _beat_schedule() -> dict:
             "schedule": float(settings.REMINDER_TICK_SECONDS),
             "options": {"expires": float(settings.REMINDER_TICK_SECONDS)},
         },
+        # Metrics and follower counts, on their own queue: reading counts never delays
+        # a send. A run dropped or late only reads a little later.
+        "metrics-collect": {
+            "task": "planner.tasks.collect_metrics",
+            "schedule": float(settings.METRICS_TICK_SECONDS),
+            "options": {"expires": float(settings.METRICS_TICK_SECONDS)},
+        },
     }
 
 
@@ -54,11 +61,15 @@ def _install_beat_schedule(sender, **kwargs):
 # sends queued behind them never starves the claims, the lease reaper or the
 # heartbeat. Workers consume every listed queue unless told otherwise.
 ENGINE_QUEUE = "maillon-engine"
-app.conf.task_queues = (Queue(ENGINE_QUEUE), Queue("celery"))
+# Reading metrics is slow (a network call per post) and never urgent: listed last, so
+# a worker takes sends first; production can give it a worker of its own (-Q).
+METRICS_QUEUE = "maillon-metrics"
+app.conf.task_queues = (Queue(ENGINE_QUEUE), Queue("celery"), Queue(METRICS_QUEUE))
 app.conf.task_default_queue = "celery"
 app.conf.task_routes = {
     "planner.tasks.dispatch": {"queue": ENGINE_QUEUE},
     "planner.tasks.worker_heartbeat": {"queue": ENGINE_QUEUE},
+    "planner.tasks.collect_metrics": {"queue": METRICS_QUEUE},
 }
 
 # Wake often so the beat mark stays fresh and short intervals stay accurate.

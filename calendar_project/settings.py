@@ -140,6 +140,7 @@ for _prefix, _folder in (
     ("vendor/htmx", "htmx.org/dist"),
     ("vendor/fullcalendar", "fullcalendar"),
     ("vendor/fullcalendar-core", "@fullcalendar/core"),
+    ("vendor/chartjs", "chart.js/dist"),
 ):
     if (_NODE / _folder).is_dir():
         STATICFILES_DIRS.append((_prefix, _NODE / _folder))
@@ -221,6 +222,12 @@ PUBLISH_READ_TIMEOUT_SECONDS = env.int("PUBLISH_READ_TIMEOUT_SECONDS", 30, minim
 # How often beat looks for approvals left waiting (reminders, escalations to admins)
 # and posts newly at risk. Each is told once, however often this runs.
 REMINDER_TICK_SECONDS = env.int("REMINDER_TICK_SECONDS", 900, minimum=10)
+
+# Reading metrics: how often beat looks for posts whose metrics round is due (1 h, 6 h,
+# 24 h and 7 days after publication) and channels due for their daily follower count,
+# and how many of each one tick reads at most.
+METRICS_TICK_SECONDS = env.int("METRICS_TICK_SECONDS", 300, minimum=10)
+METRICS_BATCH = env.int("METRICS_BATCH", 50, minimum=1)
 
 # Operational limits read by /healthz.
 HEALTH_BEAT_STALE_SECONDS = env.int("HEALTH_BEAT_STALE_SECONDS", 90, minimum=10)

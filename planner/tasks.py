@@ -6,7 +6,7 @@ import socket
 from celery import shared_task
 
 from calendar_project import health
-from planner.services import control, notifications, publishing, reminders
+from planner.services import control, metrics, notifications, publishing, reminders
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,16 @@ def reconcile(publication_id: int) -> str:
 @shared_task(ignore_result=True)
 def retract_publication(publication_id: int) -> str:
     return control.publication_retract(publication_id=publication_id)
+
+
+@shared_task(ignore_result=True)
+def collect_metrics() -> dict[str, dict[str, int]]:
+    """Beat's metrics tick (its own queue): counts of posts whose round is due, then
+    follower counts of channels due for their daily reading."""
+    return {
+        "posts": metrics.metrics_collect_due(),
+        "followers": metrics.followers_collect_due(),
+    }
 
 
 @shared_task(ignore_result=True)

@@ -15,10 +15,12 @@ from planner.views import (
 from planner.views import chains as chain_views
 from planner.views import notifications as notification_views
 from planner.views import queues as queue_views
+from planner.views import reports as report_views
 from planner.views import settings as settings_views
 from planner.views.approvals import comment_add, post_decide
 from planner.views.home import home
 from planner.views.versions import post_versions
+from planner.views.weak_link import weak_link_report
 
 app_name = "planner"
 
@@ -34,6 +36,8 @@ urlpatterns = [
     path("campaigns/new/", campaigns.campaign_form, name="campaign_new"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/edit/", campaigns.campaign_form, name="campaign_edit"),
+    path("campaigns/<int:pk>/report/", report_views.campaign_report, name="campaign_report"),
+    path("reports/", report_views.dashboard, name="reports"),
     path("campaigns/<int:pk>/calendar.ics", feeds.campaign_calendar, name="campaign_calendar"),
     path(
         "campaigns/<int:pk>/approvals/",
@@ -107,6 +111,7 @@ urlpatterns = [
     path("feeds/<int:pk>/revoke/", feeds.feed_revoke, name="feed_revoke"),
     # The private address itself: no sign-in, the token is the credential.
     path("feeds/<str:token>.ics", feeds.feed, name="feed"),
+    path("reports/weak-link/", weak_link_report, name="weak_link"),
     path("notifications/", notification_views.inbox, name="notifications"),
     path("notifications/read/", notification_views.mark_all_read, name="notifications_mark_read"),
     path(

@@ -227,12 +227,42 @@ class Adapter:
         raise AdapterError(Permanent("This network does not let Maillon delete posts."))
 
     def metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
-        """Named counts for a published post (likes, reposts, replies, views...)."""
+        """A published post's counts under our names (likes, reposts, replies, views...).
+
+        Subclasses override ``read_metrics``, never this: the names are mapped here
+        only, through the table in planner/metrics.py."""
+        from planner.metrics import canonical
+
+        return canonical(self.kind, self.read_metrics(session, message))
+
+    def read_metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
+        """A published post's counts under the network's own field names."""
         return {}
+
+    def followers(self, session: Session) -> int | None:
+        """The account's follower count; None when the network does not tell."""
+        return None
+
+    @property
+    def reads_metrics(self) -> bool:
+        return type(self).read_metrics is not Adapter.read_metrics
+
+    @property
+    def reads_followers(self) -> bool:
+        return type(self).followers is not Adapter.followers
 
     def check_connection(self, session: Session) -> str:
         """Prove the credentials work; return a short description of the account."""
         raise AdapterError(Permanent("This network has no connection test."))
+
+
+def numeric_fields(body: Mapping[str, Any]) -> dict[str, int]:
+    """The whole-number fields of a JSON object, under their own names (for metrics)."""
+    return {
+        key: int(value)
+        for key, value in body.items()
+        if isinstance(value, int) and not isinstance(value, bool)
+    }
 
 
 def media_errors(limits: Limits, media: tuple[MediaFile, ...]) -> list[str]:

@@ -56,6 +56,7 @@ from planner.channels.base import (
     Unknown,
     classify_response,
     error_text,
+    numeric_fields,
     send,
 )
 from planner.channels.counting import Count, graphemes, urls, utf8_bytes
@@ -163,7 +164,7 @@ class BlueskyAdapter(Adapter):
         if failed := _failure(response, "the deletion"):
             raise AdapterError(failed)
 
-    def metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
+    def read_metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
         repo, rkey = _where(session, message)
         uri = f"at://{repo}/{POST}/{rkey}"
         # An AppView call: the PDS forwards it (a PDS without one answers 502).
@@ -173,13 +174,17 @@ class BlueskyAdapter(Adapter):
         posts = _json(response).get("posts") or []
         if not posts or not isinstance(posts[0], dict):
             raise AdapterError(Permanent("Bluesky has no such post any more; it may be deleted."))
-        post = posts[0]
-        return {
-            "likes": int(post.get("likeCount") or 0),
-            "reposts": int(post.get("repostCount") or 0),
-            "replies": int(post.get("replyCount") or 0),
-            "quotes": int(post.get("quoteCount") or 0),
-        }
+        return numeric_fields(posts[0])
+
+    def followers(self, session: Session) -> int | None:
+        if failed := _ensure_session(session):
+            raise AdapterError(failed)
+        params = {"actor": _did(session)}
+        response = _request(session, "GET", "app.bsky.actor.getProfile", params=params)
+        if failed := _failure(response, "the request for the profile"):
+            raise AdapterError(failed)
+        count = _json(response).get("followersCount")
+        return count if isinstance(count, int) else None
 
     def check_connection(self, session: Session) -> str:
         response = _request(session, "GET", "com.atproto.server.getSession")

@@ -44,6 +44,7 @@ from planner.channels.base import (
     Unknown,
     classify_response,
     error_text,
+    numeric_fields,
     send,
 )
 from planner.channels.counting import REMOTE_MENTION_RE, Count, mastodon_length
@@ -141,16 +142,14 @@ class MastodonAdapter(Adapter):
         if failed := _failure(response, "the deletion", idempotent=True):
             raise AdapterError(failed)
 
-    def metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
+    def read_metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
         status = _get(session, f"/api/v1/statuses/{message.external_id}")
-        counts = {
-            "likes": int(status.get("favourites_count") or 0),
-            "reposts": int(status.get("reblogs_count") or 0),
-            "replies": int(status.get("replies_count") or 0),
-        }
-        if "quotes_count" in status:  # Mastodon 4.5+
-            counts["quotes"] = int(status["quotes_count"] or 0)
-        return counts
+        return numeric_fields(status) if isinstance(status, dict) else {}
+
+    def followers(self, session: Session) -> int | None:
+        account = _get(session, "/api/v1/accounts/verify_credentials")
+        count = account.get("followers_count") if isinstance(account, dict) else None
+        return int(count) if isinstance(count, int) else None
 
     def check_connection(self, session: Session) -> str:
         account = _get(session, "/api/v1/accounts/verify_credentials")

@@ -45,6 +45,7 @@ from planner.channels.base import (
     Unknown,
     classify_response,
     error_text,
+    numeric_fields,
     retry_after_seconds,
     send,
 )
@@ -194,7 +195,7 @@ class FacebookAdapter(Adapter):
     def delete(self, session: Session, message: Outgoing) -> None:
         _checked(self._graph(session, "DELETE", message.external_id, idempotent=True))
 
-    def metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
+    def read_metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
         fields = (
             "shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
         )
@@ -202,11 +203,21 @@ class FacebookAdapter(Adapter):
         post = _checked(
             self._graph(session, "GET", message.external_id, idempotent=True, params=params)
         )
+        # Graph nests its counts; flattened here under the edge's own name.
         return {
-            "likes": int((post.get("reactions") or {}).get("summary", {}).get("total_count", 0)),
-            "reposts": int((post.get("shares") or {}).get("count", 0)),
-            "replies": int((post.get("comments") or {}).get("summary", {}).get("total_count", 0)),
+            "reactions": int(
+                (post.get("reactions") or {}).get("summary", {}).get("total_count", 0)
+            ),
+            "shares": int((post.get("shares") or {}).get("count", 0)),
+            "comments": int((post.get("comments") or {}).get("summary", {}).get("total_count", 0)),
         }
+
+    def followers(self, session: Session) -> int | None:
+        page = session.credentials.get("page_id", "")
+        params = {"fields": "followers_count"}
+        body = _checked(self._graph(session, "GET", page, idempotent=True, params=params))
+        count = body.get("followers_count")
+        return count if isinstance(count, int) else None
 
     def check_connection(self, session: Session) -> str:
         page = session.credentials.get("page_id", "")
@@ -432,15 +443,20 @@ class InstagramAdapter(ContainerAdapter):
             fields["alt_text"] = image.alt_text
         return fields
 
-    def metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
+    def read_metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
         params = {"fields": "like_count,comments_count"}
         body = _checked(
             self._graph(session, "GET", message.external_id, idempotent=True, params=params)
         )
-        return {
-            "likes": int(body.get("like_count") or 0),
-            "replies": int(body.get("comments_count") or 0),
-        }
+        return numeric_fields(body)
+
+    def followers(self, session: Session) -> int | None:
+        params = {"fields": "followers_count"}
+        body = _checked(
+            self._graph(session, "GET", self._user(session), idempotent=True, params=params)
+        )
+        count = body.get("followers_count")
+        return count if isinstance(count, int) else None
 
     def check_connection(self, session: Session) -> str:
         if not session.credentials.get("public_media_base_url"):

@@ -39,6 +39,7 @@ from planner.channels.base import (
     Transient,
     Unknown,
     classify_response,
+    numeric_fields,
     retry_after_seconds,
 )
 from planner.channels.counting import Count, x_length
@@ -117,20 +118,21 @@ class XAdapter(Adapter):
             return  # already gone: the wanted end state
         oauth.checked(response)
 
-    def metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
+    def read_metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
         path = f"2/tweets/{message.external_id}"
         params = {"tweet.fields": "public_metrics"}
         response = oauth.checked(self._call(session, "GET", path, idempotent=True, params=params))
         counts = (oauth.json_object(response).get("data") or {}).get("public_metrics") or {}
-        names = {
-            "likes": "like_count",
-            "reposts": "retweet_count",
-            "replies": "reply_count",
-            "quotes": "quote_count",
-            "bookmarks": "bookmark_count",
-            "views": "impression_count",
-        }
-        return {ours: int(counts[theirs]) for ours, theirs in names.items() if theirs in counts}
+        return numeric_fields(counts) if isinstance(counts, dict) else {}
+
+    def followers(self, session: Session) -> int | None:
+        params = {"user.fields": "public_metrics"}
+        response = oauth.checked(
+            self._call(session, "GET", "2/users/me", idempotent=True, params=params)
+        )
+        user = oauth.json_object(response).get("data") or {}
+        count = (user.get("public_metrics") or {}).get("followers_count")
+        return count if isinstance(count, int) else None
 
     def check_connection(self, session: Session) -> str:
         user = self._me(session)

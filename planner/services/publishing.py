@@ -29,7 +29,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from accounts.models import Workspace
-from planner import audit, workflow
+from planner import audit, metrics, workflow
 from planner.channels import base
 from planner.channels.registry import adapter_for
 from planner.errors import Conflict
@@ -238,6 +238,27 @@ def _outgoing(publication: Publication) -> base.Outgoing:
     )
 
 
+def publication_reference(publication: Publication) -> base.Outgoing:
+    """A post already sent, as an adapter finds it again (metrics): its ids, without
+    the text and media that ``_outgoing`` reads from the database."""
+    return base.Outgoing(
+        text="",
+        idempotency_key=str(publication.idempotency_key),
+        platform_key=publication.platform_key,
+        external_id=publication.external_id,
+    )
+
+
+def _schedule_metrics(publication: Publication) -> None:
+    """On publication: the first metrics round is due an hour later (planner/metrics.py),
+    on networks Maillon reads counts from."""
+    publication.metrics_round = 0
+    publication.metrics_error = ""
+    publication.metrics_due_at = None
+    if adapter_for(publication.channel.kind).reads_metrics:
+        publication.metrics_due_at = metrics.first_due(publication.published_at)
+
+
 def channel_store_credentials(*, channel_id: int, credentials) -> None:
     """Merge refreshed tokens into a channel's stored credentials, under lock.
 
@@ -407,6 +428,7 @@ def _record(publication_id: int, token: str, outcome: base.Outcome) -> str:
             publication.published_at = now
             publication.next_attempt_at = None
             publication.last_error = ""
+            _schedule_metrics(publication)
             publication.save()
             _settle(post)
         elif isinstance(outcome, base.Transient) and (
@@ -495,6 +517,7 @@ def publication_reconcile(*, publication_id: int) -> str:
             publication.published_at = timezone.now()
             publication.next_attempt_at = None
             publication.last_error = ""
+            _schedule_metrics(publication)
             publication.save()
         elif isinstance(found, base.NotThere):
             if publication.attempts < settings.PUBLISH_MAX_ATTEMPTS:

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,6 +20,7 @@ from planner.channel_forms import NETWORKS, ChannelForm
 from planner.errors import NotAllowed, NotFound, ServiceError
 from planner.forms import add_service_error
 from planner.models import Channel, Publication
+from planner.services.metrics import metrics_kinds
 from planner.services.publishing import IN_FLIGHT
 
 UPCOMING_SHOWN = 10
@@ -61,6 +63,8 @@ def channel_list(request):
         {
             "channels": [(c, NETWORKS[c.kind]) for c in channels],
             "can_manage": role_can(membership.role, Capability.CHANNEL_MANAGE),
+            "metric_kinds": metrics_kinds(),
+            "now": timezone.now(),
         },
     )
 

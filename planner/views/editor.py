@@ -20,6 +20,7 @@ from planner.models import Campaign, Channel
 from planner.previews import alt_limit, alt_status, preview
 from planner.services.media import media_files
 from planner.views.media import media_items, typed_alt_texts, upload_settings
+from planner.views.reports import editor_good_times
 
 
 def _page(request, form, post, **extra):
@@ -29,6 +30,7 @@ def _page(request, form, post, **extra):
         "post": post,
         "media_items": media_items(post, alt_values),
         "media_warnings": services.media_warnings(post, alt_values) if post else [],
+        "good_times": editor_good_times(form, post),
         **upload_settings(),
         **extra,
     }

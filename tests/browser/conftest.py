@@ -71,6 +71,8 @@ def screenshot(page: Page, name: str) -> None:
 
 def serious_accessibility_violations(page: Page) -> list[str]:
     """axe-core's serious and critical violations on the current page."""
+    # Colours are judged as they settle, not halfway through a hover's transition.
+    page.add_style_tag(content="*, *::before, *::after { transition: none !important; }")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => JSON.stringify(await axe.run(document))")
     violations = json.loads(result)["violations"]

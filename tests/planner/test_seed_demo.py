@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -80,6 +81,22 @@ def demo(django_db_setup, django_db_blocker) -> Workspace:
         transaction.set_rollback(True)
 
 
+def window_start() -> dt.datetime:
+    """Where the calendar's month begins (at least five days back): the curated posts are
+    from then on, the bulk history before it."""
+    today = timezone.localdate(timezone=PARIS)
+    first = min(today.replace(day=1), today - dt.timedelta(days=5))
+    return dt.datetime.combine(first, dt.time(0), tzinfo=PARIS)
+
+
+def calendar_posts(workspace: Workspace):
+    return Post.objects.filter(workspace=workspace).exclude(scheduled_at__lt=window_start())
+
+
+def history_posts(workspace: Workspace):
+    return Post.objects.filter(workspace=workspace, scheduled_at__lt=window_start())
+
+
 def sensitive_campaign(workspace: Workspace) -> Campaign:
     return Campaign.objects.get(workspace=workspace, approval_chain__isnull=False)
 
@@ -137,10 +154,22 @@ def test_a_failure_half_way_leaves_nothing_behind(db, monkeypatch):
 @time_machine.travel(dt.datetime(2026, 3, 15, 9, 0, tzinfo=dt.UTC))
 def test_mid_month_every_scheduled_post_falls_in_the_current_month(db):
     seed()
-    times = Post.objects.filter(scheduled_at__isnull=False).values_list("scheduled_at", flat=True)
+    times = Post.objects.filter(scheduled_at__gte=window_start()).values_list(
+        "scheduled_at", flat=True
+    )
     months = {t.astimezone(PARIS).strftime("%Y-%m") for t in times}
     assert months == {"2026-03"}
     assert any(t < timezone.now() for t in times) and any(t > timezone.now() for t in times)
+    # Before the month: the history the reports read, four months of it.
+    older = Post.objects.filter(scheduled_at__lt=window_start()).values_list(
+        "scheduled_at", flat=True
+    )
+    assert {t.astimezone(PARIS).strftime("%Y-%m") for t in older} == {
+        "2025-11",
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    }
 
 
 @time_machine.travel(dt.datetime(2026, 3, 31, 20, 0, tzinfo=dt.UTC))
@@ -216,7 +245,7 @@ class TestTheDemoWorkspace:
         ]
 
     def test_there_are_demo_posts_in_every_workflow_state(self, demo):
-        posts = Post.objects.filter(workspace=demo)
+        posts = calendar_posts(demo)
         assert set(posts.values_list("state", flat=True)) == set(State.values)
         assert 50 <= posts.count() <= 70
 
@@ -335,3 +364,93 @@ class TestTheDemoWorkspace:
                 limit = LIMITS.get(variant.channel.kind)
                 if limit is not None:
                     assert len(variant.effective_text) <= limit, (post.title, variant.channel)
+
+    # --- the history the reports read -------------------------------------------------
+
+    def test_four_months_of_published_posts_come_before_the_calendars_month(self, demo):
+        history = history_posts(demo)
+        assert history.count() >= 100
+        assert set(history.values_list("state", flat=True)) == {State.PUBLISHED, State.FAILED}
+        oldest = history.order_by("scheduled_at").first().scheduled_at
+        assert dt.timedelta(days=110) < window_start() - oldest < dt.timedelta(days=125)
+        channels = Publication.objects.filter(post__in=history).values_list(
+            "channel__kind", flat=True
+        )
+        assert {ChannelKind.MASTODON, ChannelKind.BLUESKY, ChannelKind.X} <= set(channels)
+
+    def test_the_history_has_its_audit_trail_at_the_times_it_happened(self, demo):
+        history = history_posts(demo)
+        events = AuditEvent.objects.filter(post__in=history)
+        assert not events.filter(created_at__gte=window_start()).exists()
+        actions = set(events.values_list("action", flat=True))
+        assert {
+            "post.create",
+            "post.submit",
+            "post.approve",
+            "post.request_changes",
+            "post.miss_slot",
+            "post.mark_published",
+            "post.mark_failed",
+        } <= actions
+        for post in history.filter(state=State.PUBLISHED)[:20]:
+            times = dict(AuditEvent.objects.filter(post=post).values_list("action", "created_at"))
+            assert times["post.create"] < times["post.submit"] < times["post.approve"]
+            assert times["post.approve"] < post.scheduled_at <= times["post.mark_published"]
+
+    def test_the_weak_link_report_names_marketing_approval_the_slowest_link(self, demo):
+        from planner import weak_link
+
+        report = weak_link.report(demo, 90)
+        assert report.enough
+        assert report.sentence.startswith("Approval by marketing takes a median of ")
+        assert report.rework_top and report.overdue
+        assert any(row.failed for row in report.channels)
+        assert any(row.missed for row in report.channels)
+
+    def test_deliveries_that_went_out_have_metric_rounds_and_latest_values(self, demo):
+        from planner.models import MetricSnapshot, PublicationMetric
+
+        published = Publication.objects.filter(
+            post__in=history_posts(demo), state=PublicationState.PUBLISHED
+        )
+        assert published.exists()
+        canonical = {"likes", "reposts", "replies", "views"}
+        for publication in published[:10]:
+            series = MetricSnapshot.objects.filter(publication=publication)
+            assert set(series.values_list("name", flat=True)) == canonical
+            taken = sorted(set(series.values_list("taken_at", flat=True)))
+            assert [t - publication.published_at for t in taken] == [
+                dt.timedelta(hours=1),
+                dt.timedelta(hours=6),
+                dt.timedelta(hours=24),
+                dt.timedelta(days=7),
+            ]
+            latest = dict(
+                PublicationMetric.objects.filter(publication=publication).values_list(
+                    "name", "value"
+                )
+            )
+            assert set(latest) == canonical
+            assert latest == dict(series.filter(taken_at=taken[-1]).values_list("name", "value"))
+            assert latest["views"] > latest["likes"] > 0
+        # The calendar's month went out too: its deliveries have metrics.
+        recent = Publication.objects.filter(
+            post__in=calendar_posts(demo), state=PublicationState.PUBLISHED
+        )
+        assert PublicationMetric.objects.filter(publication__in=recent).exists()
+
+    def test_each_social_channel_has_a_follower_count_per_day(self, demo):
+        from planner.models import FollowerSnapshot
+
+        mastodon = Channel.objects.get(workspace=demo, kind=ChannelKind.MASTODON)
+        counts = list(
+            FollowerSnapshot.objects.filter(channel=mastodon)
+            .order_by("taken_at")
+            .values_list("taken_at", "count")
+        )
+        assert len(counts) >= 120
+        assert all(
+            later[0] - earlier[0] == dt.timedelta(days=1)
+            for earlier, later in itertools.pairwise(counts)
+        )
+        assert counts[-1][1] > counts[0][1]

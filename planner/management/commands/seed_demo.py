@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from accounts import services as accounts_services
 from accounts.models import Role, User, Workspace
-from planner import approvals, calendar_cache, services
+from planner import approvals, calendar_cache, demo_history, services
 from planner.errors import ServiceError
 from planner.models import (
     ApprovalDecision,
@@ -177,6 +177,11 @@ LABELS = ("Product", "Community", "Repair", "Behind the scenes", "Events", "Hiri
 
 # Local times at which the demo schedules posts.
 SLOT_TIMES = (time(8, 30), time(10, 0), time(12, 15), time(14, 30), time(17, 0), time(18, 45))
+# History before the calendar's window (``_history``): about one post a day.
+HISTORY_DAYS = 120
+HISTORY_POSTS = 110
+HISTORY_CHANNELS = ("mastodon", "bluesky", "x", "linkedin", "facebook", "instagram", "threads")
+
 # The calendar shows the current month, widened so that there is always at
 # least this many days of past and of future, whatever today's date.
 MIN_DAYS = 5
@@ -981,6 +986,7 @@ class _Builder:
             for name in LABELS
         }
         self._posts()
+        self._history()
         self._key_dates(marketing)
         # Its bulk writes (back-dated histories) record no audit event: the calendar is
         # told here, once they are committed.
@@ -1152,6 +1158,39 @@ class _Builder:
             if post.state != expected:  # a service changed its mind: say so, loudly
                 raise CommandError(f"“{spec.title}” ended {post.state}, not {expected}.")
             self._write_history(post, spec, when)
+
+    def _history(self) -> None:
+        """Four months before the calendar's window, written in bulk (``demo_history``):
+        published posts with their audit trail, metrics and follower counts, so the
+        reports have something to say on the first visit."""
+        social = [self.channels[k] for k in HISTORY_CHANNELS]
+        end = datetime.combine(self.first_day, time(0), tzinfo=self.tz) - timedelta(hours=1)
+        start = end - timedelta(days=HISTORY_DAYS)
+        people = self.people
+        demo_history.write_history(
+            self.workspace,
+            demo_history.Cast(
+                writers=(people["content"], people["contributor"], people["content"]),
+                approvers=(people["marketing"], people["marketing2"]),
+                planner=people["content"],
+            ),
+            social,
+            start=start,
+            end=end,
+            posts=HISTORY_POSTS,
+        )
+        # The posts of the window that went out have metrics too.
+        demo_history.write_metrics(
+            list(
+                Publication.objects.filter(
+                    post__workspace=self.workspace,
+                    state=PublicationState.PUBLISHED,
+                    published_at__gte=end,
+                ).only("pk", "published_at")
+            ),
+            end=self.now,
+        )
+        demo_history.write_followers(social, start=start, end=self.now)
 
     def _key_dates(self, marketing: User) -> None:
         """Two calendars imported as a person would upload them: public holidays (yearly,
