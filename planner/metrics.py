@@ -64,6 +64,24 @@ METRIC_NAMES: dict[str, dict[str, str]] = {
     "facebook": {"reactions": LIKES, "shares": REPOSTS, "comments": REPLIES},
     # Graph: /{media-id}?fields=like_count,comments_count
     "instagram": {"like_count": LIKES, "comments_count": REPLIES},
+    # GET /{threads-media-id}/insights?metric=views,likes,replies,reposts,quotes
+    "threads": {
+        "likes": LIKES,
+        "reposts": REPOSTS,
+        "replies": REPLIES,
+        "views": VIEWS,
+        "quotes": QUOTES,
+    },
+    # Organization posts: organizationalEntityShareStatistics -> totalShareStatistics;
+    # member posts: socialActions (likesSummary, commentsSummary), flattened by the adapter.
+    "linkedin": {
+        "likeCount": LIKES,
+        "shareCount": REPOSTS,
+        "commentCount": REPLIES,
+        "impressionCount": VIEWS,
+        "totalLikes": LIKES,
+        "aggregatedTotalComments": REPLIES,
+    },
 }
 
 

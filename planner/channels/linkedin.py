@@ -27,15 +27,18 @@ import httpx
 from planner.channels import oauth
 from planner.channels.base import (
     Adapter,
+    AdapterError,
     Limits,
     NotThere,
     Outcome,
     Outgoing,
+    Permanent,
     Published,
     Session,
     Transient,
     Unknown,
     classify_response,
+    numeric_fields,
 )
 from planner.channels.counting import URL_RE, Count, graphemes
 
@@ -44,6 +47,7 @@ TOKEN_URL = "https://www.linkedin.com/oauth/v2/accessToken"  # noqa: S105 (an ad
 POST_URL = "https://www.linkedin.com/feed/update/{}/"
 MAX_LENGTH = 3000
 RECONCILE_COUNT = 20
+ORGANIZATION = "urn:li:organization:"
 
 _RESERVED_RE = re.compile(r"[|{}@\[\]()<>#\\*_~]")
 _HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
@@ -124,6 +128,48 @@ class LinkedInAdapter(Adapter):
         if isinstance(response, httpx.Response) and response.status_code == 404:
             return  # already gone: the wanted end state
         oauth.checked(response)
+
+    def read_metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
+        """An organization's post: its share statistics (with impressions, needs
+        r_organization_social); a member's post: its social actions (likes, comments)."""
+        author = str(session.credentials.get("author_urn") or "")
+        urn = message.external_id
+        if author.startswith(ORGANIZATION):
+            key = "ugcPosts" if urn.startswith("urn:li:ugcPost:") else "shares"
+            path = (
+                "rest/organizationalEntityShareStatistics?q=organizationalEntity"
+                f"&organizationalEntity={quote(author, safe='')}&{key}=List({quote(urn, safe='')})"
+            )
+            elements = self._read(session, path).get("elements") or [{}]
+            stats = elements[0].get("totalShareStatistics") if isinstance(elements[0], dict) else {}
+            return numeric_fields(stats if isinstance(stats, dict) else {})
+        body = self._read(session, "rest/socialActions/" + quote(urn, safe=""))
+        counts: dict[str, int] = {}
+        for summary in ("likesSummary", "commentsSummary"):
+            part = body.get(summary)
+            counts.update(numeric_fields(part if isinstance(part, dict) else {}))
+        return counts
+
+    def followers(self, session: Session) -> int | None:
+        """An organization's followers; LinkedIn tells a member's to approved partners only."""
+        author = str(session.credentials.get("author_urn") or "")
+        if not author.startswith(ORGANIZATION):
+            return None
+        path = f"rest/networkSizes/{quote(author, safe='')}?edgeType=COMPANY_FOLLOWED_BY_MEMBER"
+        size = self._read(session, path).get("firstDegreeSize")
+        return size if isinstance(size, int) and not isinstance(size, bool) else None
+
+    def _read(self, session: Session, path: str) -> dict[str, Any]:
+        """A GET's JSON object; a failure (a 429 waits until midnight UTC) raises."""
+        response = self._call(session, "GET", path, idempotent=True)
+        if not isinstance(response, httpx.Response):
+            if isinstance(response, Published):
+                return {}
+            raise AdapterError(response)
+        failed = _failure(response, idempotent=True)
+        if isinstance(failed, Transient | Permanent | Unknown):
+            raise AdapterError(failed)
+        return oauth.json_object(response)
 
     def _call(
         self,

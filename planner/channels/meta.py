@@ -502,3 +502,40 @@ class ThreadsAdapter(ContainerAdapter):
 
     def delete(self, session: Session, message: Outgoing) -> None:
         _checked(self._graph(session, "DELETE", message.external_id, idempotent=True))
+
+    def read_metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
+        # Needs threads_manage_insights. A media's counts come as ``values`` (lifetime).
+        params = {"metric": THREADS_MEDIA_METRICS}
+        path = f"{message.external_id}/insights"
+        return insight_values(
+            _checked(self._graph(session, "GET", path, idempotent=True, params=params))
+        )
+
+    def followers(self, session: Session) -> int | None:
+        # A user's followers_count comes as ``total_value``, not a time series.
+        params = {"metric": "followers_count"}
+        path = f"{self._user(session)}/threads_insights"
+        body = _checked(self._graph(session, "GET", path, idempotent=True, params=params))
+        return insight_values(body).get("followers_count")
+
+
+THREADS_MEDIA_METRICS = "views,likes,replies,reposts,quotes"
+
+
+def insight_values(body: Mapping[str, Any]) -> dict[str, int]:
+    """Threads insights, ``{"data": [{"name", "values": [{"value"}] | "total_value"}]}``,
+    as ``{name: value}``; the last value of a series is the latest."""
+    found: dict[str, int] = {}
+    for entry in body.get("data") or []:
+        if not isinstance(entry, dict) or not entry.get("name"):
+            continue
+        total = entry.get("total_value")
+        series = entry.get("values")
+        value: Any = None
+        if isinstance(total, dict):
+            value = total.get("value")
+        elif isinstance(series, list) and series and isinstance(series[-1], dict):
+            value = series[-1].get("value")
+        if isinstance(value, int) and not isinstance(value, bool):
+            found[str(entry["name"])] = value
+    return found

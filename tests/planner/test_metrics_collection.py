@@ -514,3 +514,267 @@ def test_a_batch_costs_the_same_few_queries_however_many_posts(
     with time_machine.travel(timezone.now() + HOUR + MINUTE), django_assert_max_num_queries(10):
         assert metrics_collect_due()["read"] == posts
     assert PublicationMetric.objects.count() == posts * 3
+
+
+# --- Threads and LinkedIn -----------------------------------------------------------------
+
+THREADS_USER = "802500000002"
+THREADS_MEDIA = "17920238422030506"
+LINKEDIN_ORG = "urn:li:organization:8025"
+LINKEDIN_SHARE = "urn:li:share:6844785523593134080"
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+class FakeThreads:
+    """graph.threads.net: the container flow to publish, then media insights (a lifetime
+    ``values`` series per metric) and the user's followers_count (a ``total_value``).
+    ``throttled`` answers reads with Graph's rate-limit error (code 4) and a 429."""
+
+    def __init__(self, server: Any) -> None:
+        self.throttled = False
+        self.reads: list[str] = []
+        self.insights = {"views": 950, "likes": 41, "replies": 6, "reposts": 3, "quotes": 2}
+        self.followers = 1320
+        server.expect_request(f"/{THREADS_USER}/threads", method="POST").respond_with_json(
+            {"id": "container-1"}
+        )
+        server.expect_request("/container-1", method="GET").respond_with_json(
+            {"id": "container-1", "status": "FINISHED"}
+        )
+        server.expect_request(f"/{THREADS_USER}/threads_publish", method="POST").respond_with_json(
+            {"id": THREADS_MEDIA}
+        )
+        server.expect_request(f"/{THREADS_MEDIA}", method="GET").respond_with_json(
+            {"id": THREADS_MEDIA, "permalink": "https://www.threads.net/@acme/post/C1"}
+        )
+        server.expect_request(f"/{THREADS_MEDIA}/insights").respond_with_handler(self.media)
+        server.expect_request(f"/{THREADS_USER}/threads_insights").respond_with_handler(self.user)
+
+    def media(self, request: Request) -> Response:
+        self.reads.append(request.full_path)
+        if self.throttled:
+            return self._throttle()
+        names = request.args["metric"].split(",")
+        return _json(
+            {
+                "data": [
+                    {
+                        "name": name,
+                        "period": "lifetime",
+                        "values": [{"value": self.insights[name]}],
+                        "title": name.title(),
+                        "description": f"The number of {name} of your post.",
+                        "id": f"{THREADS_MEDIA}/insights/{name}/lifetime",
+                    }
+                    for name in names
+                ]
+            }
+        )
+
+    def user(self, request: Request) -> Response:
+        self.reads.append(request.full_path)
+        if self.throttled:
+            return self._throttle()
+        return _json(
+            {
+                "data": [
+                    {
+                        "name": "followers_count",
+                        "period": "day",
+                        "title": "followers_count",
+                        "description": "This is the total number of followers on Threads.",
+                        "total_value": {"value": self.followers},
+                        "id": f"{THREADS_USER}/insights/followers_count/day",
+                    }
+                ]
+            }
+        )
+
+    @staticmethod
+    def _throttle() -> Response:
+        error = {
+            "message": "(#4) Application request limit reached",
+            "type": "OAuthException",
+            "code": 4,
+            "fbtrace_id": "AbCdEf",
+        }
+        return _json({"error": error}, status=429)
+
+
+class FakeLinkedIn:
+    """api.linkedin.com for an organization: posts, the share statistics of its posts and
+    its follower count (networkSizes). ``throttled``: reads answer 429 with no Retry-After,
+    as LinkedIn does when a daily limit is reached."""
+
+    def __init__(self, server: Any) -> None:
+        self.throttled = False
+        self.reads: list[Request] = []
+        server.expect_request("/rest/posts", method="POST").respond_with_response(
+            Response(status=201, headers={"x-restli-id": LINKEDIN_SHARE})
+        )
+        server.expect_request("/rest/organizationalEntityShareStatistics").respond_with_handler(
+            self.statistics
+        )
+        # Sent URL-encoded (urn%3Ali%3A...); the server sees the path decoded.
+        server.expect_request(f"/rest/networkSizes/{LINKEDIN_ORG}").respond_with_handler(
+            self.network_size
+        )
+
+    def statistics(self, request: Request) -> Response:
+        self.reads.append(request)
+        if self.throttled:
+            return self._throttle()
+        totals = {
+            "uniqueImpressionsCount": 610,
+            "shareCount": 4,
+            "engagement": 0.0375,
+            "clickCount": 18,
+            "likeCount": 27,
+            "impressionCount": 800,
+            "commentCount": 5,
+        }
+        element = {
+            "totalShareStatistics": totals,
+            "share": LINKEDIN_SHARE,
+            "organizationalEntity": LINKEDIN_ORG,
+        }
+        return _json({"paging": {"count": 10, "start": 0, "links": []}, "elements": [element]})
+
+    def network_size(self, request: Request) -> Response:
+        self.reads.append(request)
+        if self.throttled:
+            return self._throttle()
+        return _json({"firstDegreeSize": 4812})
+
+    @staticmethod
+    def _throttle() -> Response:
+        return _json({"status": 429, "message": "Resource level throttle limit reached"}, 429)
+
+
+@pytest.fixture
+def threads_network(httpserver) -> FakeThreads:
+    return FakeThreads(httpserver)
+
+
+@pytest.fixture
+def threads_channel(cast, httpserver) -> Channel:
+    return ChannelFactory(
+        workspace=cast.workspace,
+        kind=ChannelKind.THREADS,
+        name="Threads",
+        handle="@acme",
+        base_url=httpserver.url_for("/").rstrip("/"),
+        credentials={"threads_user_id": THREADS_USER, "access_token": "threads-token"},
+    )
+
+
+@pytest.fixture
+def linkedin_network(httpserver) -> FakeLinkedIn:
+    return FakeLinkedIn(httpserver)
+
+
+@pytest.fixture
+def linkedin_channel(cast, httpserver) -> Channel:
+    return ChannelFactory(
+        workspace=cast.workspace,
+        kind=ChannelKind.LINKEDIN,
+        name="LinkedIn",
+        handle="acme",
+        base_url=httpserver.url_for("/").rstrip("/"),
+        credentials={"author_urn": LINKEDIN_ORG, "access_token": "li-token"},
+    )
+
+
+def test_threads_insights_are_stored_under_our_names(cast, threads_channel, threads_network):
+    publication = publish(cast, threads_channel)
+    assert publication.external_id == THREADS_MEDIA
+    with time_machine.travel(publication.published_at + HOUR + MINUTE):
+        assert metrics_collect_due()["read"] == 1
+    assert latest(publication) == {
+        "views": 950,
+        "likes": 41,
+        "replies": 6,
+        "reposts": 3,
+        "quotes": 2,
+    }
+    (read,) = threads_network.reads
+    assert "metric=views%2Clikes%2Creplies%2Creposts%2Cquotes" in read
+    assert reload(threads_channel).metrics_error == ""
+
+
+def test_threads_followers_come_from_the_users_insights(cast, threads_channel, threads_network):
+    publish(cast, threads_channel)
+    assert followers_collect_due()["read"] == 1
+    assert FollowerSnapshot.objects.get(channel=threads_channel).count == 1320
+    assert threads_network.reads == [f"/{THREADS_USER}/threads_insights?metric=followers_count"]
+
+
+def test_a_threads_rate_limit_pauses_the_channel(cast, threads_channel, threads_network):
+    from planner.channels.meta import THROTTLE_DELAY
+
+    publication = publish(cast, threads_channel)
+    due = publication.metrics_due_at
+    start = publication.published_at + HOUR + MINUTE
+    threads_network.throttled = True
+    with time_machine.travel(start, tick=False):
+        assert metrics_collect_due() == {"read": 0, "failed": 0, "postponed": 1}
+    channel = reload(threads_channel)
+    assert channel.metrics_paused_until == start + dt.timedelta(seconds=THROTTLE_DELAY)
+    assert channel.metrics_error == ""
+    assert reload(publication).metrics_due_at == due
+    with time_machine.travel(start + 5 * MINUTE, tick=False):
+        assert followers_collect_due() == {"read": 0, "failed": 0, "postponed": 0}
+    assert len(threads_network.reads) == 1  # paused: not asked again
+    threads_network.throttled = False
+    with time_machine.travel(channel.metrics_paused_until + MINUTE):
+        assert metrics_collect_due()["read"] == 1
+    assert latest(publication)["likes"] == 41
+
+
+def test_linkedin_share_statistics_are_stored_under_our_names(
+    cast, linkedin_channel, linkedin_network
+):
+    publication = publish(cast, linkedin_channel)
+    assert publication.external_id == LINKEDIN_SHARE
+    with time_machine.travel(publication.published_at + HOUR + MINUTE):
+        assert metrics_collect_due()["read"] == 1
+    assert latest(publication) == {"likes": 27, "reposts": 4, "replies": 5, "views": 800}
+    (read,) = linkedin_network.reads
+    assert read.args["q"] == "organizationalEntity"
+    assert read.args["organizationalEntity"] == LINKEDIN_ORG
+    assert read.args["shares"] == f"List({LINKEDIN_SHARE})"
+    assert read.headers["LinkedIn-Version"]
+    assert read.headers["Authorization"] == "Bearer li-token"
+
+
+def test_linkedin_followers_come_from_the_organizations_network_size(
+    cast, linkedin_channel, linkedin_network
+):
+    publish(cast, linkedin_channel)
+    assert followers_collect_due()["read"] == 1
+    assert FollowerSnapshot.objects.get(channel=linkedin_channel).count == 4812
+    (read,) = linkedin_network.reads
+    assert read.args["edgeType"] == "COMPANY_FOLLOWED_BY_MEMBER"
+
+
+def test_a_linkedin_rate_limit_pauses_the_channel_until_midnight_utc(
+    cast, linkedin_channel, linkedin_network
+):
+    publish(cast, linkedin_channel)
+    linkedin_network.throttled = True
+    midnight = (timezone.now() + dt.timedelta(days=2)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    start = midnight - dt.timedelta(hours=2, minutes=30)
+    with time_machine.travel(start, tick=False):
+        assert followers_collect_due() == {"read": 0, "failed": 0, "postponed": 1}
+    channel = reload(linkedin_channel)
+    assert channel.metrics_paused_until == midnight
+    assert channel.metrics_error == ""
+    assert not FollowerSnapshot.objects.exists()
+    linkedin_network.throttled = False
+    with time_machine.travel(midnight + 5 * MINUTE):
+        assert followers_collect_due()["read"] == 1

@@ -353,3 +353,70 @@ def test_3000_characters_pass_and_3001_are_refused():
 def test_media_are_refused_until_image_upload_is_built():
     photo = MediaFile("summit.jpg", "image/jpeg", 1000)
     assert linkedin.validate("Look", (photo,)) == ["At most 0 media files (1 attached)."]
+
+
+# --- metrics and followers ----------------------------------------------------------------
+
+MEMBER = "urn:li:person:8675309"
+
+
+def test_a_member_posts_counts_come_from_its_social_actions(httpserver, http):
+    httpserver.expect_request(f"/rest/socialActions/{URN}", method="GET").respond_with_json(
+        {
+            "target": URN,
+            "likesSummary": {
+                "totalLikes": 12,
+                "aggregatedTotalLikes": 12,
+                "likedByCurrentUser": False,
+            },
+            "commentsSummary": {"totalFirstLevelComments": 3, "aggregatedTotalComments": 4},
+        }
+    )
+    session = session_for(httpserver, http, author_urn=MEMBER)
+    assert linkedin.metrics(session, Outgoing(text=TEXT, external_id=URN)) == {
+        "likes": 12,
+        "replies": 4,
+    }
+    (request,) = requests(httpserver)
+    assert request.headers["LinkedIn-Version"] == API_VERSION
+    assert "/rest/socialActions/urn%3Ali%3Ashare%3A" in request.environ["REQUEST_URI"]
+
+
+def test_an_organization_ugc_post_is_asked_for_by_its_kind(httpserver, http):
+    ugc = "urn:li:ugcPost:7012345678901234567"
+    httpserver.expect_request("/rest/organizationalEntityShareStatistics").respond_with_json(
+        {"elements": [{"totalShareStatistics": {"likeCount": 2, "impressionCount": 90}}]}
+    )
+    counts = linkedin.metrics(session_for(httpserver, http), Outgoing(text=TEXT, external_id=ugc))
+    assert counts == {"likes": 2, "views": 90}
+    (request,) = requests(httpserver)
+    assert request.args["ugcPosts"] == f"List({ugc})"
+    assert "shares" not in request.args
+
+
+def test_a_member_has_no_follower_count_and_linkedin_is_not_asked(httpserver, http):
+    assert linkedin.followers(session_for(httpserver, http, author_urn=MEMBER)) is None
+    assert requests(httpserver) == []
+
+
+def test_a_rate_limited_read_waits_until_midnight_utc(httpserver, http):
+    httpserver.expect_request(f"/rest/networkSizes/{AUTHOR}").respond_with_json(
+        {"status": 429, "message": "Resource level throttle limit reached"}, status=429
+    )
+    with pytest.raises(AdapterError) as raised:
+        linkedin.followers(session_for(httpserver, http))
+    outcome = raised.value.outcome
+    assert isinstance(outcome, Transient)
+    assert abs(outcome.retry_after - until_midnight_utc()) < 5
+
+
+def test_a_refused_read_is_permanent(httpserver, http):
+    httpserver.expect_request(f"/rest/socialActions/{URN}").respond_with_json(
+        {"status": 403, "message": "Not enough permissions to access: socialActions.GET"},
+        status=403,
+    )
+    with pytest.raises(AdapterError) as raised:
+        linkedin.metrics(
+            session_for(httpserver, http, author_urn=MEMBER), Outgoing(text=TEXT, external_id=URN)
+        )
+    assert isinstance(raised.value.outcome, Permanent)

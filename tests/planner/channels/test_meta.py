@@ -446,3 +446,71 @@ def test_threads_reconcile_matches_recent_posts_by_text(httpserver, http, thread
     outcome = threads.reconcile(session_for(httpserver, http, "threads"), Outgoing(text=TEXT))
     assert outcome == Published(MEDIA_ID, "https://www.threads.net/p/1")
     assert requests(httpserver)[0].args["fields"] == "id,text,permalink"
+
+
+# --- Threads: insights ------------------------------------------------------------------
+
+
+def test_threads_metrics_read_the_media_insights_under_our_names(httpserver, http, threads):
+    httpserver.expect_request(
+        f"/{MEDIA_ID}/insights", query_string={"metric": "views,likes,replies,reposts,quotes"}
+    ).respond_with_json(
+        {
+            "data": [
+                {"name": "views", "period": "lifetime", "values": [{"value": 950}]},
+                {"name": "likes", "period": "lifetime", "values": [{"value": 41}]},
+                {"name": "replies", "period": "lifetime", "values": [{"value": 6}]},
+                # A metric may come as a total rather than a series.
+                {"name": "reposts", "period": "lifetime", "total_value": {"value": 3}},
+                {"name": "quotes", "period": "lifetime", "values": []},
+                {"name": "shares", "period": "lifetime", "values": [{"value": 9}]},
+            ]
+        }
+    )
+    session = session_for(httpserver, http, "threads")
+    counts = threads.metrics(session, Outgoing(text=TEXT, external_id=MEDIA_ID))
+    # No value for quotes: left out, not zero; shares is not in the table.
+    assert counts == {"likes": 41, "reposts": 3, "replies": 6, "views": 950}
+    assert requests(httpserver)[0].headers["Authorization"] == "Bearer threads-token"
+
+
+def test_threads_followers_read_the_users_total_value(httpserver, http, threads):
+    httpserver.expect_request(
+        f"/{THREADS_USER}/threads_insights", query_string={"metric": "followers_count"}
+    ).respond_with_json(
+        {
+            "data": [
+                {
+                    "name": "followers_count",
+                    "period": "day",
+                    "total_value": {"value": 1320},
+                    "id": f"{THREADS_USER}/insights/followers_count/day",
+                }
+            ]
+        }
+    )
+    assert threads.followers(session_for(httpserver, http, "threads")) == 1320
+
+
+def test_threads_insights_without_the_permission_ask_to_reconnect(httpserver, http, threads):
+    httpserver.expect_request(f"/{MEDIA_ID}/insights").respond_with_json(
+        graph_error(10, message="Application does not have permission for this action"),
+        status=403,
+    )
+    with pytest.raises(AdapterError) as raised:
+        threads.metrics(
+            session_for(httpserver, http, "threads"), Outgoing(text=TEXT, external_id=MEDIA_ID)
+        )
+    assert isinstance(raised.value.outcome, Permanent)
+    assert raised.value.outcome.reauth
+
+
+def test_threads_rate_limited_insights_wait_as_meta_says(httpserver, http, threads):
+    httpserver.expect_request(f"/{THREADS_USER}/threads_insights").respond_with_json(
+        graph_error(4), status=429, headers={"Retry-After": "120"}
+    )
+    with pytest.raises(AdapterError) as raised:
+        threads.followers(session_for(httpserver, http, "threads"))
+    assert raised.value.outcome == Transient(
+        "HTTP 429: (#4) Something went wrong (Graph code 4)", 120.0
+    )
