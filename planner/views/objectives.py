@@ -26,7 +26,15 @@ class ObjectiveForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
     kpi = forms.ChoiceField(label=gettext_lazy("KPI"), choices=Kpi.choices)
     target = forms.IntegerField(label=gettext_lazy("Target"), min_value=0)
-    baseline = forms.IntegerField(label=gettext_lazy("Baseline"), min_value=0, initial=0)
+    baseline = forms.IntegerField(
+        label=gettext_lazy("Baseline"),
+        min_value=0,
+        initial=0,
+        help_text=gettext_lazy(
+            "What the period would bring anyway: progress counts what comes above it. "
+            "Followers gained already counts only the gain, so usually 0."
+        ),
+    )
     period_start = forms.DateField(
         label=gettext_lazy("Period start"), widget=forms.DateInput(attrs={"type": "date"})
     )

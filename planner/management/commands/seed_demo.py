@@ -1076,7 +1076,7 @@ class _Builder:
             title="Grow the repair community",
             kpi=Kpi.FOLLOWERS_GAINED,
             target=800,
-            baseline=4_200,
+            baseline=0,  # followers gained is already a gain over the period
             period_start=self.first_day,
             period_end=quarter_end,
             description="People who repair their gear are our best ambassadors.",
