@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from bench.publish_lag import cpu_busy, open_database, pct, table, wait_until, yes
+from bench.publish_lag import open_database, pct, start_bench, table, wait_until, yes
 
 # The targets, on a 2-core machine.
 P95_TARGET_MS = 150.0  # p95 server time of a month window with 2,000 posts
@@ -472,28 +472,16 @@ def production_like_env(database, workdir: Path) -> None:
 
 
 def benchmark(args, workdir: Path, database, started: float) -> None:
-    busy = cpu_busy()
-    print(
-        f"Maillon calendar speed: {database.label}, gunicorn {args.workers} workers x "
-        f"{args.threads} threads (gthread), DEBUG off, {os.cpu_count()} CPUs"
-        + ("" if busy is None else f" ({busy:.0%} busy before the start)")
-    )
-    if busy is not None and busy > 0.2:
-        print("  (something else is using the CPUs: figures will be worse than on an idle machine)")
-    print(
-        f"Window {WINDOW_START:%Y-%m-%d} to {WINDOW_END:%Y-%m-%d} (six weeks of a month grid, "
-        f"{ZONE.key} wall-clock time); {args.requests} requests in a row after {WARM_UP} "
-        f"unmeasured; requests/s with {args.clients} clients for {args.seconds:g} s each"
-    )
     t0 = time.monotonic()
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, check=True
+    migrated = start_bench(
+        f"calendar speed: {database.label}, gunicorn {args.workers} workers x "
+        f"{args.threads} threads (gthread)",
+        (
+            f"Window {WINDOW_START:%Y-%m-%d} to {WINDOW_END:%Y-%m-%d} (six weeks of a month grid, "
+            f"{ZONE.key} wall-clock time); {args.requests} requests in a row after {WARM_UP} "
+            f"unmeasured; requests/s with {args.clients} clients for {args.seconds:g} s each"
+        ),
     )
-    migrated = time.monotonic() - t0
-
-    import django
-
-    django.setup()
     rng = random.Random(2027)
     world = World()
     # A new database's ids repeat those of the last run, whose version counter and kept

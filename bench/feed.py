@@ -28,16 +28,14 @@ sys.path.insert(0, str(BASE_DIR))
 
 import argparse
 import http.client
-import os
 import random
 import secrets
 import statistics
-import subprocess
 import time
 from datetime import UTC, date, datetime, timedelta
 
 from bench.calendar import Server, run_throwaway, server_arguments
-from bench.publish_lag import cpu_busy, pct, table, wait_until, yes
+from bench.publish_lag import pct, start_bench, table, wait_until, yes
 
 # The targets, on a 2-core machine.
 RATIO_TARGET = 1.3  # our p50 server time / icalendar's Calendar.to_ical() of the same events
@@ -417,28 +415,16 @@ def report(size: int, m: dict) -> None:
 
 
 def benchmark(args, workdir: Path, database, started: float) -> None:
-    busy = cpu_busy()
-    print(
-        f"Maillon feed speed: {database.label}, gunicorn {args.workers} workers x "
-        f"{args.threads} threads (gthread), DEBUG off, {os.cpu_count()} CPUs"
-        + ("" if busy is None else f" ({busy:.0%} busy before the start)")
-    )
-    if busy is not None and busy > 0.2:
-        print("  (something else is using the CPUs: figures will be worse than on an idle machine)")
-    print(
-        f"A workspace's feed (90 days back, 365 ahead); {args.requests} requests in a row "
-        f"after {WARM_UP} unmeasured (a third as many for 5,000 posts), then as many 304s; "
-        f"icalendar: median of {ICALENDAR_RUNS} to_ical() in this process"
-    )
     t0 = time.monotonic()
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, check=True
+    migrated = start_bench(
+        f"feed speed: {database.label}, gunicorn {args.workers} workers x "
+        f"{args.threads} threads (gthread)",
+        (
+            f"A workspace's feed (90 days back, 365 ahead); {args.requests} requests in a row "
+            f"after {WARM_UP} unmeasured (a third as many for 5,000 posts), then as many 304s; "
+            f"icalendar: median of {ICALENDAR_RUNS} to_ical() in this process"
+        ),
     )
-    migrated = time.monotonic() - t0
-
-    import django
-
-    django.setup()
     from django.core.cache import cache
     from django.urls import reverse
 

@@ -10,7 +10,17 @@ database this script creates and drops). bench/README.md says what is measured a
 A missed target is reported, not failed on: the exit status is 0.
 """
 
+# ruff: noqa: E402 - the path must be fixed before anything imports the calendar module
+
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder would come first on sys.path, and bench/calendar.py would
+# hide the standard library's calendar module (imported by http.server, email...).
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 import argparse
 import math
@@ -474,15 +484,18 @@ def cpu_busy(seconds: float = 1.0) -> float | None:
     return 1 - (idle1 - idle0) / max(1, total1 - total0)
 
 
-def benchmark(args, workdir: Path, database: Database, engine: Engine, started: float) -> None:
+def start_bench(title: str, details: str = "") -> float:
+    """Say what runs where (and whether the CPUs were busy already), migrate the
+    throw-away database, set Django up; return the seconds the migration took."""
     busy = cpu_busy()
     print(
-        f"Maillon publish lag: {database.label}, Redis {os.environ['REDIS_URL']}, "
-        f"tick {args.tick_ms} ms, worker --concurrency={args.concurrency}, DEBUG off, "
-        f"{os.cpu_count()} CPUs" + ("" if busy is None else f" ({busy:.0%} busy before the start)")
+        f"Maillon {title}, DEBUG off, {os.cpu_count()} CPUs"
+        + ("" if busy is None else f" ({busy:.0%} busy before the start)")
     )
     if busy is not None and busy > 0.2:
         print("  (something else is using the CPUs: figures will be worse than on an idle machine)")
+    if details:
+        print(details)
     t0 = time.monotonic()
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, check=True
@@ -492,6 +505,15 @@ def benchmark(args, workdir: Path, database: Database, engine: Engine, started: 
     import django
 
     django.setup()
+    return migrated
+
+
+def benchmark(args, workdir: Path, database: Database, engine: Engine, started: float) -> None:
+    t0 = time.monotonic()
+    migrated = start_bench(
+        f"publish lag: {database.label}, Redis {os.environ['REDIS_URL']}, "
+        f"tick {args.tick_ms} ms, worker --concurrency={args.concurrency}"
+    )
     receiver = Receiver()
     try:
         t0 = time.monotonic()

@@ -29,13 +29,11 @@ BASE_DIR = HERE.parent
 sys.path.insert(0, str(BASE_DIR))
 
 import argparse
-import os
-import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 
 from bench.calendar import Client, Server, run_throwaway, server_arguments, session_cookie
-from bench.publish_lag import cpu_busy, pct, table, yes
+from bench.publish_lag import pct, start_bench, table, yes
 
 # The target, on this machine.
 P95_TARGET_MS = 1000.0  # p95 server time of a report page, 20,000 posts, 200,000 snapshots
@@ -180,27 +178,15 @@ def report(size: tuple[int, int], times: dict[str, list[float]], missing: list[s
 
 
 def benchmark(args, workdir: Path, database, started: float) -> None:
-    busy = cpu_busy()
-    print(
-        f"Maillon reports speed: {database.label}, gunicorn {args.workers} workers x "
-        f"{args.threads} threads (gthread), DEBUG off, {os.cpu_count()} CPUs"
-        + ("" if busy is None else f" ({busy:.0%} busy before the start)")
-    )
-    if busy is not None and busy > 0.2:
-        print("  (something else is using the CPUs: figures will be worse than on an idle machine)")
-    print(
-        f"A year of history; {args.requests} requests in a row per page after {WARM_UP} "
-        "unmeasured, signed in as a marketer"
-    )
     t0 = time.monotonic()
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, check=True
+    migrated = start_bench(
+        f"reports speed: {database.label}, gunicorn {args.workers} workers x "
+        f"{args.threads} threads (gthread)",
+        (
+            f"A year of history; {args.requests} requests in a row per page after {WARM_UP} "
+            "unmeasured, signed in as a marketer"
+        ),
     )
-    migrated = time.monotonic() - t0
-
-    import django
-
-    django.setup()
     world = World()
     cookie = session_cookie(world.viewer)
     server = Server(workdir, workers=args.workers, threads=args.threads)
