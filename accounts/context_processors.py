@@ -20,4 +20,5 @@ def workspace(request):
         "can_manage_workspace": bool(
             current and role_can(current.role, Capability.WORKSPACE_MANAGE)
         ),
+        "can_read_audit": bool(current and role_can(current.role, Capability.AUDIT_VIEW)),
     }

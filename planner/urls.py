@@ -18,6 +18,7 @@ from planner.views import queues as queue_views
 from planner.views import reports as report_views
 from planner.views import settings as settings_views
 from planner.views.approvals import comment_add, post_decide
+from planner.views.audit import audit_trail_page
 from planner.views.home import home
 from planner.views.versions import post_versions
 from planner.views.weak_link import weak_link_report
@@ -55,6 +56,7 @@ urlpatterns = [
         name="approval_chain_reset",
     ),
     path("settings/", settings_views.settings_page, name="settings"),
+    path("audit/", audit_trail_page, name="audit_trail"),
     path(
         "settings/webhook-test/",
         settings_views.settings_webhook_test,
