@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts import services as account_services
+from accounts.models import Role
 from planner import services
 from planner.errors import NotFound
 from planner.models import KeyDate, KeyDateSource, Post
@@ -216,30 +217,163 @@ def app_url_patterns():
     return found
 
 
-def fill(params, world):
+# Which object of the first workspace a URL's parameter points at, by the URL's name.
+OBJECT_OF_URL = (
+    ("accounts:member_", "membership"),
+    ("accounts:invitation_", "invitation"),
+    ("planner:objective_", "objective"),
+    ("planner:campaign_", "campaign"),
+    ("planner:approval_chain_campaign", "campaign"),
+    ("planner:approval_step_remove_campaign", "campaign"),
+    ("planner:approval_chain_reset", "campaign"),
+    ("planner:channel_", "channel"),
+    ("planner:feed_", "feed"),
+    ("planner:notification_", "notification"),
+    ("planner:media_file", "media"),
+    ("planner:media_remove", "media"),
+    ("planner:media_move", "media"),
+    ("planner:key_date_remove", "key_date"),
+    ("planner:key_date_source_", "source"),
+)
+# Parameters that are not a reference to the first workspace's objects: the token of a
+# feed or an invitation is its own credential (one the outsider does not have), a step
+# position or a queue name is read in the outsider's own workspace.
+NOT_AN_OBJECT = {"token", "uidb64", "position", "name", "action"}
+
+
+def fill(name, params, world, action="submit"):
     """Point every URL parameter at an object of the first workspace."""
+    kind = next((kind for prefix, kind in OBJECT_OF_URL if name.startswith(prefix)), "post")
     values = {}
     for param in params:
-        key = param.removesuffix("_id").removesuffix("_pk")
-        obj = world.get(key, world["post"])
-        values[param] = obj.pk
+        if param in ("token", "uidb64"):
+            values[param] = "not-a-credential-of-theirs"
+        elif param == "position":
+            values[param] = 1
+        elif param == "name":
+            values[param] = "waiting"
+        elif param == "action":
+            values[param] = action
+        elif param in ("key_date_id", "source_id"):
+            values[param] = world[param.removesuffix("_id")].pk
+        else:
+            values[param] = world[kind].pk
     return values
 
 
-def test_no_page_shows_or_changes_another_workspaces_objects(client, world, other):
+def workspace_rows(workspace):
+    """Every row of the workspace, field by field, and its people: what must not change."""
+    rows = {}
+    for label, path in WORKSPACE_PATH.items():
+        model = apps.get_model(label)
+        if path is None:
+            continue
+        lookup = {path: workspace} if path else {"pk": workspace.pk}
+        rows[label] = list(model.objects.filter(**lookup).order_by("pk").values())
+    rows["people"] = list(
+        apps.get_model("accounts.User")
+        .objects.filter(memberships__workspace=workspace)
+        .order_by("pk")
+        .values("pk", "email", "is_active", "password", "current_workspace_id")
+    )
+    return rows
+
+
+@pytest.fixture
+def full_world(world, cast):
+    """The first workspace with one of every object a URL can name."""
+    from planner.models import Notification
+    from tests.planner.test_media import png
+
+    post = world["post"]
+    added = services.media_add(
+        actor=cast.content,
+        post=post,
+        file=png("secret.png"),
+        expected_version=post.version,
+        alt_text="Acme secret picture",
+    )
+    feed, _token = services.feed_link_create(
+        actor=cast.admin, workspace=cast.workspace, scope="workspace"
+    )
+    invitation, _token = account_services.invitation_create(
+        actor=cast.admin,
+        workspace=cast.workspace,
+        email="newcomer@acme.test",
+        role="viewer",
+        base_url="http://testserver/",
+    )
+    services.approval_chain_set(
+        actor=cast.admin,
+        workspace=cast.workspace,
+        campaign=world["campaign"],
+        steps=[("admin", "any", [])],
+    )
+    return {
+        **world,
+        "post": Post.objects.get(pk=post.pk),
+        "media": added.media,
+        "feed": feed,
+        "invitation": invitation,
+        "membership": cast.workspace.memberships.get(user=cast.marketing),
+        "notification": Notification.objects.create(
+            recipient=cast.admin, workspace=cast.workspace, kind="submitted", post=post
+        ),
+    }
+
+
+class _Nowhere:
+    pk = 987654321
+
+
+# Ids that exist in no workspace, for every kind of object.
+NOWHERE = dict.fromkeys((*dict(OBJECT_OF_URL).values(), "post", "key_date"), _Nowhere)
+
+# What of the first workspace an outsider's page must never show.
+SECRETS = (PostFactory.body, "Acme secret picture", "@acme.test", "newcomer@acme.test")
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+def test_no_page_shows_or_changes_another_workspaces_objects(client, full_world, cast, other, role):
+    """Every URL of the site, by GET and POST, as each role of the other workspace, pointed
+    at this workspace's objects: not found, nothing shown, nothing changed."""
     from django.urls import reverse
 
-    client.force_login(other.admin)
-    secret = world["post"].body
+    from planner.views.posts import ACTIONS
+
+    before = workspace_rows(cast.workspace)
+    client.force_login(other.as_role(role))
     for name, params in app_url_patterns():
-        url = reverse(name, kwargs=fill(params, world))
-        for method in ("get", "post"):
-            response = getattr(client, method)(url)
-            assert response.status_code in (200, 302, 404, 405), (name, method)
-            assert secret.encode() not in response.content, (name, method)
-    post = world["post"]
-    post.refresh_from_db()
-    assert (post.version, post.state) == (1, "draft")
+        if name == "accounts:logout":
+            continue  # it would end the walk's session: every later answer a redirect
+        actions = [a.value for a in ACTIONS] if "action" in params else ["submit"]
+        for action in actions:
+            url = reverse(name, kwargs=fill(name, params, full_world, action))
+            names_an_object = bool(set(params) - NOT_AN_OBJECT)
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                if names_an_object:
+                    # Not found; or refused to their role before any lookup, exactly as
+                    # for an object that does not exist: nothing tells A's objects apart.
+                    assert response.status_code in (403, 404, 405), (name, method, role)
+                    nowhere = reverse(name, kwargs=fill(name, params, NOWHERE, action))
+                    answer = getattr(client, method)(nowhere).status_code
+                    assert response.status_code == answer, (name, method, role)
+                else:
+                    # Their own workspace's pages: whatever they answer, never a crash.
+                    assert response.status_code in (200, 302, 400, 403, 404, 405, 409), (
+                        name,
+                        method,
+                    )
+                body = (
+                    b"".join(response.streaming_content)
+                    if response.streaming
+                    else (response.content)
+                )
+                for secret in SECRETS:
+                    assert secret.encode() not in body, (name, method, role, secret)
+    assert workspace_rows(cast.workspace) == before
+    assert client.get("/").status_code == 200  # still signed in: every URL was really tried
 
 
 def test_switching_to_a_workspace_one_is_not_in_is_not_found(client, cast, other):
