@@ -78,15 +78,40 @@ app.conf.beat_scheduler = "calendar_project.celery:MaillonScheduler"
 
 
 class MaillonScheduler(Scheduler):
-    """The in-memory scheduler, plus a liveness mark on every tick.
+    """The in-memory scheduler, plus a liveness mark on every tick, and only while it
+    holds the beat lease (``calendar_project.beat_leader``): a second beat stands by.
 
     The schedule is static (it lives in code), so nothing needs persisting;
     scheduled posts live in the database, never in beat.
     """
 
     _last_mark = 0.0
+    _leading: bool | None = None  # unknown until the first tick asks
+
+    def _lead(self) -> bool:
+        from django.conf import settings
+
+        from calendar_project import beat_leader, health
+
+        try:
+            leading = beat_leader.hold(
+                health.client(), beat_leader.identity(), settings.BEAT_LEASE_SECONDS
+            )
+        except Exception:
+            # Redis unreachable: nobody can send tasks anyway; keep trying.
+            logger.warning("Could not reach Redis for the beat lease", exc_info=True)
+            return False
+        if leading != self._leading:
+            self._leading = leading
+            if leading:
+                logger.info("This beat holds the lease: it sends the schedule.")
+            else:
+                logger.info("Another beat holds the lease: this one stands by.")
+        return leading
 
     def tick(self, *args, **kwargs):
+        if not self._lead():
+            return 1.0  # look again in a second
         now = time.monotonic()
         if now - self._last_mark >= 2:
             from calendar_project import health
@@ -97,3 +122,13 @@ class MaillonScheduler(Scheduler):
             except Exception:
                 logger.warning("Could not write the beat health mark", exc_info=True)
         return super().tick(*args, **kwargs)
+
+    def close(self):
+        if self._leading:
+            from calendar_project import beat_leader, health
+
+            try:
+                beat_leader.release(health.client(), beat_leader.identity())
+            except Exception:
+                logger.warning("Could not give the beat lease back", exc_info=True)
+        super().close()

@@ -133,7 +133,7 @@ USE_TZ = True
 TIME_ZONE = env.time_zone("TIME_ZONE", "UTC")
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Front-end libraries come from npm at install time; only their dist folders are served.
 _NODE = BASE_DIR / "node_modules"
@@ -222,6 +222,10 @@ PUBLISH_BATCH = env.int("PUBLISH_BATCH", 200, minimum=1)
 # How long a network may take to answer before the outcome counts as unknown.
 PUBLISH_READ_TIMEOUT_SECONDS = env.int("PUBLISH_READ_TIMEOUT_SECONDS", 30, minimum=1)
 
+# Only one beat sends the schedule: each holds a lease in Redis this long and renews it
+# every tick; a second beat (failover) takes over within this time of the first's death.
+BEAT_LEASE_SECONDS = env.int("BEAT_LEASE_SECONDS", 10, minimum=3)
+
 # How often beat looks for approvals left waiting (reminders, escalations to admins)
 # and posts newly at risk. Each is told once, however often this runs.
 REMINDER_TICK_SECONDS = env.int("REMINDER_TICK_SECONDS", 900, minimum=10)
@@ -288,7 +292,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Feed, invitation and password-reset addresses are credentials: masked in every line.
+    "filters": {"secrets": {"()": "calendar_project.redaction.RedactSecrets"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["secrets"],
+        }
+    },
     "root": {
         "handlers": ["console"],
         "level": env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
