@@ -13,15 +13,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.selectors import current_membership
 from planner import weak_link
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """A CSV cell a spreadsheet will not run: text starting like a formula is quoted."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+from planner.csv_export import safe_cell
 
 
 @login_required
