@@ -36,6 +36,18 @@ class UtcDateTimeField(serializers.DateTimeField):
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+class StrictCharField(serializers.CharField):
+    """Text only: a number or a boolean where text is expected is a mistake to report,
+    not a value to turn into "0" or "True"."""
+
+    default_error_messages = {"not_text": _("Give text here.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
 class WorkspaceRelatedField(serializers.PrimaryKeyRelatedField):
     """An id of an object of the request's workspace; any other id is "does not exist"."""
 

@@ -65,7 +65,16 @@ class CalendarQuery(serializers.Serializer):
 
 
 def parse(serializer_class, request, workspace) -> dict:
-    """The validated query parameters, or a 400 naming each bad one."""
+    """The validated query parameters, or a 400 naming each bad one (an empty one too:
+    ``?state=`` is a mistake, not "any state")."""
+    known = serializer_class().fields
+    blank = {
+        name: [_("Give a value, or leave the parameter out.")]
+        for name, value in request.query_params.items()
+        if name in known and not value.strip()
+    }
+    if blank:
+        raise serializers.ValidationError(blank)
     serializer = serializer_class(data=request.query_params, context={"workspace": workspace})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from django.db import models
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from api.fields import UtcDateTimeField, WorkspaceRelatedField
+from api.fields import StrictCharField, UtcDateTimeField, WorkspaceRelatedField
 from planner.models import Campaign, Channel, KeyDate, Objective
 from planner.models.campaigns import Kpi, colour_validator
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """Text fields of the model take text only (see ``StrictCharField``)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
 
 
 class MemberField(WorkspaceRelatedField):
@@ -19,7 +30,7 @@ class MemberField(WorkspaceRelatedField):
         super().__init__(model=User, workspace_path="memberships__workspace", **kwargs)
 
 
-class ObjectiveSerializer(serializers.ModelSerializer):
+class ObjectiveSerializer(StrictModelSerializer):
     kpi = serializers.ChoiceField(choices=Kpi.choices)
     owner = MemberField(required=False, allow_null=True)
     created_at = UtcDateTimeField(read_only=True)
@@ -46,7 +57,7 @@ class ObjectiveSerializer(serializers.ModelSerializer):
         }
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(StrictModelSerializer):
     objective = WorkspaceRelatedField(model=Objective, required=False, allow_null=True)
     channels = WorkspaceRelatedField(model=Channel, many=True, required=False)
     cadence = serializers.DictField(
@@ -54,7 +65,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Posts per week by channel id (only for the campaign's channels).",
     )
-    colour = serializers.CharField(
+    colour = StrictCharField(
         required=False, max_length=7, validators=[colour_validator], default="#1f6feb"
     )
     created_at = UtcDateTimeField(read_only=True)
@@ -82,6 +93,12 @@ class CampaignSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         data["cadence"] = {str(c.channel_id): c.posts_per_week for c in instance.cadences.all()}
         return data
+
+    def to_internal_value(self, data):
+        # DRF takes any iterable for a list of ids, an object's keys included.
+        if isinstance(data, dict) and "channels" in data and not isinstance(data["channels"], list):
+            raise serializers.ValidationError({"channels": [_("Give a list of channel ids.")]})
+        return super().to_internal_value(data)
 
     def validate_cadence(self, value):
         try:
@@ -130,7 +147,7 @@ class KeyDateSerializer(serializers.ModelSerializer):
 class KeyDateCreateSerializer(serializers.Serializer):
     """One all-day key date added by hand."""
 
-    title = serializers.CharField(max_length=300)
+    title = StrictCharField(max_length=300)
     starts_on = serializers.DateField()
     ends_on = serializers.DateField(required=False, allow_null=True)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = StrictCharField(required=False, allow_blank=True, default="")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from api.fields import UtcDateTimeField, WorkspaceRelatedField
+from api.fields import StrictCharField, UtcDateTimeField, WorkspaceRelatedField
 from api.serializers.planning import MemberField
 from planner.models import Campaign, Decision, Media, Post
 from planner.services.posts import MAX_COMMENT, MAX_TEXT
@@ -26,7 +26,7 @@ class MediaSerializer(serializers.ModelSerializer):
 class VariantsField(serializers.DictField):
     """``{channel id: text}``; an empty text means the post's main text."""
 
-    child = serializers.CharField(allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False)
+    child = StrictCharField(allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False)
 
     def to_internal_value(self, data):
         texts = super().to_internal_value(data)
@@ -79,21 +79,21 @@ class PostSerializer(serializers.ModelSerializer):
 
 
 class _PostInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200, allow_blank=True, required=False)
-    body = serializers.CharField(
+    title = StrictCharField(max_length=200, allow_blank=True, required=False)
+    body = StrictCharField(
         allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False, required=False
     )
     variants = VariantsField(required=False)
     campaign = WorkspaceRelatedField(model=Campaign, allow_null=True, required=False)
     assignee = MemberField(allow_null=True, required=False)
     labels = serializers.ListField(
-        child=serializers.CharField(max_length=LABEL_MAX), required=False, max_length=50
+        child=StrictCharField(max_length=LABEL_MAX), required=False, max_length=50
     )
     scheduled_at = UtcDateTimeField(allow_null=True, required=False)
 
 
 class PostCreateSerializer(_PostInput):
-    body = serializers.CharField(allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False)
+    body = StrictCharField(allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False)
 
 
 class PostUpdateSerializer(_PostInput):
@@ -108,9 +108,7 @@ class RescheduleSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=MAX_COMMENT
-    )
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=MAX_COMMENT)
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -119,13 +117,11 @@ class DecisionSerializer(serializers.Serializer):
 
     version = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
     step = serializers.IntegerField(min_value=1, max_value=32767)
-    comment = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=MAX_COMMENT
-    )
+    comment = StrictCharField(required=False, allow_blank=True, default="", max_length=MAX_COMMENT)
 
 
 class RequestChangesSerializer(DecisionSerializer):
-    comment = serializers.CharField(max_length=MAX_COMMENT, help_text="What should change.")
+    comment = StrictCharField(max_length=MAX_COMMENT, help_text="What should change.")
 
 
 class PersonSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ class PublicationSerializer(serializers.ModelSerializer):
     next_attempt_at = UtcDateTimeField(read_only=True, allow_null=True)
     published_at = UtcDateTimeField(read_only=True, allow_null=True)
     updated_at = UtcDateTimeField(read_only=True)
+    external_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Publication
@@ -31,3 +32,7 @@ class PublicationSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_external_url(self, publication) -> str | None:
+        """Where the post is on the network, once published; null before."""
+        return publication.external_url or None
