@@ -47,13 +47,14 @@ WORKSPACE_PATH = {
     "planner.MetricSnapshot": "publication__post__workspace",
     "planner.PublicationMetric": "publication__post__workspace",
     "planner.FollowerSnapshot": "channel__workspace",
+    "api.ApiToken": "workspace",  # and its person, who must be a member for it to work
 }
 
 
 def test_every_model_is_scoped_to_a_workspace():
     ours = {
         model._meta.label: model
-        for app in ("accounts", "planner")
+        for app in ("accounts", "planner", "api")
         for model in apps.get_app_config(app).get_models()
     }
     assert set(ours) == set(WORKSPACE_PATH)
@@ -207,7 +208,7 @@ def app_url_patterns():
     def walk(patterns, prefix=""):
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
-                if pattern.namespace in ("accounts", "planner"):
+                if pattern.namespace in ("accounts", "planner", "api"):
                     walk(pattern.url_patterns, f"{pattern.namespace}:")
             elif isinstance(pattern, URLPattern) and prefix and pattern.name:
                 found.append((prefix + pattern.name, list(pattern.pattern.converters)))
