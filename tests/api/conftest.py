@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from api import services
@@ -22,6 +23,15 @@ def make_client(user, workspace, **kwargs) -> TokenClient:
         actor=user, workspace=workspace, name=f"tests {user.email}", **kwargs
     )
     return TokenClient(secret, token)
+
+
+@pytest.fixture(autouse=True)
+def _english_after(request):
+    """A token request switches the thread to its owner's language (no middleware does it
+    for tokens); each request of a server begins afresh, but a test goes on in the same
+    thread: back to English, so the next test does not run in French."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
