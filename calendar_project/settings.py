@@ -57,8 +57,11 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
     "accounts",
     "planner",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +147,7 @@ for _prefix, _folder in (
     ("vendor/fullcalendar", "fullcalendar"),
     ("vendor/fullcalendar-core", "@fullcalendar/core"),
     ("vendor/chartjs", "chart.js/dist"),
+    ("vendor/swagger-ui", "swagger-ui-dist"),
 ):
     if (_NODE / _folder).is_dir():
         STATICFILES_DIRS.append((_prefix, _NODE / _folder))
@@ -253,6 +257,45 @@ CHAT_WEBHOOK_ALLOW_LOCAL = env.bool("CHAT_WEBHOOK_ALLOW_LOCAL", False)
 KEY_DATES_MAX_BYTES = env.int("KEY_DATES_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 KEY_DATES_TIMEOUT_SECONDS = env.int("KEY_DATES_TIMEOUT_SECONDS", 10, minimum=1)
 KEY_DATES_ALLOW_PRIVATE_ADDRESSES = env.bool("KEY_DATES_ALLOW_PRIVATE_ADDRESSES", False)
+
+# The REST API (api/): personal tokens or the signed-in session, JSON errors of one
+# shape, page-number pagination, and a rate limit per token (or per signed-in person).
+API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", 600, minimum=1)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "api.authentication.WorkspaceSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsWorkspaceMember"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Maillon API",
+    "DESCRIPTION": (
+        "The editorial calendar over HTTP: campaigns, objectives, posts and their approvals, "
+        "the calendar window, publications and key dates. Authenticate with a personal token "
+        "(`Authorization: Bearer mln_…`, made on /api/tokens/): it acts in its workspace with "
+        "its owner's current role there."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PostStateEnum": "planner.workflow.State",
+        "PublicationStateEnum": "planner.models.PublicationState",
+    },
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": STATIC_URL + "vendor/swagger-ui",
+    "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "vendor/swagger-ui/favicon-32x32.png",
+    "SWAGGER_UI_SETTINGS": {"defaultModelsExpandDepth": -1},  # the operations first
+}
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
 SESSION_COOKIE_HTTPONLY = True

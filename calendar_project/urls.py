@@ -8,5 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("api.v1_urls")),
+    path("api/", include("api.urls")),
     path("", include("planner.urls")),
 ]

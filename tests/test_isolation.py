@@ -48,13 +48,14 @@ WORKSPACE_PATH = {
     "planner.MetricSnapshot": "publication__post__workspace",
     "planner.PublicationMetric": "publication__post__workspace",
     "planner.FollowerSnapshot": "channel__workspace",
+    "api.ApiToken": "workspace",  # and its person, who must be a member for it to work
 }
 
 
 def test_every_model_is_scoped_to_a_workspace():
     ours = {
         model._meta.label: model
-        for app in ("accounts", "planner")
+        for app in ("accounts", "planner", "api")
         for model in apps.get_app_config(app).get_models()
     }
     assert set(ours) == set(WORKSPACE_PATH)
@@ -208,7 +209,7 @@ def app_url_patterns():
     def walk(patterns, prefix=""):
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
-                if pattern.namespace in ("accounts", "planner"):
+                if pattern.namespace in ("accounts", "planner", "api"):
                     walk(pattern.url_patterns, f"{pattern.namespace}:")
             elif isinstance(pattern, URLPattern) and prefix and pattern.name:
                 found.append((prefix + pattern.name, list(pattern.pattern.converters)))
@@ -234,6 +235,7 @@ OBJECT_OF_URL = (
     ("planner:media_move", "media"),
     ("planner:key_date_remove", "key_date"),
     ("planner:key_date_source_", "source"),
+    ("api:token_", "api_token"),
 )
 # Parameters that are not a reference to the first workspace's objects: the token of a
 # feed or an invitation is its own credential (one the outsider does not have), a step
@@ -309,8 +311,12 @@ def full_world(world, cast):
         campaign=world["campaign"],
         steps=[("admin", "any", [])],
     )
+    from api.services import api_token_create
+
+    api_token, _token = api_token_create(actor=cast.admin, workspace=cast.workspace, name="CI")
     return {
         **world,
+        "api_token": api_token,
         "post": Post.objects.get(pk=post.pk),
         "media": added.media,
         "feed": feed,

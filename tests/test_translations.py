@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CATALOGUE = Path("locale/fr/LC_MESSAGES/django.po")
-SOURCES = ("accounts", "planner", "calendar_project", "templates", "static", "locale")
+SOURCES = ("accounts", "planner", "api", "calendar_project", "templates", "static", "locale")
 
 
 @pytest.fixture(scope="module")

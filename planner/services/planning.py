@@ -186,7 +186,9 @@ def campaign_save(
             "colour": colour,
         },
     )
-    full_clean(campaign)
+    # As for channels: the name's uniqueness is the database's to say (``_save_unique``), on
+    # the name field, not as "Campaign with this Workspace and Name already exists".
+    full_clean(campaign, validate_constraints=False)
     with transaction.atomic():
         _save_unique(campaign, _("A campaign with this name already exists."), "name")
         old_channels = (
