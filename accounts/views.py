@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts import services
+from accounts import lockout, services
+from accounts import services_two_factor as two_factor_services
 from accounts.forms import EmailAuthenticationForm, ProfileForm
 from accounts.models import Invitation, Membership, Role, User
 from accounts.permissions import Capability, role_can
@@ -25,14 +26,28 @@ from accounts.selectors import (
     membership_or_404,
     open_invitations,
 )
+from accounts.two_factor import two_factor_state, users_with_two_factor
+from accounts.views_two_factor import profile_context
 from planner.errors import NotAllowed, NotFound, ServiceError
 from planner.forms import add_service_error
 
 
 class LoginView(auth_views.LoginView):
+    """The password; then, for whoever has or needs a second factor, its page."""
+
     form_class = EmailAuthenticationForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        has, needs = two_factor_state(user)
+        if has or needs:
+            name = "accounts:two_factor_verify" if has else "accounts:two_factor_setup"
+            return redirect(f"{reverse(name)}?{urlencode({'next': self.get_success_url()})}")
+        lockout.clear(self.request, user.email)  # signed in completely
+        return response
 
 
 @login_required
@@ -66,7 +81,7 @@ def profile(request):
             translation.activate(user.language)
             messages.success(request, _("Your preferences are saved."))
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(request, "accounts/profile.html", {"form": form, **profile_context(user)})
 
 
 # --- members and invitations -------------------------------------------------------
@@ -155,6 +170,9 @@ def _members_page(request, membership: Membership, invite_form: InviteForm | Non
         "roles": Role.choices,
     }
     if can_manage:
+        members = context["members"] = list(context["members"])
+        context["with_two_factor"] = users_with_two_factor([m.user_id for m in members])
+        context["locked"] = lockout.locked_emails([m.user.email for m in members])
         context["invite_form"] = invite_form or InviteForm()
         context["invitations"] = open_invitations(workspace)
         context["invitation_days"] = settings.INVITATION_DAYS
@@ -245,6 +263,65 @@ def member_remove(request, pk: int):
     messages.success(request, _("%(name)s was removed.") % {"name": target.user.display_name})
     if target.user_id == request.user.pk:
         return redirect("planner:home")
+    return redirect("accounts:member_list")
+
+
+@login_required
+def member_two_factor_reset(request, pk: int):
+    membership = _manager_membership(request)
+    target = _member_or_404(membership.workspace, pk)
+    if request.method != "POST":
+        return render(
+            request,
+            "accounts/confirm.html",
+            {
+                "title": _("Reset the two-factor sign-in of %(name)s?")
+                % {"name": target.user.display_name},
+                "explanation": _(
+                    "For a lost or replaced phone. %(email)s is signed out everywhere at once, "
+                    "their authenticator app and recovery codes stop working, and they set up "
+                    "a new app at their next sign-in. Do this only once you are sure the "
+                    "request comes from them."
+                )
+                % {"email": target.user.email},
+                "action": reverse("accounts:member_two_factor_reset", args=[target.pk]),
+                "confirm_label": _("Yes, reset"),
+            },
+        )
+    try:
+        two_factor_services.two_factor_reset(
+            actor=request.user, workspace=membership.workspace, membership_id=target.pk
+        )
+    except ServiceError as exc:
+        return _refused(request, exc)
+    messages.success(
+        request,
+        _(
+            "The two-factor sign-in of %(name)s was reset: they set it up again at their next "
+            "sign-in."
+        )
+        % {"name": target.user.display_name},
+    )
+    if target.user_id == request.user.pk:
+        return redirect("accounts:login")
+    return redirect("accounts:member_list")
+
+
+@login_required
+@require_POST
+def member_unlock(request, pk: int):
+    membership = _manager_membership(request)
+    target = _member_or_404(membership.workspace, pk)
+    try:
+        two_factor_services.login_unlock(
+            actor=request.user, workspace=membership.workspace, membership_id=target.pk
+        )
+    except ServiceError as exc:
+        return _refused(request, exc)
+    messages.success(
+        request,
+        _("%(name)s can sign in again.") % {"name": target.user.display_name},
+    )
     return redirect("accounts:member_list")
 
 
