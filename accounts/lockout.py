@@ -89,9 +89,13 @@ def lockout_response(
     until = timezone.now() + cool_off()
     message = _(
         "Too many failed sign-in attempts: this account is locked for %(minutes)s minutes "
-        "from this address. Try again after %(time)s, or ask an admin of your workspace to "
-        "unlock it."
-    ) % {"minutes": minutes, "time": formats.time_format(timezone.localtime(until), "H:i")}
+        "from this address. Try again after %(time)s (%(zone)s time), or ask an admin of your "
+        "workspace to unlock it."
+    ) % {
+        "minutes": minutes,
+        "time": formats.time_format(timezone.localtime(until), "H:i"),
+        "zone": timezone.get_current_timezone_name(),
+    }
     if request.headers.get("HX-Request") or "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"detail": message}, status=429)
     context = {

@@ -275,6 +275,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Cleared by our own sign-in views once the second factor passed too (accounts.lockout):
 # axes would clear it after the password alone, and wrong codes would never add up.
 AXES_RESET_ON_SUCCESS = False
+# The login form's field is "username" (holding the email), as Django's authenticate() gets it.
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_VERBOSE = False
