@@ -121,3 +121,13 @@ def users_with_two_factor(user_ids: list[int]) -> set[int]:
             "user_id", flat=True
         )
     )
+
+
+def profile_summary(user: User) -> dict:
+    """What the profile's Two-factor section shows."""
+    device = totp_device(user)
+    return {
+        "two_factor_device": device,
+        "two_factor_required": needs_two_factor(user),
+        "recovery_codes_left": recovery_codes_left(user) if device else 0,
+    }

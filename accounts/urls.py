@@ -16,10 +16,10 @@ urlpatterns = [
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path(
         "members/<int:pk>/two-factor-reset/",
-        views.member_two_factor_reset,
+        views_two_factor.member_two_factor_reset,
         name="member_two_factor_reset",
     ),
-    path("members/<int:pk>/unlock/", views.member_unlock, name="member_unlock"),
+    path("members/<int:pk>/unlock/", views_two_factor.member_unlock, name="member_unlock"),
     path("two-factor/verify/", views_two_factor.verify, name="two_factor_verify"),
     path("two-factor/setup/", views_two_factor.setup, name="two_factor_setup"),
     path("two-factor/codes/", views_two_factor.codes, name="two_factor_codes"),

@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import lockout, services
-from accounts import services_two_factor as two_factor_services
 from accounts.forms import EmailAuthenticationForm, ProfileForm
 from accounts.models import Invitation, Membership, Role, User
 from accounts.permissions import Capability, role_can
@@ -26,8 +25,7 @@ from accounts.selectors import (
     membership_or_404,
     open_invitations,
 )
-from accounts.two_factor import two_factor_state, users_with_two_factor
-from accounts.views_two_factor import profile_context
+from accounts.two_factor import profile_summary, two_factor_state, users_with_two_factor
 from planner.errors import NotAllowed, NotFound, ServiceError
 from planner.forms import add_service_error
 
@@ -81,7 +79,7 @@ def profile(request):
             translation.activate(user.language)
             messages.success(request, _("Your preferences are saved."))
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, **profile_context(user)})
+    return render(request, "accounts/profile.html", {"form": form, **profile_summary(user)})
 
 
 # --- members and invitations -------------------------------------------------------
@@ -263,65 +261,6 @@ def member_remove(request, pk: int):
     messages.success(request, _("%(name)s was removed.") % {"name": target.user.display_name})
     if target.user_id == request.user.pk:
         return redirect("planner:home")
-    return redirect("accounts:member_list")
-
-
-@login_required
-def member_two_factor_reset(request, pk: int):
-    membership = _manager_membership(request)
-    target = _member_or_404(membership.workspace, pk)
-    if request.method != "POST":
-        return render(
-            request,
-            "accounts/confirm.html",
-            {
-                "title": _("Reset the two-factor sign-in of %(name)s?")
-                % {"name": target.user.display_name},
-                "explanation": _(
-                    "For a lost or replaced phone. %(email)s is signed out everywhere at once, "
-                    "their authenticator app and recovery codes stop working, and they set up "
-                    "a new app at their next sign-in. Do this only once you are sure the "
-                    "request comes from them."
-                )
-                % {"email": target.user.email},
-                "action": reverse("accounts:member_two_factor_reset", args=[target.pk]),
-                "confirm_label": _("Yes, reset"),
-            },
-        )
-    try:
-        two_factor_services.two_factor_reset(
-            actor=request.user, workspace=membership.workspace, membership_id=target.pk
-        )
-    except ServiceError as exc:
-        return _refused(request, exc)
-    messages.success(
-        request,
-        _(
-            "The two-factor sign-in of %(name)s was reset: they set it up again at their next "
-            "sign-in."
-        )
-        % {"name": target.user.display_name},
-    )
-    if target.user_id == request.user.pk:
-        return redirect("accounts:login")
-    return redirect("accounts:member_list")
-
-
-@login_required
-@require_POST
-def member_unlock(request, pk: int):
-    membership = _manager_membership(request)
-    target = _member_or_404(membership.workspace, pk)
-    try:
-        two_factor_services.login_unlock(
-            actor=request.user, workspace=membership.workspace, membership_id=target.pk
-        )
-    except ServiceError as exc:
-        return _refused(request, exc)
-    messages.success(
-        request,
-        _("%(name)s can sign in again.") % {"name": target.user.display_name},
-    )
     return redirect("accounts:member_list")
 
 

@@ -24,12 +24,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import lockout
 from accounts import services_two_factor as services
-from accounts.two_factor import (
-    needs_two_factor,
-    recovery_codes_left,
-    totp_device,
-    two_factor_state,
-)
+from accounts.two_factor import totp_device, two_factor_state
+from accounts.views import _manager_membership, _member_or_404, _refused
 from planner.errors import ServiceError
 
 NEW_CODES_KEY = "two_factor_new_codes"
@@ -259,10 +255,63 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
-def profile_context(user) -> dict:
-    device = totp_device(user)
-    return {
-        "two_factor_device": device,
-        "two_factor_required": needs_two_factor(user),
-        "recovery_codes_left": recovery_codes_left(user) if device else 0,
-    }
+# --- the Members page (admins) ------------------------------------------------------
+
+
+@login_required
+def member_two_factor_reset(request, pk: int):
+    membership = _manager_membership(request)
+    target = _member_or_404(membership.workspace, pk)
+    if request.method != "POST":
+        return render(
+            request,
+            "accounts/confirm.html",
+            {
+                "title": _("Reset the two-factor sign-in of %(name)s?")
+                % {"name": target.user.display_name},
+                "explanation": _(
+                    "For a lost or replaced phone. %(email)s is signed out everywhere at once, "
+                    "their authenticator app and recovery codes stop working, and they set up "
+                    "a new app at their next sign-in. Do this only once you are sure the "
+                    "request comes from them."
+                )
+                % {"email": target.user.email},
+                "action": reverse("accounts:member_two_factor_reset", args=[target.pk]),
+                "confirm_label": _("Yes, reset"),
+            },
+        )
+    try:
+        services.two_factor_reset(
+            actor=request.user, workspace=membership.workspace, membership_id=target.pk
+        )
+    except ServiceError as exc:
+        return _refused(request, exc)
+    messages.success(
+        request,
+        _(
+            "The two-factor sign-in of %(name)s was reset: they set it up again at their next "
+            "sign-in."
+        )
+        % {"name": target.user.display_name},
+    )
+    if target.user_id == request.user.pk:
+        return redirect("accounts:login")
+    return redirect("accounts:member_list")
+
+
+@login_required
+@require_POST
+def member_unlock(request, pk: int):
+    membership = _manager_membership(request)
+    target = _member_or_404(membership.workspace, pk)
+    try:
+        services.login_unlock(
+            actor=request.user, workspace=membership.workspace, membership_id=target.pk
+        )
+    except ServiceError as exc:
+        return _refused(request, exc)
+    messages.success(
+        request,
+        _("%(name)s can sign in again.") % {"name": target.user.display_name},
+    )
+    return redirect("accounts:member_list")
