@@ -71,7 +71,7 @@ def sign_in(page: Page, user) -> None:
     if device is not None:
         page.wait_for_url("**/accounts/two-factor/verify/**")
         page.fill("input[name=token]", unused_code(device))
-        page.click("button[type=submit]")
+        page.click("[data-testid=verify-form] button[type=submit]")
     page.wait_for_url("**/")
 
 
