@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -76,6 +77,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Whether the user can sign in to the Django admin site."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Raised to end every session of the person at once (sign out everywhere, a
+    # two-factor reset): it is part of the session hash Django checks on each request.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -98,6 +102,26 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def display_name(self) -> str:
         return self.full_name or self.email.split("@")[0]
+
+    def _session_secret(self) -> str:
+        # Generation 0 keeps Django's own hash, so sessions open before this field
+        # existed stay valid; each raise gives a hash no existing session carries.
+        if not self.session_generation:
+            return self.password
+        return f"{self.password}:{self.session_generation}"
+
+    def get_session_auth_hash(self) -> str:
+        return self._hash_for_session(None)
+
+    def get_session_auth_fallback_hash(self):
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._hash_for_session(secret)
+
+    def _hash_for_session(self, secret: str | None) -> str:
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        return salted_hmac(
+            key_salt, self._session_secret(), secret=secret, algorithm="sha256"
+        ).hexdigest()
 
 
 class Role(models.TextChoices):
@@ -155,6 +179,14 @@ class Workspace(models.Model):
         _("chat webhook"), max_length=10, choices=ChatWebhookKind.choices, blank=True
     )
     notify_webhook_url = models.URLField(_("chat webhook address"), max_length=500, blank=True)
+    require_two_factor = models.BooleanField(
+        _("require two-factor sign-in"),
+        default=True,
+        help_text=_(
+            "Whoever can approve, publish, pause publishing or manage channels signs in "
+            "with a code from an authenticator app as well as their password."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -140,6 +140,7 @@ def workspace_update_settings(
     at_risk_hours: int | None = None,
     notify_webhook_kind: str | None = None,
     notify_webhook_url: str | None = None,
+    require_two_factor: bool | None = None,
 ) -> Workspace:
     """Change the workspace's settings (admins); None leaves a setting as it is.
 
@@ -168,6 +169,7 @@ def workspace_update_settings(
                 "at_risk_hours": at_risk_hours,
                 "notify_webhook_kind": kind,
                 "notify_webhook_url": url,
+                "require_two_factor": require_two_factor,
             }.items()
             if value is not None and getattr(locked, key) != value
         }

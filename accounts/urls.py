@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import views, views_two_factor
 
 app_name = "accounts"
 
@@ -14,6 +14,27 @@ urlpatterns = [
     path("members/invite/", views.member_invite, name="member_invite"),
     path("members/<int:pk>/role/", views.member_role, name="member_role"),
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path(
+        "members/<int:pk>/two-factor-reset/",
+        views_two_factor.member_two_factor_reset,
+        name="member_two_factor_reset",
+    ),
+    path("members/<int:pk>/unlock/", views_two_factor.member_unlock, name="member_unlock"),
+    path("two-factor/verify/", views_two_factor.verify, name="two_factor_verify"),
+    path("two-factor/setup/", views_two_factor.setup, name="two_factor_setup"),
+    path("two-factor/codes/", views_two_factor.codes, name="two_factor_codes"),
+    path(
+        "two-factor/codes/download/",
+        views_two_factor.codes_download,
+        name="two_factor_codes_download",
+    ),
+    path("two-factor/regenerate/", views_two_factor.regenerate, name="two_factor_regenerate"),
+    path("two-factor/disable/", views_two_factor.disable, name="two_factor_disable"),
+    path(
+        "sessions/sign-out-everywhere/",
+        views_two_factor.sign_out_everywhere,
+        name="sign_out_everywhere",
+    ),
     path(
         "members/invitations/<int:pk>/resend/",
         views.invitation_resend,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts import services
+from accounts import lockout, services
 from accounts.forms import EmailAuthenticationForm, ProfileForm
 from accounts.models import Invitation, Membership, Role, User
 from accounts.permissions import Capability, role_can
@@ -25,14 +25,27 @@ from accounts.selectors import (
     membership_or_404,
     open_invitations,
 )
+from accounts.two_factor import profile_summary, two_factor_state, users_with_two_factor
 from planner.errors import NotAllowed, NotFound, ServiceError
 from planner.forms import add_service_error
 
 
 class LoginView(auth_views.LoginView):
+    """The password; then, for whoever has or needs a second factor, its page."""
+
     form_class = EmailAuthenticationForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        has, needs = two_factor_state(user)
+        if has or needs:
+            name = "accounts:two_factor_verify" if has else "accounts:two_factor_setup"
+            return redirect(f"{reverse(name)}?{urlencode({'next': self.get_success_url()})}")
+        lockout.clear(self.request, user.email)  # signed in completely
+        return response
 
 
 @login_required
@@ -66,7 +79,7 @@ def profile(request):
             translation.activate(user.language)
             messages.success(request, _("Your preferences are saved."))
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(request, "accounts/profile.html", {"form": form, **profile_summary(user)})
 
 
 # --- members and invitations -------------------------------------------------------
@@ -155,6 +168,9 @@ def _members_page(request, membership: Membership, invite_form: InviteForm | Non
         "roles": Role.choices,
     }
     if can_manage:
+        members = context["members"] = list(context["members"])
+        context["with_two_factor"] = users_with_two_factor([m.user_id for m in members])
+        context["locked"] = lockout.locked_emails([m.user.email for m in members])
         context["invite_form"] = invite_form or InviteForm()
         context["invitations"] = open_invitations(workspace)
         context["invitation_days"] = settings.INVITATION_DAYS

@@ -5,6 +5,7 @@ Defaults make a first run work on a laptop (SQLite under ``data/``, Redis on
 CREDENTIALS_KEY become required. ``.env.example`` lists every variable.
 """
 
+import datetime as dt
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -59,6 +60,10 @@ INSTALLED_APPS = [
     "csp",
     "rest_framework",
     "drf_spectacular",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "accounts",
     "planner",
     "api",
@@ -74,11 +79,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # After OTPMiddleware: a signed-in session without its second factor reaches only
+    # the two-factor pages (accounts/two_factor_middleware.py).
+    "accounts.two_factor_middleware.TwoFactorMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "planner.middleware.AuditContextMiddleware",
+    # Last, so that it sees the lockout a failed sign-in just caused and answers with our page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "calendar_project.urls"
@@ -116,6 +127,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss", "unix"))
 
 AUTH_USER_MODEL = "accounts.User"
+# Axes first: it refuses a locked-out sign-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "planner:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -296,6 +312,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "vendor/swagger-ui/favicon-32x32.png",
     "SWAGGER_UI_SETTINGS": {"defaultModelsExpandDepth": -1},  # the operations first
 }
+# Sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords or wrong
+# second-factor codes for one address *from one client address*, that pair waits
+# LOGIN_LOCKOUT_MINUTES (so nobody can lock a colleague out from elsewhere). A complete
+# sign-in clears the count; an admin can unlock earlier (Members page, Django admin).
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The person's address, also behind the TLS proxy (not the proxy's): the same one the
+# audit trail records.
+AXES_CLIENT_IP_CALLABLE = "calendar_project.client_address.client_address"
+# Cleared by our own sign-in views once the second factor passed too (accounts.lockout):
+# axes would clear it after the password alone, and wrong codes would never add up.
+AXES_RESET_ON_SUCCESS = False
+# The login form's field is "username" (holding the email), as Django's authenticate() gets it.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+# Two-factor sign-in (django-otp): the name authenticator apps show beside the code.
+OTP_TOTP_ISSUER = "Maillon"
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
 SESSION_COOKIE_HTTPONLY = True
@@ -349,5 +387,6 @@ LOGGING = {
         "level": env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
     },
     # httpx logs each request's full URL at INFO: a webhook's URL is its secret.
-    "loggers": {"httpx": {"level": "WARNING"}},
+    # axes logs each sign-in at INFO; its warnings (failures, lockouts) are enough.
+    "loggers": {"httpx": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -41,6 +41,10 @@ GROUPS: dict[str, Any] = {
     "key_date": _("Key dates"),
     "key_dates": _("Key dates"),
     "feed": _("Calendar feeds"),
+    "two_factor": _("Two-factor sign-in"),
+    "login": _("Sign-in lockout"),
+    "session": _("Sessions"),
+    "api_token": _("API tokens"),
 }
 
 

@@ -1,3 +1,4 @@
+from calendar_project.client_address import client_address
 from planner.audit import current_ip
 
 
@@ -8,7 +9,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = current_ip.set(request.META.get("REMOTE_ADDR") or None)
+        token = current_ip.set(client_address(request))
         try:
             return self.get_response(request)
         finally:

@@ -9,6 +9,7 @@ import pytest
 from accounts.models import Role
 from tests.factories import MembershipFactory, PostFactory, UserFactory, WorkspaceFactory
 from tests.peers.bluesky_pds import bluesky_pds  # noqa: F401 - a fixture, started on demand
+from tests.two_factor import VerifiedClient
 
 
 class Cast:
@@ -60,6 +61,13 @@ def _own_cache(settings):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def client():
+    """Django's test client, whose ``force_login`` also gives the second factor (see
+    ``VerifiedClient``). Tests of the two-factor rules use a plain ``Client``."""
+    return VerifiedClient()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group
@@ -13,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts import services as accounts_services
 from accounts.models import Invitation, Membership, Role, User, Workspace
@@ -165,6 +167,19 @@ def world(cast, superuser):
     MetricSnapshot.objects.create(publication=delivery, name="likes", value=3, taken_at=taken)
     PublicationMetric.objects.create(publication=delivery, name="likes", value=3, taken_at=taken)
     FollowerSnapshot.objects.create(channel=delivery.channel, count=120, taken_at=taken)
+    # Sign-in records of the packages (django-otp, django-axes) are in the admin too.
+    StaticDevice.objects.create(user=cast.marketing, name="Recovery codes").token_set.create(
+        token="abcd2345"
+    )
+    AccessAttempt.objects.create(
+        username=cast.viewer.email,
+        ip_address="127.0.0.1",
+        user_agent="test",
+        failures_since_start=1,
+    )
+    AccessFailureLog.objects.create(
+        username=cast.viewer.email, ip_address="127.0.0.1", user_agent="test"
+    )
     return post
 
 

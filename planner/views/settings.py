@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts import chat_webhooks
+from accounts import chat_webhooks, two_factor
 from accounts import services as account_services
 from accounts.forms import _zones
 from accounts.models import ChatWebhookKind, Membership
@@ -51,6 +51,15 @@ class WorkspaceSettingsForm(forms.Form):
             "Off by default, and best left off: nobody approves a version they wrote or "
             "edited, so every post is read by a second person before it goes out. Turn it on "
             "only if the team is too small for that. The change is kept in the audit trail."
+        ),
+    )
+    require_two_factor = forms.BooleanField(
+        label=gettext_lazy("Require two-factor sign-in"),
+        required=False,
+        help_text=gettext_lazy(
+            "On by default, and best left on: whoever can approve, publish, pause publishing "
+            "or manage channels also types a code from an authenticator app at each sign-in, "
+            "so a stolen password alone cannot publish in the workspace's name."
         ),
     )
     approval_reminder_hours = _bounded(
@@ -108,7 +117,31 @@ def _initial(workspace) -> dict:
         "approval_reminder_hours": workspace.approval_reminder_hours,
         "at_risk_hours": workspace.at_risk_hours,
         "notify_webhook_kind": workspace.notify_webhook_kind,
+        "require_two_factor": workspace.require_two_factor,
     }
+
+
+def _turns_two_factor_off(workspace, data) -> bool:
+    return workspace.require_two_factor and not data["require_two_factor"]
+
+
+def _confirm_two_factor_off(request, workspace):
+    """Ask before turning two-factor sign-in off, naming who it leaves with a password
+    only; the form's values travel in hidden fields, so confirming saves them all."""
+    return render(
+        request,
+        "planner/confirm_two_factor_off.html",
+        {
+            "workspace": workspace,
+            "exposed": two_factor.exposed_by_turning_off(workspace),
+            "values": [
+                (key, value)
+                for key, values in request.POST.lists()
+                if key != "csrfmiddlewaretoken"
+                for value in values
+            ],
+        },
+    )
 
 
 @login_required
@@ -122,6 +155,8 @@ def settings_page(request):
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
+            if _turns_two_factor_off(workspace, data) and not request.POST.get("confirm_off"):
+                return _confirm_two_factor_off(request, workspace)
             try:
                 account_services.workspace_update_settings(
                     actor=request.user,
@@ -135,6 +170,7 @@ def settings_page(request):
                     notify_webhook_kind=data["notify_webhook_kind"],
                     # Empty keeps the stored address, which the form never shows back.
                     notify_webhook_url=data["notify_webhook_url"] or None,
+                    require_two_factor=data["require_two_factor"],
                 )
             except NotAllowed as exc:
                 raise PermissionDenied(exc.message) from None

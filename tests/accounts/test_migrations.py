@@ -24,3 +24,12 @@ def test_everyone_in_a_workspace_gets_their_first_one_remembered(cast, other):
     assert loner.current_workspace is None
     cast.admin.refresh_from_db()
     assert cast.admin.current_workspace == cast.workspace  # a remembered one stays
+
+
+def test_workspaces_that_existed_require_two_factor_after_the_migration():
+    # Tests run without migrations: this reads the operation that fills the old rows.
+    migration = importlib.import_module(
+        "accounts.migrations.0005_two_factor_and_session_generation"
+    )
+    (added,) = [op for op in migration.Migration.operations if op.name == "require_two_factor"]
+    assert added.field.default is True

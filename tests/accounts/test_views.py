@@ -12,14 +12,15 @@ def test_the_front_page_asks_a_visitor_to_sign_in(client):
 
 
 def test_a_member_signs_in_with_email_in_any_case_and_sees_their_workspace(client, cast):
+    # A contributor: no second factor needed (tests/accounts/test_two_factor*.py)
     response = client.post(
         "/accounts/login/",
-        {"username": cast.content.email.upper(), "password": PASSWORD},
+        {"username": cast.contributor.email.upper(), "password": PASSWORD},
         follow=True,
     )
     assert response.status_code == 200
     assert b"Acme" in response.content
-    assert response.context["user"] == cast.content
+    assert response.context["user"] == cast.contributor
 
 
 def test_a_wrong_password_says_so_and_keeps_the_email(client, cast):

@@ -92,10 +92,10 @@ def test_a_signed_in_person_can_read_the_api_in_their_workspace(client, cast):
 
 
 def test_a_session_write_needs_the_csrf_token(cast):
-    from django.test import Client
+    from tests.two_factor import VerifiedClient
 
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(cast.content)
+    client = VerifiedClient(enforce_csrf_checks=True)
+    client.force_login(cast.content)  # with the second factor, as a real sign-in gives
     response = client.post("/api/v1/posts/", {"body": "x"}, content_type="application/json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["message"]

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from base64 import b32decode
 from pathlib import Path
 
 import pytest
+from django_otp.oath import TOTP
 from playwright.sync_api import Page, sync_playwright
 
+from accounts.two_factor import two_factor_state
 from tests.factories import PASSWORD
+from tests.two_factor import give_authenticator, unused_code
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 SCREENSHOTS = BASE_DIR / "docs" / "screenshots"
@@ -69,11 +73,28 @@ def page(browser, live_server) -> Page:
 
 
 def sign_in(page: Page, user) -> None:
+    """Sign in as a person does: the password, then (whoever has or needs one) a code
+    from their authenticator app, typed on the real verify page."""
+    has, needs = two_factor_state(user)
+    device = give_authenticator(user) if has or needs else None
     page.goto("/accounts/login/")
     page.fill("input[name=username]", user.email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    if device is not None:
+        page.wait_for_url("**/accounts/two-factor/verify/**")
+        page.fill("input[name=token]", unused_code(device))
+        page.click("[data-testid=verify-form] button[type=submit]")
     page.wait_for_url("**/")
+
+
+def enrol(page: Page) -> None:
+    """On the setup page: read the secret as a person types it into their app, confirm
+    with the app's code, and say the recovery codes are saved."""
+    secret = page.get_by_test_id("two-factor-secret").inner_text().replace(" ", "")
+    page.fill("input[name=token]", f"{TOTP(b32decode(secret)).token():06d}")
+    page.click("[data-testid=setup-form] button[type=submit]")
+    page.get_by_test_id("codes-saved").click()
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -7,7 +7,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from accounts.models import Membership, Role
-from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
+from tests.browser.conftest import enrol, screenshot, serious_accessibility_violations, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,10 +48,13 @@ def test_an_admin_invites_someone_who_joins_from_the_emailed_link(page, browser,
         joining.get_by_label("Choose a password").fill(NEW_PASSWORD)
         joining.get_by_label("The same password again").fill(NEW_PASSWORD)
         joining.get_by_role("button", name="Create my account and join").click()
-        joining.wait_for_url(f"{live_server.url}/")
+        # A content manager can publish: the first thing is to set up two-factor sign-in.
+        joining.wait_for_url("**/accounts/two-factor/setup/**")
         expect(
             joining.get_by_text("Welcome to Acme: you joined as Content manager.")
         ).to_be_visible()
+        enrol(joining)
+        joining.wait_for_url(f"{live_server.url}/")
         expect(joining.get_by_test_id("whoami")).to_contain_text("Camille Durand · Content manager")
         # The same link does not work twice.
         joining.goto(link)

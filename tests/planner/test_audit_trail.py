@@ -98,6 +98,7 @@ def test_the_address_of_the_request_is_kept_and_shown(client, cast):
             "late_cutoff_minutes": 20,
             "approval_reminder_hours": 24,
             "at_risk_hours": 48,
+            "require_two_factor": "on",
         },
         REMOTE_ADDR="203.0.113.7",
     )

@@ -6,12 +6,12 @@ import threading
 
 import pytest
 from django.db import connection
-from django.test import Client
 
 from planner import services
 from planner.errors import Conflict
 from planner.models import ApprovalDecision
 from tests.factories import PostFactory
+from tests.two_factor import VerifiedClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,7 +83,7 @@ def test_two_approvers_at_once_exactly_one_decision_counts(cast, in_review):
 def test_the_page_answers_409_to_the_approver_who_came_second(cast, in_review):
     clients = []
     for user in (cast.marketing, cast.marketing2):
-        client = Client()
+        client = VerifiedClient()
         client.force_login(user)
         clients.append(client)
 

@@ -13,7 +13,7 @@ from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
 from accounts.models import Role, User, Workspace
@@ -116,6 +116,12 @@ def test_the_summary_lists_the_demo_logins(db):
     output = seed()
     assert DEMO_PASSWORD in output
     assert all(email in output for email in LOGINS)
+    assert "sets up an authenticator app" in output
+
+
+def test_the_demo_workspace_requires_two_factor_sign_in(db):
+    seed()
+    assert Workspace.objects.get(slug="demo").require_two_factor is True
 
 
 def test_an_existing_demo_user_is_reused_and_keeps_its_password(db):
@@ -185,7 +191,8 @@ def test_on_the_last_evening_of_the_month_there_are_still_posts_ahead(db):
 class TestTheDemoWorkspace:
     def test_every_demo_login_signs_in_with_its_role(self, demo):
         for email, role in LOGINS.items():
-            user = authenticate(username=email, password=DEMO_PASSWORD)
+            request = RequestFactory().post("/accounts/login/")  # axes wants the request
+            user = authenticate(request, username=email, password=DEMO_PASSWORD)
             assert user is not None, email
             assert role_in(user, demo) == role
             assert user.full_name

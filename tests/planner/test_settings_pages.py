@@ -33,6 +33,8 @@ def fields(workspace: Workspace, **changes) -> dict:
     }
     if workspace.four_eyes_relaxed:
         data["four_eyes_relaxed"] = "on"
+    if workspace.require_two_factor:
+        data["require_two_factor"] = "on"
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 

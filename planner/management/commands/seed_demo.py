@@ -948,6 +948,11 @@ class Command(BaseCommand):
         self.stdout.write(f"  Demo logins (password {DEMO_PASSWORD}):")
         for email, name, role, *_rest in PEOPLE.values():
             self.stdout.write(f"    {email:<28} {Role(role).label} ({name})")
+        self.stdout.write(
+            "  The workspace requires two-factor sign-in: the first sign-in as admin, marketing "
+            "or content manager sets up an authenticator app (any TOTP app, or "
+            "`oathtool --totp -b <secret>` with the secret the page shows)."
+        )
         for email in summary["existing_users"]:
             self.stdout.write(f"  {email} existed already: its password was left unchanged.")
 
