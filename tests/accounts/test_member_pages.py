@@ -34,7 +34,6 @@ def invitation(cast):
         workspace=cast.workspace,
         email="new@example.test",
         role=Role.CONTRIBUTOR,
-        base_url="http://testserver/",
     )
 
 
@@ -346,7 +345,6 @@ def test_an_existing_account_is_sent_to_sign_in_and_back(client, cast, other):
         workspace=cast.workspace,
         email=other.viewer.email,
         role="viewer",
-        base_url="http://testserver/",
     )
     url = f"/accounts/invitations/{token}/"
     page = client.get(url).content.decode()
