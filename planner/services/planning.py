@@ -258,12 +258,13 @@ def channel_save(
     kind: str,
     name: str,
     handle: str = "",
-    base_url: str = "",
+    base_url: str | None = None,
     credentials: Mapping[str, Any] | None = None,
 ) -> Channel:
     """Connect a channel, or update one. ``credentials`` None keeps the stored ones;
     a credential left empty keeps its stored value (a form never echoes secrets) --
-    unless the address they are sent to changes: then only what is typed is kept."""
+    unless the address they are sent to changes: then only what is typed is kept.
+    ``base_url`` None keeps the channel's (a rename does not move it)."""
     require(actor, workspace, Capability.CHANNEL_MANAGE)
     if kind not in ChannelKind.values:
         raise Invalid(_("Choose a network."), fields={"kind": [_("Choose a network.")]})
@@ -271,6 +272,8 @@ def channel_save(
     channel = channel or Channel(workspace=workspace)
     if not creating and channel.kind != kind:
         raise Invalid(_("A channel's network cannot change; connect a new channel instead."))
+    if base_url is None:
+        base_url = channel.base_url
     adapter = adapter_for(kind)
     stored = dict(channel.credentials or {})
     typed = {k: v for k, v in (credentials or {}).items() if v not in (None, "")}

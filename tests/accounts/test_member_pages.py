@@ -93,7 +93,10 @@ def test_an_expired_invitation_is_marked_so(client, cast, invitation):
 # --- admin actions -----------------------------------------------------------------
 
 
-def test_an_admin_invites_an_address(client, cast, mailoutbox, django_capture_on_commit_callbacks):
+def test_an_admin_invites_an_address(
+    client, cast, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    settings.SITE_URL = "https://maillon.example"
     client.force_login(cast.admin)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -104,7 +107,7 @@ def test_an_admin_invites_an_address(client, cast, mailoutbox, django_capture_on
     invitation = Invitation.objects.get()
     assert (invitation.email, invitation.role) == ("camille@example.test", "marketing")
     (message,) = mailoutbox
-    link = re.search(r"http://testserver(/accounts/invitations/\S+/)", message.body).group(1)
+    link = re.search(r"https://maillon\.example(/accounts/invitations/\S+/)", message.body).group(1)
     assert Invitation.hash_token(link.split("/")[-2]) == invitation.token_hash
 
 

@@ -615,3 +615,12 @@ def test_the_form_says_a_new_address_needs_the_secrets_again(admin, channel):
     page = admin.get(f"/channels/{channel.pk}/edit/").content.decode()
     assert "If you change the server address, type it again." in page
     assert "A new address drops them" in page
+
+
+def test_a_rename_through_the_service_keeps_the_address_and_the_token(cast, channel):
+    services.channel_save(
+        actor=cast.admin, workspace=cast.workspace, channel=channel, kind="mastodon", name="New"
+    )
+    channel.refresh_from_db()
+    assert (channel.name, channel.base_url) == ("New", "https://mastodon.example")
+    assert channel.credentials == {"access_token": TOKEN}
