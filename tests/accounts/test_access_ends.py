@@ -198,3 +198,12 @@ def test_the_operator_reset_needs_no_second_factor_to_revoke(cast, access):
     # Nothing to remove but the tokens and links: they end all the same.
     two_factor_reset_by_operator(email=cast.content.email)
     assert access.api_answers() == [401, 401]
+
+
+def test_the_feeds_page_says_the_revoked_feeds_stopped(cast, access):
+    user_sign_out_everywhere(user=cast.content)
+    client = VerifiedClient()
+    client.force_login(cast.content)
+    page = client.get("/feeds/").content.decode()
+    assert 'data-testid="no-feeds"' in page
+    assert 'data-testid="last-revoked"' in page
