@@ -1,10 +1,13 @@
 import zoneinfo
 from functools import cache
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
+
+from accounts.services_two_factor import user_password_reset
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -19,6 +22,30 @@ class EmailAuthenticationForm(AuthenticationForm):
         ),
         "inactive": _("This account is inactive; ask an admin of your workspace."),
     }
+
+
+class SiteLinkPasswordResetForm(PasswordResetForm):
+    """The reset link is built from SITE_URL, never from the request's Host header: a
+    forged Host would otherwise put an attacker's address in front of a valid token."""
+
+    def save(self, **kwargs):
+        site = urlsplit(settings.SITE_URL)
+        kwargs["domain_override"] = site.netloc
+        kwargs["use_https"] = site.scheme == "https"
+        kwargs["extra_email_context"] = {
+            **(kwargs.get("extra_email_context") or {}),
+            "site_url": settings.SITE_URL,
+        }
+        return super().save(**kwargs)
+
+
+class EndingSetPasswordForm(SetPasswordForm):
+    """The new password of a reset link, saved through the service that also ends the
+    person's sessions, API tokens and feed links."""
+
+    def save(self, commit=True):
+        user_password_reset(user=self.user, password=self.cleaned_data["new_password1"])
+        return self.user
 
 
 @cache

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urljoin
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -373,9 +372,12 @@ def _ensure_open(invitation: Invitation) -> None:
         raise Invalid(_("This invitation was already withdrawn."))
 
 
-def _send_invitation(invitation: Invitation, token: str, base_url: str) -> None:
-    """Email the link once the transaction commits (a rollback sends nothing)."""
-    link = urljoin(base_url, reverse("accounts:invitation_accept", args=[token]))
+def _send_invitation(invitation: Invitation, token: str) -> None:
+    """Email the link once the transaction commits (a rollback sends nothing).
+
+    The link starts with SITE_URL, never the request's Host header, which whoever sends
+    the request chooses (a forged one would mail them the token)."""
+    link = settings.SITE_URL + reverse("accounts:invitation_accept", args=[token])
     existing = User.objects.filter(email__iexact=invitation.email).first()
     inviter = invitation.invited_by
     language = (
@@ -399,11 +401,10 @@ def _send_invitation(invitation: Invitation, token: str, base_url: str) -> None:
 
 
 def invitation_create(
-    *, actor: User, workspace: Workspace, email: str, role: str, base_url: str
+    *, actor: User, workspace: Workspace, email: str, role: str
 ) -> tuple[Invitation, str]:
     """Invite an address to join with a role; a pending invitation to it is replaced.
 
-    ``base_url`` is the site's absolute address (``https://host/``) for the link.
     Returns the invitation and the raw token of its link.
     """
     require(actor, workspace, Capability.MEMBER_MANAGE)
@@ -445,7 +446,7 @@ def invitation_create(
                 target=email,
                 data={"role": role, "replaces": replaced},
             )
-            _send_invitation(invitation, token, base_url)
+            _send_invitation(invitation, token)
     except IntegrityError:
         message = _(
             "%(email)s was invited by someone else at the same moment; reload the page."
@@ -455,7 +456,7 @@ def invitation_create(
 
 
 def invitation_resend(
-    *, actor: User, workspace: Workspace, invitation_id: int, base_url: str
+    *, actor: User, workspace: Workspace, invitation_id: int
 ) -> tuple[Invitation, str]:
     """Send a pending (or expired) invitation again with a new link and a new expiry.
 
@@ -476,7 +477,7 @@ def invitation_resend(
             target=invitation.email,
             data={"role": invitation.role},
         )
-        _send_invitation(invitation, token, base_url)
+        _send_invitation(invitation, token)
     return invitation, token
 
 

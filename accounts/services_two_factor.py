@@ -1,8 +1,14 @@
 """Every write about signing in: two-factor enrolment and removal, recovery codes,
-resets by an admin or an operator, unlocking a locked-out member, ending sessions.
+resets by an admin or an operator, unlocking a locked-out member, ending sessions,
+a password reset.
 
 Each change is audited in every workspace the person belongs to, since one
 account opens them all. No secret, code or recovery code is ever written there.
+
+"Sign out everywhere", a password reset and a second-factor reset are what a person
+does when someone else may hold their password or their phone. Sessions are not the
+only thing such a person could have made: API tokens and feed links outlive a
+session, so those events revoke them too (``_end_access``).
 """
 
 from __future__ import annotations
@@ -26,10 +32,11 @@ from accounts.two_factor import (
     needs_two_factor,
     pending_totp_device,
     totp_device,
+    workspaces_beyond,
 )
 from planner import audit
 from planner.access import require
-from planner.errors import Conflict, Invalid, NotFound
+from planner.errors import Conflict, Invalid, NotAllowed, NotFound
 
 
 def _record_everywhere(*, user: User, actor: User | None, action: str, data=None) -> None:
@@ -53,6 +60,20 @@ def _end_sessions(user: User) -> None:
     # Every session's stored hash stops matching: each ends at its next request.
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     user.refresh_from_db(fields=["session_generation"])
+
+
+def _end_access(user: User) -> dict[str, int]:
+    """End the sessions, API tokens and feed links of the person, in every workspace.
+    Returns how many tokens and links were revoked, for the audit trail."""
+    # Imported here: accounts is below api and planner, whose models point back at it.
+    from api.models import ApiToken
+    from planner.models import FeedLink
+
+    _end_sessions(user)
+    now = timezone.now()
+    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    links = FeedLink.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    return {"api_tokens_revoked": tokens, "feed_links_revoked": links}
 
 
 def _new_recovery_codes(user: User) -> list[str]:
@@ -184,38 +205,65 @@ def _member(workspace: Workspace, membership_id: int) -> Membership:
     return membership
 
 
+def require_admin_wherever_guarded(actor: User, member: User, command: str) -> None:
+    """An admin of one workspace may not reset or unlock someone whose role elsewhere
+    needs a second factor: that would open the other workspace to whoever holds the
+    person's password. Only an admin of every such workspace may; otherwise the
+    server's operator, with ``command``."""
+    beyond = workspaces_beyond(actor, [member.pk]).get(member.pk)
+    if beyond:
+        raise NotAllowed(
+            _(
+                "%(email)s also has a role that needs a second factor in %(workspaces)s, "
+                "where you are not an admin. An admin of every one of those workspaces can "
+                "do it, or the server's operator with “%(command)s”."
+            )
+            % {"email": member.email, "workspaces": ", ".join(beyond), "command": command}
+        )
+
+
+TWO_FACTOR_RESET_COMMAND = "manage.py two_factor_reset <email>"
+LOGIN_UNLOCK_COMMAND = "manage.py login_unlock <email>"
+
+
 def two_factor_reset(*, actor: User, workspace: Workspace, membership_id: int) -> User:
-    """A lost phone: remove a member's second factor and end their sessions; they
-    enrol again at their next sign-in (if their role needs it)."""
+    """A lost phone: remove a member's second factor and end their sessions, API tokens
+    and feed links; they enrol again at their next sign-in (if their role needs it)."""
     require(actor, workspace, Capability.MEMBER_MANAGE)
     member = _member(workspace, membership_id).user
+    require_admin_wherever_guarded(actor, member, TWO_FACTOR_RESET_COMMAND)
     with transaction.atomic():
         _remove_devices(member)
-        _end_sessions(member)
+        ended = _end_access(member)
         _record_everywhere(
-            user=member, actor=actor, action="two_factor.reset", data={"by": actor.email}
+            user=member,
+            actor=actor,
+            action="two_factor.reset",
+            data={"by": actor.email, **ended},
         )
     return member
 
 
-def two_factor_reset_by_operator(*, email: str) -> User:
-    """The same, from the server (``manage.py two_factor_reset``): no actor."""
+def two_factor_reset_by_operator(*, email: str) -> tuple[User, dict[str, int]]:
+    """The same, from the server (``manage.py two_factor_reset``): no actor. Returns the
+    person and how many API tokens and feed links were revoked."""
     member = User.objects.filter(email__iexact=(email or "").strip()).first()
     if member is None:
         raise NotFound(_("No account has this email address."))
     with transaction.atomic():
         _remove_devices(member)
-        _end_sessions(member)
+        ended = _end_access(member)
         _record_everywhere(
-            user=member, actor=None, action="two_factor.reset", data={"by": "operator"}
+            user=member, actor=None, action="two_factor.reset", data={"by": "operator", **ended}
         )
-    return member
+    return member, ended
 
 
 def login_unlock(*, actor: User, workspace: Workspace, membership_id: int) -> User:
     """Let a locked-out member try to sign in again before the lockout ends."""
     require(actor, workspace, Capability.MEMBER_MANAGE)
     member = _member(workspace, membership_id).user
+    require_admin_wherever_guarded(actor, member, LOGIN_UNLOCK_COMMAND)
     with transaction.atomic():
         if not lockout.unlock(member.email):
             raise Conflict(_("%(email)s is not locked out.") % {"email": member.email})
@@ -223,11 +271,34 @@ def login_unlock(*, actor: User, workspace: Workspace, membership_id: int) -> Us
     return member
 
 
+def login_unlock_by_operator(*, email: str) -> User:
+    """The same, from the server (``manage.py login_unlock``): no actor."""
+    member = User.objects.filter(email__iexact=(email or "").strip()).first()
+    if member is None:
+        raise NotFound(_("No account has this email address."))
+    with transaction.atomic():
+        if not lockout.unlock(member.email):
+            raise Conflict(_("%(email)s is not locked out.") % {"email": member.email})
+        _record_everywhere(user=member, actor=None, action="login.unlock", data={"by": "operator"})
+    return member
+
+
 # --- sessions -------------------------------------------------------------------------
 
 
 def user_sign_out_everywhere(*, user: User) -> None:
-    """End every session of the person, on every device, this one included."""
+    """End every session of the person, on every device, this one included, and revoke
+    their API tokens and feed links."""
     with transaction.atomic():
-        _end_sessions(user)
-        _record_everywhere(user=user, actor=user, action="session.sign_out_all")
+        ended = _end_access(user)
+        _record_everywhere(user=user, actor=user, action="session.sign_out_all", data=ended)
+
+
+def user_password_reset(*, user: User, password: str) -> None:
+    """The new password from an emailed reset link (already validated by the form).
+    Whoever knew the old one may have made sessions, tokens and feed links: all end."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        ended = _end_access(user)
+        _record_everywhere(user=user, actor=user, action="password.reset", data=ended)

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Membership, Role, User, Workspace
-from accounts.permissions import MATRIX, Capability
+from accounts.permissions import MATRIX, Capability, role_can
 
 # Whoever can make something go out, or stop or redirect what goes out.
 SENSITIVE: frozenset[Capability] = frozenset(
@@ -47,6 +47,33 @@ def needs_two_factor(user: User) -> bool:
     if not user.is_authenticated:
         return False
     return memberships_requiring(user).exists()
+
+
+def _guarded_memberships(user_ids) -> QuerySet[Membership]:
+    # A role that may make something go out, in any workspace, whether or not that
+    # workspace requires a second factor yet: a factor the person chose also guards it.
+    return Membership.objects.filter(user_id__in=user_ids, role__in=ROLES_NEEDING_TWO_FACTOR)
+
+
+def workspaces_beyond(actor: User, user_ids: list[int]) -> dict[int, list[str]]:
+    """For each of these people, the workspaces where their role needs a second factor
+    and ``actor`` is not an admin (names, sorted); a person left out may be reset or
+    unlocked by ``actor``. Two queries, whatever the number of people."""
+    managed = {
+        m.workspace_id
+        for m in Membership.objects.filter(user=actor).only("workspace_id", "role")
+        if role_can(m.role, Capability.MEMBER_MANAGE)
+    }
+    beyond: dict[int, list[str]] = {}
+    rows = (
+        _guarded_memberships(user_ids)
+        .exclude(workspace_id__in=managed)
+        .values_list("user_id", "workspace__name")
+        .order_by("workspace__name")
+    )
+    for user_id, name in rows:
+        beyond.setdefault(user_id, []).append(name)
+    return beyond
 
 
 def exposed_by_turning_off(workspace: Workspace) -> QuerySet[User]:

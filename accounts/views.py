@@ -25,7 +25,12 @@ from accounts.selectors import (
     membership_or_404,
     open_invitations,
 )
-from accounts.two_factor import profile_summary, two_factor_state, users_with_two_factor
+from accounts.two_factor import (
+    profile_summary,
+    two_factor_state,
+    users_with_two_factor,
+    workspaces_beyond,
+)
 from planner.errors import NotAllowed, NotFound, ServiceError
 from planner.forms import add_service_error
 
@@ -153,10 +158,6 @@ def _invitation_or_404(workspace, pk: int) -> Invitation:
     return invitation
 
 
-def _site_root(request) -> str:
-    return request.build_absolute_uri("/")
-
-
 def _members_page(request, membership: Membership, invite_form: InviteForm | None = None):
     workspace = membership.workspace
     can_manage = role_can(membership.role, Capability.MEMBER_MANAGE)
@@ -171,6 +172,10 @@ def _members_page(request, membership: Membership, invite_form: InviteForm | Non
         members = context["members"] = list(context["members"])
         context["with_two_factor"] = users_with_two_factor([m.user_id for m in members])
         context["locked"] = lockout.locked_emails([m.user.email for m in members])
+        # Whom only an admin of other workspaces too, or the operator, may reset or unlock.
+        beyond = workspaces_beyond(request.user, [m.user_id for m in members])
+        for m in members:
+            m.operator_only = ", ".join(beyond.get(m.user_id, []))
         context["invite_form"] = invite_form or InviteForm()
         context["invitations"] = open_invitations(workspace)
         context["invitation_days"] = settings.INVITATION_DAYS
@@ -194,7 +199,6 @@ def member_invite(request):
                 workspace=membership.workspace,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
-                base_url=_site_root(request),
             )
         except (NotFound, NotAllowed) as exc:
             return _refused(request, exc)
@@ -274,7 +278,6 @@ def invitation_resend(request, pk: int):
             actor=request.user,
             workspace=membership.workspace,
             invitation_id=invitation.pk,
-            base_url=_site_root(request),
         )
     except ServiceError as exc:
         return _refused(request, exc)

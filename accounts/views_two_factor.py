@@ -242,7 +242,9 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
                 "title": _("Sign out everywhere?"),
                 "explanation": _(
                     "Every session of your account ends, on every computer and phone, this "
-                    "one included. You sign in again with your password (and your code)."
+                    "one included. You sign in again with your password (and your code). "
+                    "Your API tokens and calendar feed links are revoked too, since whoever "
+                    "used your account may have made some: you make new ones afterwards."
                 ),
                 "action": reverse("accounts:sign_out_everywhere"),
                 "confirm_label": _("Yes, sign out everywhere"),
@@ -251,7 +253,13 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
         )
     services.user_sign_out_everywhere(user=request.user)
     logout(request)
-    messages.success(request, _("You were signed out everywhere."))
+    messages.success(
+        request,
+        _(
+            "You were signed out everywhere. Your API tokens and calendar feed links were "
+            "revoked too: make new ones where you need them."
+        ),
+    )
     return redirect("accounts:login")
 
 
@@ -263,6 +271,12 @@ def member_two_factor_reset(request, pk: int):
     membership = _manager_membership(request)
     target = _member_or_404(membership.workspace, pk)
     if request.method != "POST":
+        try:
+            services.require_admin_wherever_guarded(
+                request.user, target.user, services.TWO_FACTOR_RESET_COMMAND
+            )
+        except ServiceError as exc:
+            return _refused(request, exc)
         return render(
             request,
             "accounts/confirm.html",
@@ -271,9 +285,9 @@ def member_two_factor_reset(request, pk: int):
                 % {"name": target.user.display_name},
                 "explanation": _(
                     "For a lost or replaced phone. %(email)s is signed out everywhere at once, "
-                    "their authenticator app and recovery codes stop working, and they set up "
-                    "a new app at their next sign-in. Do this only once you are sure the "
-                    "request comes from them."
+                    "their authenticator app, recovery codes, API tokens and calendar feed "
+                    "links stop working, and they set up a new app at their next sign-in. Do "
+                    "this only once you are sure the request comes from them."
                 )
                 % {"email": target.user.email},
                 "action": reverse("accounts:member_two_factor_reset", args=[target.pk]),
@@ -290,7 +304,8 @@ def member_two_factor_reset(request, pk: int):
         request,
         _(
             "The two-factor sign-in of %(name)s was reset: they set it up again at their next "
-            "sign-in."
+            "sign-in. Their sessions ended, and their API tokens and calendar feed links were "
+            "revoked."
         )
         % {"name": target.user.display_name},
     )

@@ -12,10 +12,25 @@ import logging
 import re
 
 MASK = "[secret]"
+
+# Such an address also travels inside another one's query, URL-encoded: the sign-in
+# page's ``next=%2Faccounts%2Finvitations%2F<token>%2F``, and encoded once more when that
+# page's address is itself a ``next`` (``%252F``). A slash is therefore "/" or "%2F"
+# encoded any number of times, a dot likewise, and a secret part stops at any of them
+# or at "%" (the start of an encoded separator) and "&" (the next query parameter).
+_SLASH = r"(?:/|%(?:25)*2[fF])"
+_DOT = r"(?:\.|%(?:25)*2[eE])"
+_PART = r"[^/?#&%\s]+"
+
+
+def _path(*words: str) -> str:
+    return _SLASH + _SLASH.join(words) + _SLASH
+
+
 _SECRET_PARTS = (
-    re.compile(r"(/feeds/)[^/?#\s]+(\.ics)"),
-    re.compile(r"(/accounts/invitations/)[^/?#\s]+"),
-    re.compile(r"(/accounts/password/reset/)[^/?#\s]+/[^/?#\s]+"),
+    re.compile(rf"({_path('feeds')}){_PART}({_DOT}ics)"),
+    re.compile(rf"({_path('accounts', 'invitations')}){_PART}"),
+    re.compile(rf"({_path('accounts', 'password', 'reset')}){_PART}{_SLASH}{_PART}"),
 )
 
 

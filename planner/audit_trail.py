@@ -44,6 +44,7 @@ GROUPS: dict[str, Any] = {
     "two_factor": _("Two-factor sign-in"),
     "login": _("Sign-in lockout"),
     "session": _("Sessions"),
+    "password": _("Passwords"),
     "api_token": _("API tokens"),
 }
 

@@ -55,6 +55,11 @@ class Network:
 
 
 _TOKEN = _("Access token")
+# A stored secret is never sent to a new address (``channel_save``): said beside each.
+_MOVED_HELP = {
+    False: _("If you change the server address, type it again."),
+    True: _("If you change the webhook address, type it again."),
+}
 _WEBHOOK_HELP = _("A secret: anyone who has this address can post there.")
 _META_VERSION_HELP = _("Leave empty for Meta's Graph API. Only for a test server.")
 
@@ -320,6 +325,8 @@ class ChannelForm(forms.Form):
             )
             if is_stored:
                 help_parts.append(str(_("A value is stored: leave blank to keep the current one.")))
+                if not spec.address:
+                    help_parts.append(str(_MOVED_HELP[self.network.base_url == "none"]))
         else:
             widget = forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
         if not spec.required:

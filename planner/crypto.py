@@ -1,8 +1,10 @@
 """Encryption at rest for channel credentials (Fernet: AES-128-CBC + HMAC-SHA256).
 
 Keys come from CREDENTIALS_KEY (comma-separated: the first encrypts, every
-key decrypts, so a key can be rotated by putting the new one first). In
-development, when no key is set, one is derived from SECRET_KEY.
+key decrypts, so a key can be rotated by putting the new one first). Then
+``manage.py rotate_credentials`` re-encrypts what the older keys wrote, and
+they can be removed. In development, when no key is set, one is derived from
+SECRET_KEY.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from django.db import models
 
 
 @lru_cache(maxsize=4)
-def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
+def _fernets(keys: tuple[str, ...], secret_key: str) -> tuple[Fernet, ...]:
     if not keys:
         derived = base64.urlsafe_b64encode(hashlib.sha256(secret_key.encode()).digest())
-        return MultiFernet([Fernet(derived)])
+        return (Fernet(derived),)
     try:
-        return MultiFernet([Fernet(key.encode()) for key in keys])
+        return tuple(Fernet(key.encode()) for key in keys)
     except ValueError:
         raise ImproperlyConfigured(
             "CREDENTIALS_KEY must be one or more Fernet keys (32 url-safe base64 bytes), "
@@ -33,8 +35,32 @@ def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
         ) from None
 
 
+def _keys() -> tuple[Fernet, ...]:
+    return _fernets(tuple(settings.CREDENTIALS_KEYS), settings.SECRET_KEY)
+
+
 def fernet() -> MultiFernet:
-    return _fernet(tuple(settings.CREDENTIALS_KEYS), settings.SECRET_KEY)
+    return MultiFernet(list(_keys()))
+
+
+def is_current(token: str) -> bool:
+    """Whether this ciphertext is already under the newest key (the first)."""
+    try:
+        _keys()[0].decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def reencrypt(token: str) -> str:
+    """The same secret under the newest key, never decrypted into our own variables.
+    Raises ImproperlyConfigured when no key reads it."""
+    try:
+        return fernet().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise ImproperlyConfigured(
+            "Stored credentials cannot be decrypted with any key of CREDENTIALS_KEY."
+        ) from None
 
 
 def encrypt(data: Any) -> str:

@@ -140,7 +140,6 @@ def world(cast, superuser):
         workspace=ws,
         email="invitee@example.test",
         role=Role.VIEWER,
-        base_url="http://testserver/",
     )
     Group.objects.create(name="Editors")
     StepReminder.objects.create(post=post, version=1, step_position=1, reminded_at=timezone.now())

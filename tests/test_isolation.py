@@ -303,7 +303,6 @@ def full_world(world, cast):
         workspace=cast.workspace,
         email="newcomer@acme.test",
         role="viewer",
-        base_url="http://testserver/",
     )
     services.approval_chain_set(
         actor=cast.admin,

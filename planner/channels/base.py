@@ -185,9 +185,18 @@ class Adapter:
     # Keys the adapter stores for itself (a session, a cached id, an expiry). They
     # belong to the credentials a person entered, and are dropped when those change.
     derived_credentials: ClassVar[tuple[str, ...]] = ()
+    # The credential that is itself the address the others go to (a webhook URL);
+    # '' when the credentials go to ``base_url`` (or ``default_base_url``).
+    address_credential: ClassVar[str] = ""
     # False when a connection test can only check the credentials' form, because
     # any live call would post something (Slack, Teams, a generic receiver).
     live_check: ClassVar[bool] = True
+
+    def destination(self, base_url: str, credentials: dict) -> str:
+        """Where the channel's credentials are sent: its API, or its webhook."""
+        if self.address_credential:
+            return str(credentials.get(self.address_credential) or "")
+        return base_url or self.default_base_url
 
     @property
     def takes_media(self) -> bool:

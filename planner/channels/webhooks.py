@@ -121,6 +121,7 @@ class _Webhook(Adapter):
     network: ClassVar[str]  # as it starts a sentence
     described_as: ClassVar[str]  # what check_connection calls the channel
     credential_fields = ("webhook_url",)
+    address_credential = "webhook_url"
     # Only Discord can be asked about its webhook without posting (see above).
     live_check = False
     # Why media cannot go with a post here; '' when they can.

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Model
@@ -225,6 +226,30 @@ def _masked(credentials: Mapping[str, Any]) -> dict[str, str]:
     return dict.fromkeys(credentials, _SECRET_HINT)
 
 
+def _place(address: str) -> tuple:
+    """An address as the network sees it: scheme and host in any case, a trailing
+    slash or the default port make no difference."""
+    try:
+        url = httpx.URL(address)
+    except httpx.InvalidURL:
+        return (address,)
+    return (url.scheme, url.host, url.port, url.path.rstrip("/"), url.query)
+
+
+def _readdressed(adapter, stored: Mapping[str, Any], typed: Mapping[str, Any]) -> dict[str, Any]:
+    """The credentials of a channel whose address changed: only what was typed in the
+    same form. A stored token is never sent to a new host (a typo, or someone's
+    server); whoever moves the channel types the secrets again."""
+    missing = [key for key in adapter.credential_fields if stored.get(key) and key not in typed]
+    if missing:
+        message = _(
+            "The address changed, so the stored secrets are not sent to it: type this "
+            "again (or keep the old address)."
+        )
+        raise Invalid(message, fields={key: [message] for key in missing})
+    return dict(typed)
+
+
 def channel_save(
     *,
     actor: User,
@@ -233,11 +258,13 @@ def channel_save(
     kind: str,
     name: str,
     handle: str = "",
-    base_url: str = "",
+    base_url: str | None = None,
     credentials: Mapping[str, Any] | None = None,
 ) -> Channel:
     """Connect a channel, or update one. ``credentials`` None keeps the stored ones;
-    a credential left empty keeps its stored value (a form never echoes secrets)."""
+    a credential left empty keeps its stored value (a form never echoes secrets) --
+    unless the address they are sent to changes: then only what is typed is kept.
+    ``base_url`` None keeps the channel's (a rename does not move it)."""
     require(actor, workspace, Capability.CHANNEL_MANAGE)
     if kind not in ChannelKind.values:
         raise Invalid(_("Choose a network."), fields={"kind": [_("Choose a network.")]})
@@ -245,6 +272,15 @@ def channel_save(
     channel = channel or Channel(workspace=workspace)
     if not creating and channel.kind != kind:
         raise Invalid(_("A channel's network cannot change; connect a new channel instead."))
+    if base_url is None:
+        base_url = channel.base_url
+    adapter = adapter_for(kind)
+    stored = dict(channel.credentials or {})
+    typed = {k: v for k, v in (credentials or {}).items() if v not in (None, "")}
+    readdressed = bool(stored) and _place(adapter.destination(channel.base_url, stored)) != _place(
+        adapter.destination(base_url, {**stored, **typed})
+    )
+    moved = _readdressed(adapter, stored, typed) if readdressed else None
     before, after = _diff(
         channel,
         {
@@ -254,7 +290,13 @@ def channel_save(
             "base_url": base_url,
         },
     )
-    if credentials is not None:
+    if moved is not None:
+        before["credentials"], after["credentials"] = _masked(stored), _masked(moved)
+        after["credentials_dropped"] = sorted(set(stored) - set(typed))
+        channel.credentials = moved
+        # The last test reached the old address: it says nothing about the new one.
+        channel.last_checked_at, channel.last_check_ok, channel.last_check_message = None, False, ""
+    elif credentials is not None:
         merged = dict(channel.credentials or {})
         for key, value in credentials.items():
             if value not in (None, ""):

@@ -228,6 +228,14 @@ def _page(
             "entries": entries,
             "fresh": next((e for e in entries if e.fresh), None),
             "form": form or NewFeedForm(membership=membership),
+            # Revoked feeds leave the list; the last revocation says that they stopped,
+            # also when it came from "sign out everywhere" or a reset.
+            "last_revoked": FeedLink.objects.filter(
+                user=request.user, workspace=membership.workspace, revoked_at__isnull=False
+            )
+            .order_by("-revoked_at")
+            .values_list("revoked_at", flat=True)
+            .first(),
         },
     )
     if fresh:

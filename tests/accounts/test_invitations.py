@@ -19,8 +19,13 @@ from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-SITE = "http://maillon.test/"
+SITE = "https://maillon.test"
 NEW_PASSWORD = "a-long-and-new-passphrase"
+
+
+@pytest.fixture(autouse=True)
+def site_url(settings):
+    settings.SITE_URL = SITE
 
 
 @pytest.fixture
@@ -34,7 +39,6 @@ def send(cast, mailoutbox, django_capture_on_commit_callbacks):
                 workspace=cast.workspace,
                 email=email,
                 role=role,
-                base_url=SITE,
             )
 
     return send
@@ -50,7 +54,7 @@ def test_an_admin_invites_an_address_and_it_gets_a_link(cast, send, mailoutbox):
     (message,) = mailoutbox
     assert message.to == ["new@example.test"]
     assert "Acme" in message.subject
-    assert f"{SITE}accounts/invitations/{token}/" in message.body
+    assert f"{SITE}/accounts/invitations/{token}/" in message.body
     assert "Admin invites you" in message.body
     assert "as Marketing" in message.body
 
@@ -159,7 +163,6 @@ def _resend(cast, invitation, actor=None):
         actor=actor or cast.admin,
         workspace=cast.workspace,
         invitation_id=invitation.pk,
-        base_url=SITE,
     )
 
 
@@ -251,7 +254,7 @@ def test_another_workspaces_invitation_is_not_found(cast, other, send):
         )
     with pytest.raises(NotFound):
         services.invitation_resend(
-            actor=other.admin, workspace=other.workspace, invitation_id=invitation.pk, base_url=SITE
+            actor=other.admin, workspace=other.workspace, invitation_id=invitation.pk
         )
     invitation.refresh_from_db()
     assert invitation.revoked_at is None
@@ -377,7 +380,6 @@ def test_two_accepts_of_one_link_at_once_make_one_member(
         workspace=cast.workspace,
         email="new@example.test",
         role="viewer",
-        base_url=SITE,
     )
     barrier = threading.Barrier(2)
     outcomes: list[object] = []
@@ -406,3 +408,23 @@ def test_two_accepts_of_one_link_at_once_make_one_member(
         == 1
     )
     assert User.objects.filter(email="new@example.test").count() == 1
+
+
+# --- the link's address ------------------------------------------------------------
+
+
+def test_the_invitation_link_starts_with_site_url_whatever_host_the_request_named(
+    client, cast, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.ALLOWED_HOSTS = ["evil.example", "testserver"]
+    client.force_login(cast.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/accounts/members/invite/",
+            {"email": "new@example.test", "role": Role.VIEWER},
+            HTTP_HOST="evil.example",
+        )
+    (message,) = mailoutbox
+    links = [w for w in message.body.split() if "/accounts/invitations/" in w]
+    assert links and all(link.startswith(f"{SITE}/accounts/invitations/") for link in links)
+    assert "evil.example" not in message.body

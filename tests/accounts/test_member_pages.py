@@ -34,7 +34,6 @@ def invitation(cast):
         workspace=cast.workspace,
         email="new@example.test",
         role=Role.CONTRIBUTOR,
-        base_url="http://testserver/",
     )
 
 
@@ -94,7 +93,10 @@ def test_an_expired_invitation_is_marked_so(client, cast, invitation):
 # --- admin actions -----------------------------------------------------------------
 
 
-def test_an_admin_invites_an_address(client, cast, mailoutbox, django_capture_on_commit_callbacks):
+def test_an_admin_invites_an_address(
+    client, cast, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    settings.SITE_URL = "https://maillon.example"
     client.force_login(cast.admin)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -105,7 +107,7 @@ def test_an_admin_invites_an_address(client, cast, mailoutbox, django_capture_on
     invitation = Invitation.objects.get()
     assert (invitation.email, invitation.role) == ("camille@example.test", "marketing")
     (message,) = mailoutbox
-    link = re.search(r"http://testserver(/accounts/invitations/\S+/)", message.body).group(1)
+    link = re.search(r"https://maillon\.example(/accounts/invitations/\S+/)", message.body).group(1)
     assert Invitation.hash_token(link.split("/")[-2]) == invitation.token_hash
 
 
@@ -346,7 +348,6 @@ def test_an_existing_account_is_sent_to_sign_in_and_back(client, cast, other):
         workspace=cast.workspace,
         email=other.viewer.email,
         role="viewer",
-        base_url="http://testserver/",
     )
     url = f"/accounts/invitations/{token}/"
     page = client.get(url).content.decode()

@@ -115,3 +115,17 @@ def test_a_reset_for_an_unknown_address_says_the_same_and_sends_nothing(client, 
     )
     assert b"Check your email" in response.content
     assert mailoutbox == []
+
+
+def test_the_reset_link_starts_with_site_url_whatever_host_the_request_named(
+    client, cast, settings, mailoutbox
+):
+    settings.ALLOWED_HOSTS = ["evil.example", "testserver"]
+    settings.SITE_URL = "https://maillon.example"
+    client.post("/accounts/password/reset/", {"email": cast.viewer.email}, HTTP_HOST="evil.example")
+    (message,) = mailoutbox
+    links = [w for w in message.body.split() if "/accounts/password/reset/" in w]
+    assert links and all(
+        link.startswith("https://maillon.example/accounts/password/reset/") for link in links
+    )
+    assert "evil.example" not in message.body

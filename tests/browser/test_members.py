@@ -22,7 +22,10 @@ def invite(page, email: str, role_label: str) -> None:
     expect(page.get_by_role("status")).to_contain_text(f"Invitation sent to {email}")
 
 
-def test_an_admin_invites_someone_who_joins_from_the_emailed_link(page, browser, live_server, cast):
+def test_an_admin_invites_someone_who_joins_from_the_emailed_link(
+    page, browser, live_server, cast, settings
+):
+    settings.SITE_URL = live_server.url  # the public address the emailed links start with
     sign_in(page, cast.admin)
     page.goto("/accounts/members/")
     expect(page.get_by_role("heading", name="Members", exact=True)).to_be_visible()

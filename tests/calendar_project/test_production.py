@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -40,10 +41,52 @@ UNITS = BASE_DIR / "deploy" / "systemd"
             "GET /accounts/password/reset/sent/ HTTP/1.1",
         ),
         ("GET /calendar/?campaign=3 HTTP/1.1", "GET /calendar/?campaign=3 HTTP/1.1"),
+        # The same addresses inside another one's next=, URL-encoded once or twice.
+        (
+            "GET /accounts/login/?next=%2Faccounts%2Finvitations%2Ftok3n%2F HTTP/1.1",
+            "GET /accounts/login/?next=%2Faccounts%2Finvitations%2F[secret]%2F HTTP/1.1",
+        ),
+        (
+            "GET /accounts/login/?next=%2faccounts%2finvitations%2ftok3n HTTP/1.1",
+            "GET /accounts/login/?next=%2faccounts%2finvitations%2f[secret] HTTP/1.1",
+        ),
+        (
+            "GET /a/?next=%252Faccounts%252Finvitations%252Ftok3n%252F&x=1 HTTP/1.1",
+            "GET /a/?next=%252Faccounts%252Finvitations%252F[secret]%252F&x=1 HTTP/1.1",
+        ),
+        (
+            "GET /a/?next=%2Faccounts%2Fpassword%2Freset%2FMQ%2Fc4x-9f%2F HTTP/1.1",
+            "GET /a/?next=%2Faccounts%2Fpassword%2Freset%2F[secret]%2F HTTP/1.1",
+        ),
+        (
+            "GET /a/?next=%2Ffeeds%2FAbC-123%2Eics HTTP/1.1",
+            "GET /a/?next=%2Ffeeds%2F[secret]%2Eics HTTP/1.1",
+        ),
+        ("GET /a/?next=%2Fcalendar%2F HTTP/1.1", "GET /a/?next=%2Fcalendar%2F HTTP/1.1"),
     ],
 )
 def test_the_access_log_masks_the_addresses_that_are_credentials(line, kept):
     assert redact(line) == kept
+
+
+@pytest.mark.django_db
+def test_the_invitations_sign_in_link_is_masked_in_the_access_log(client, cast):
+    """The page an invitation opens for an existing account links to the sign-in page with
+    the invitation in next=; that link, followed, is what the access log records."""
+    from django.test import Client
+
+    from accounts import services as account_services
+    from tests.factories import UserFactory
+
+    UserFactory(email="known@example.test")
+    _invitation, token = account_services.invitation_create(
+        actor=cast.admin, workspace=cast.workspace, email="known@example.test", role="viewer"
+    )
+    page = Client().get(f"/accounts/invitations/{token}/").content.decode()
+    (login_link,) = re.findall(r'href="(/accounts/login/\?next=[^"]+)"', page)
+    assert token in login_link
+    for encoded_again in (login_link, quote(login_link, safe="")):
+        assert token not in redact(f"GET {encoded_again} HTTP/1.1")
 
 
 def commands(text: str) -> list[str]:

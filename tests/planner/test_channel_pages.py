@@ -16,7 +16,7 @@ from accounts.models import Role
 from planner import services
 from planner.channel_forms import NETWORKS
 from planner.channels.registry import ADAPTERS, adapter_for
-from planner.errors import NotAllowed
+from planner.errors import Invalid, NotAllowed
 from planner.models import AuditEvent, Channel, Publication
 from tests.factories import ChannelFactory, PostFactory
 
@@ -442,3 +442,185 @@ def test_another_workspaces_channel_is_not_found(client, channel, other):
         assert getattr(client, method)(url, data).status_code == 404, (method, url)
     channel.refresh_from_db()
     assert (channel.name, channel.is_active, channel.last_checked_at) == ("Fediverse", True, None)
+
+
+# --- a new address: the stored secrets stay behind --------------------------------------
+
+
+def test_a_new_server_address_without_the_token_is_refused_on_the_token_field(admin, channel):
+    response = admin.post(
+        f"/channels/{channel.pk}/edit/",
+        mastodon_form(base_url="https://elsewhere.example", access_token=""),
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The address changed, so the stored secrets are not sent to it" in page
+    channel.refresh_from_db()
+    assert channel.base_url == "https://mastodon.example"
+    assert channel.credentials == {"access_token": TOKEN}
+    assert not AuditEvent.objects.filter(action="channel.update").exists()
+
+
+def test_a_new_server_address_keeps_what_was_typed_again(admin, channel):
+    response = admin.post(
+        f"/channels/{channel.pk}/edit/",
+        mastodon_form(base_url="https://elsewhere.example", access_token="typed-again"),
+    )
+    assert response.status_code == 302
+    channel.refresh_from_db()
+    assert channel.base_url == "https://elsewhere.example"
+    assert channel.credentials == {"access_token": "typed-again"}
+    event = AuditEvent.objects.get(action="channel.update")
+    assert event.data["before"]["base_url"] == "https://mastodon.example"
+    assert event.data["after"]["base_url"] == "https://elsewhere.example"
+    assert event.data["after"]["credentials"] == {"access_token": "••••"}
+    assert "typed-again" not in str(event.data) and TOKEN not in str(event.data)
+
+
+def test_the_stored_token_never_reaches_the_new_host_on_the_next_test(admin, channel, httpserver):
+    """Before the fix, the address changed and the stored token went along to it."""
+    httpserver.expect_request(VERIFY).respond_with_json({"id": "1", "acct": "thief"})
+    admin.post(
+        f"/channels/{channel.pk}/edit/",
+        mastodon_form(base_url=httpserver.url_for("/").rstrip("/"), access_token=""),
+    )
+    admin.post(f"/channels/{channel.pk}/test/")
+    sent = [r.headers.get("Authorization", "") for r, _response in httpserver.log]
+    assert not any(TOKEN in header for header in sent)
+
+
+def test_the_same_address_written_differently_keeps_the_token(admin, channel):
+    response = admin.post(
+        f"/channels/{channel.pk}/edit/",
+        mastodon_form(base_url="https://Mastodon.example:443/", access_token=""),
+    )
+    assert response.status_code == 302
+    channel.refresh_from_db()
+    assert channel.credentials == {"access_token": TOKEN}
+
+
+def test_the_default_address_written_out_keeps_the_app_password(cast):
+    channel = ChannelFactory(
+        workspace=cast.workspace,
+        kind="bluesky",
+        base_url="",
+        credentials={"identifier": "acme.bsky.social", "app_password": "kept"},
+    )
+    services.channel_save(
+        actor=cast.admin,
+        workspace=cast.workspace,
+        channel=channel,
+        kind="bluesky",
+        name=channel.name,
+        base_url="https://bsky.social",
+        credentials={"identifier": "acme.bsky.social", "app_password": ""},
+    )
+    channel.refresh_from_db()
+    assert channel.credentials["app_password"] == "kept"
+
+
+def test_a_new_pds_drops_the_session_and_asks_for_the_app_password(cast):
+    channel = ChannelFactory(
+        workspace=cast.workspace,
+        kind="bluesky",
+        base_url="",
+        credentials={
+            "identifier": "acme.bsky.social",
+            "app_password": "old",
+            "accessJwt": "a",
+            "refreshJwt": "r",
+            "did": "did:plc:x",
+        },
+    )
+
+    def save(app_password):
+        return services.channel_save(
+            actor=cast.admin,
+            workspace=cast.workspace,
+            channel=channel,
+            kind="bluesky",
+            name=channel.name,
+            base_url="https://pds.elsewhere.example",
+            credentials={"identifier": "acme.bsky.social", "app_password": app_password},
+        )
+
+    with pytest.raises(Invalid) as refused:
+        save("")
+    assert list(refused.value.fields) == ["app_password"]
+    channel.refresh_from_db()
+    save("new")
+    channel.refresh_from_db()
+    assert channel.credentials == {"identifier": "acme.bsky.social", "app_password": "new"}
+    event = AuditEvent.objects.get(action="channel.update")
+    assert event.data["after"]["credentials_dropped"] == ["accessJwt", "did", "refreshJwt"]
+
+
+def webhook_channel(cast):
+    return ChannelFactory(
+        workspace=cast.workspace,
+        kind="webhook",
+        name="Receiver",
+        base_url="",
+        credentials={"webhook_url": "https://receiver.example/hook", "signing_secret": "s" * 40},
+    )
+
+
+def test_a_new_webhook_address_asks_for_the_signing_secret_again(admin, cast):
+    channel = webhook_channel(cast)
+    form = {"name": "Receiver", "handle": "", "webhook_url": "https://other.example/hook"}
+    response = admin.post(f"/channels/{channel.pk}/edit/", {**form, "signing_secret": ""})
+    assert response.status_code == 200
+    assert "The address changed" in response.content.decode()
+    channel.refresh_from_db()
+    assert channel.credentials["webhook_url"] == "https://receiver.example/hook"
+    response = admin.post(f"/channels/{channel.pk}/edit/", {**form, "signing_secret": "n" * 40})
+    assert response.status_code == 302
+    channel.refresh_from_db()
+    assert channel.credentials == {
+        "webhook_url": "https://other.example/hook",
+        "signing_secret": "n" * 40,
+    }
+
+
+def test_a_new_slack_webhook_replaces_the_old_one(admin, cast):
+    channel = ChannelFactory(
+        workspace=cast.workspace,
+        kind="slack",
+        name="Team",
+        base_url="",
+        credentials={"webhook_url": "https://hooks.slack.com/services/T/B/old"},
+    )
+    new = "https://hooks.slack.com/services/T/B/new"
+    response = admin.post(
+        f"/channels/{channel.pk}/edit/", {"name": "Team", "handle": "", "webhook_url": new}
+    )
+    assert response.status_code == 302
+    channel.refresh_from_db()
+    assert channel.credentials == {"webhook_url": new}
+
+
+def test_a_new_address_forgets_the_last_connection_test(admin, channel):
+    Channel.objects.filter(pk=channel.pk).update(
+        last_checked_at="2026-01-01T00:00Z", last_check_ok=True, last_check_message="Connected."
+    )
+    admin.post(
+        f"/channels/{channel.pk}/edit/",
+        mastodon_form(base_url="https://elsewhere.example", access_token="typed-again"),
+    )
+    channel.refresh_from_db()
+    assert (channel.last_checked_at, channel.last_check_ok) == (None, False)
+
+
+def test_the_form_says_a_new_address_needs_the_secrets_again(admin, channel):
+    page = admin.get(f"/channels/{channel.pk}/edit/").content.decode()
+    assert "If you change the server address, type it again." in page
+    assert "A new address drops them" in page
+
+
+def test_a_rename_through_the_service_keeps_the_address_and_the_token(cast, channel):
+    services.channel_save(
+        actor=cast.admin, workspace=cast.workspace, channel=channel, kind="mastodon", name="New"
+    )
+    channel.refresh_from_db()
+    assert (channel.name, channel.base_url) == ("New", "https://mastodon.example")
+    assert channel.credentials == {"access_token": TOKEN}

@@ -10,7 +10,8 @@ from planner.errors import NotFound
 class Command(BaseCommand):
     help = (
         "Remove the authenticator app and recovery codes of the account with this email, "
-        "and end its sessions; the person sets up a new app at their next sign-in."
+        "end its sessions and revoke its API tokens and feed links; the person sets up a "
+        "new app at their next sign-in."
     )
 
     def add_arguments(self, parser):
@@ -18,9 +19,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, email: str, **options):
         try:
-            user = two_factor_reset_by_operator(email=email)
+            user, ended = two_factor_reset_by_operator(email=email)
         except NotFound as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(
-            f"The two-factor sign-in of {user.email} was reset and their sessions ended."
+            f"The two-factor sign-in of {user.email} was reset and their sessions ended; "
+            f"{ended['api_tokens_revoked']} API tokens and {ended['feed_links_revoked']} "
+            "feed links were revoked."
         )
