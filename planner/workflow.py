@@ -51,6 +51,8 @@ class Action(models.TextChoices):
     MARK_FAILED = "mark_failed", _("Mark failed")
     MISS_SLOT = "miss_slot", _("Miss its slot")
     HAND_OVER = "hand_over", _("Hand over to a person")
+    # A consequence of a change elsewhere (where a channel points), never asked for.
+    REVOKE_APPROVAL = "revoke_approval", _("Withdraw the approval")
 
 
 SYSTEM = "system"
@@ -193,6 +195,12 @@ TRANSITIONS: dict[tuple[State, Action], Transition] = {
         _t(S.PUBLISHING, A.MARK_FAILED, S.FAILED, None),
         _t(S.PUBLISHING, A.MISS_SLOT, S.NEEDS_ATTENTION, None),
         _t(S.PUBLISHING, A.HAND_OVER, S.NEEDS_ATTENTION, None),
+        # What was approved no longer holds (its channel points elsewhere): back to
+        # the approvers. The service of that change applies it, as the engine would.
+        *[
+            _t(s, A.REVOKE_APPROVAL, S.IN_REVIEW, None)
+            for s in (S.APPROVED, S.FAILED, S.NEEDS_ATTENTION)
+        ],
     ]
 }
 

@@ -183,3 +183,29 @@ def test_a_viewer_gets_no_move_form_and_cannot_move(client, cast):
     client.post(f"/posts/{post.pk}/reschedule/", {"when": "2030-01-01T09:00"})
     post.refresh_from_db()
     assert post.scheduled_at == before
+
+
+def test_a_viewer_who_wrote_a_post_cannot_change_its_details_from_the_editor(client, cast):
+    from tests.factories import CampaignFactory
+
+    post = PostFactory(
+        workspace=cast.workspace, author=cast.viewer, scheduled_at=None
+    )  # a former contributor
+    campaign = CampaignFactory(workspace=cast.workspace)
+    client.force_login(cast.viewer)
+    channel = post.variants.get().channel
+    response = client.post(
+        f"/posts/{post.pk}/edit/",
+        {
+            "title": post.title,
+            "body": post.body,
+            "channels": [channel.pk],
+            "scheduled_at": "",
+            "campaign": campaign.pk,
+            "assignee": cast.viewer.pk,
+            "version": post.version,
+        },
+    )
+    assert response.status_code in (200, 403)
+    post.refresh_from_db()
+    assert (post.campaign, post.assignee) == (None, None)

@@ -511,3 +511,69 @@ def test_refreshed_tokens_are_stored_and_an_empty_refresh_token_never_replaces_o
     )
     channel.refresh_from_db()
     assert channel.credentials == {"access_token": "new", "refresh_token": "r1"}
+
+
+# --- a viewer changes nothing, even on the posts they wrote -------------------------------
+
+
+def test_a_former_contributor_now_a_viewer_cannot_change_their_posts_details(cast):
+    from accounts.models import Membership
+    from tests.factories import CampaignFactory
+
+    post = PostFactory(workspace=cast.workspace, author=cast.viewer)
+    campaign = CampaignFactory(workspace=cast.workspace)
+    with pytest.raises(NotAllowed, match="role does not allow"):
+        services.post_update_details(
+            actor=cast.viewer, post=post, campaign=campaign, assignee=cast.viewer, labels=[]
+        )
+    post.refresh_from_db()
+    assert (post.campaign, post.assignee) == (None, None)
+    assert Membership.objects.get(user=cast.viewer).role == Role.VIEWER
+
+
+def test_a_contributor_still_changes_the_details_of_their_own_post(cast):
+    post = PostFactory(workspace=cast.workspace, author=cast.contributor)
+    services.post_update_details(
+        actor=cast.contributor, post=post, campaign=None, assignee=cast.contributor, labels=[]
+    )
+    post.refresh_from_db()
+    assert post.assignee == cast.contributor
+
+
+# --- a channel that points elsewhere puts its approved posts back to a person ---------------
+
+
+def test_a_channels_approved_posts_go_back_to_review_when_it_points_elsewhere(cast, draft):
+    from planner.models import Notification
+
+    post = submit_and_approve(cast, draft)
+    channel = post.variants.get().channel
+    elsewhere = PostFactory(workspace=cast.workspace, author=cast.content)
+    submit_and_approve(cast, elsewhere)
+    touched = services.post_approvals_withdraw_for_channel(actor=cast.admin, channel=channel)
+    assert touched == [post.pk]
+    post.refresh_from_db()
+    assert (post.state, post.approved_version) == (State.IN_REVIEW, None)
+    assert not ApprovalDecision.objects.filter(post=post, withdrawn_at__isnull=True).exists()
+    assert Publication.objects.get(post=post).state == PublicationState.CANCELLED
+    event = AuditEvent.objects.get(post=post, action="post.approval_revoked")
+    assert event.data["state"] == [State.APPROVED, State.IN_REVIEW]
+    assert event.data["reason"] == "channel_address"
+    told = set(
+        Notification.objects.filter(post=post, kind="approval_withdrawn").values_list(
+            "recipient", flat=True
+        )
+    )
+    assert told == {cast.marketing.pk, cast.content.pk}
+    elsewhere.refresh_from_db()
+    assert elsewhere.state == State.APPROVED
+
+
+def test_only_channel_managers_withdraw_a_channels_approvals(cast, draft):
+    post = submit_and_approve(cast, draft)
+    with pytest.raises(NotAllowed):
+        services.post_approvals_withdraw_for_channel(
+            actor=cast.marketing, channel=post.variants.get().channel
+        )
+    post.refresh_from_db()
+    assert post.state == State.APPROVED
