@@ -152,11 +152,14 @@ TRANSITIONS: dict[tuple[State, Action], Transition] = {
         _t(S.APPROVED, A.EDIT, S.IN_REVIEW, C.POST_EDIT_ANY),
         _t(S.FAILED, A.EDIT, S.IN_REVIEW, C.POST_EDIT_ANY),
         _t(S.NEEDS_ATTENTION, A.EDIT, S.IN_REVIEW, C.POST_EDIT_ANY),
-        # Moving in time keeps the state (and so an approval).
+        # Moving in time: the moment is part of what was approved (approving needs a
+        # time), so moving an approved or failed post sends it back to the approvers.
         *[
             _t(s, A.RESCHEDULE, s, C.POST_SCHEDULE)
-            for s in (S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED, S.FAILED)
+            for s in (S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED)
         ],
+        _t(S.APPROVED, A.RESCHEDULE, S.IN_REVIEW, C.POST_SCHEDULE),
+        _t(S.FAILED, A.RESCHEDULE, S.IN_REVIEW, C.POST_SCHEDULE),
         _t(S.NEEDS_ATTENTION, A.RESCHEDULE, S.APPROVED, C.POST_RESOLVE),
         # Review.
         *[

@@ -495,7 +495,12 @@ def post_update_details(
 
 
 def post_reschedule(*, actor: User, post: Post, scheduled_at: datetime) -> Post:
-    """Move a post in time. An approved post keeps its approval; the move is logged."""
+    """Move a post in time. The moment is part of what the approvers approved (a post
+    needs a time to be approved): a move withdraws every live decision, so an approved
+    or failed post goes back to review and a post in review starts its chain again;
+    those whose approval was withdrawn, the author and the assignee are told. A post
+    waiting for a person after a missed slot is rescheduled by its resolvers instead
+    (``needs attention`` → approved). The move is logged."""
     role = _member_role(actor, post.workspace_id)
     _check_future(scheduled_at)
     with transaction.atomic():
@@ -507,6 +512,17 @@ def post_reschedule(*, actor: User, post: Post, scheduled_at: datetime) -> Post:
         _apply(post, Action.RESCHEDULE, _context(actor, post, role))
         post.scheduled_at = scheduled_at
         post.sequence += 1
+        withdrawn = 0
+        if was in (State.APPROVED, State.FAILED, State.IN_REVIEW):
+            approvers = notices.live_approvers(post)
+            withdrawn = _withdraw_approval(post)
+            if withdrawn:
+                notices.approval_withdrawn(
+                    post=post,
+                    actor=actor,
+                    approver_ids=[*approvers, post.author_id, post.assignee_id],
+                    reason="moved",
+                )
         post.save()
         if post.state == State.APPROVED:
             _schedule_publications(post)
@@ -521,6 +537,7 @@ def post_reschedule(*, actor: User, post: Post, scheduled_at: datetime) -> Post:
                 "after": scheduled_at,
                 "state": [was, post.state],
                 "approval_kept": post.approval_is_current,
+                "approvals_withdrawn": withdrawn,
             },
         )
     return post

@@ -140,7 +140,7 @@ def test_the_history_of_the_engine_names_maillon(client, cast):
     assert "(Approved → Publishing)" in page
 
 
-def test_moving_a_post_with_the_form_keeps_its_approval(client, cast):
+def test_moving_an_approved_post_with_the_form_sends_it_back_to_review(client, cast):
     post = approved(cast)
     client.force_login(cast.content)
     page = client.get(f"/posts/{post.pk}/").content.decode()
@@ -152,8 +152,9 @@ def test_moving_a_post_with_the_form_keeps_its_approval(client, cast):
     )
     post.refresh_from_db()
     assert post.scheduled_at == target
-    assert post.state == State.APPROVED
+    assert post.state == State.IN_REVIEW
     assert "Moved to" in response.content.decode()
+    assert "waits for approval again" in response.content.decode()
     assert AuditEvent.objects.filter(post=post, action="post.reschedule").exists()
 
 

@@ -196,16 +196,54 @@ def test_a_contributor_cannot_edit_someone_elses_draft(cast, draft):
 # --- moving in time ------------------------------------------------------------------
 
 
-def test_moving_an_approved_post_keeps_its_approval_and_is_logged(cast, draft):
+def test_moving_an_approved_post_sends_it_back_to_review_and_is_logged(cast, draft):
+    from planner.models import Notification
+
     post = submit_and_approve(cast, draft)
     new_time = later(days=5)
     post = services.post_reschedule(actor=cast.content, post=post, scheduled_at=new_time)
-    assert post.state == State.APPROVED
-    assert post.approval_is_current
-    assert Publication.objects.get(post=post).due_at == new_time
+    assert (post.state, post.approved_version) == (State.IN_REVIEW, None)
+    assert not ApprovalDecision.objects.filter(post=post, withdrawn_at__isnull=True).exists()
+    assert Publication.objects.get(post=post).state == PublicationState.CANCELLED
     event = AuditEvent.objects.get(post=post, action="post.reschedule")
-    assert event.data["approval_kept"] is True
+    assert event.data["approval_kept"] is False
+    assert event.data["state"] == [State.APPROVED, State.IN_REVIEW]
     assert post.sequence == 1
+    told = Notification.objects.filter(post=post, kind="approval_withdrawn")
+    assert set(told.values_list("recipient", flat=True)) == {cast.marketing.pk}
+    # Approved again, it goes out at its new time.
+    post = services.post_decide(
+        actor=cast.marketing2,
+        post=post,
+        decision="approve",
+        expected_version=post.version,
+        step_position=1,
+    )
+    assert Publication.objects.get(post=post).due_at == new_time
+
+
+def test_moving_a_post_in_review_starts_its_chain_again(cast, draft):
+    services.approval_chain_set(
+        actor=cast.admin,
+        workspace=cast.workspace,
+        campaign=None,
+        steps=[(Role.MARKETING, StepMode.ANY, []), (Role.ADMIN, StepMode.ANY, [])],
+    )
+    services.post_submit(actor=cast.content, post=draft)
+    services.post_decide(
+        actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
+    )
+    post = services.post_reschedule(actor=cast.content, post=draft, scheduled_at=later(days=4))
+    assert post.state == State.IN_REVIEW
+    assert progress(post, four_eyes_relaxed=False).current.position == 1
+
+
+def test_moving_a_draft_changes_nothing_else(cast, draft):
+    post = services.post_reschedule(actor=cast.content, post=draft, scheduled_at=later(days=4))
+    assert post.state == State.DRAFT
+    assert (
+        AuditEvent.objects.get(post=post, action="post.reschedule").data["approvals_withdrawn"] == 0
+    )
 
 
 def test_a_post_cannot_be_moved_into_the_past(cast, draft):
