@@ -30,6 +30,12 @@ class StepSpec:
             return False
         return not self.approver_ids or user_id in self.approver_ids
 
+    def counts(self, position: int, role: str) -> bool:
+        """Does a decision given at ``position`` for ``role`` count for this step? Only
+        when it was given for this very step: a marketing approval at place 1 never
+        satisfies a step 1 that now asks an admin (after a campaign or chain change)."""
+        return position == self.position and role == self.role
+
 
 DEFAULT_STEPS = (StepSpec(position=1, role=Role.MARKETING),)
 """Without a configured chain: one marketing step, any one marketer."""
@@ -121,6 +127,7 @@ def step_approvers(post: Post, step: StepSpec, *, relaxed: bool) -> list[User]:
             post=post,
             version=post.version,
             step_position=step.position,
+            step_role=step.role,
             decision=Decision.APPROVE,
             withdrawn_at__isnull=True,
         ).values_list("decided_by_id", flat=True)
@@ -148,13 +155,18 @@ def step_satisfied(
     return bool(approved_by) and eligible <= approved_by
 
 
+def _counted(steps: tuple[StepSpec, ...], position: int, role: str) -> bool:
+    return any(step.counts(position, role) for step in steps)
+
+
 def progress(post: Post, *, four_eyes_relaxed: bool) -> Progress:
     steps = chain_steps(post)
     approvals: dict[int, set[int]] = {}
-    for position, user_id in ApprovalDecision.objects.filter(
+    for position, role, user_id in ApprovalDecision.objects.filter(
         post=post, version=post.version, decision=Decision.APPROVE, withdrawn_at__isnull=True
-    ).values_list("step_position", "decided_by_id"):
-        approvals.setdefault(position, set()).add(user_id)
+    ).values_list("step_position", "step_role", "decided_by_id"):
+        if _counted(steps, position, role):
+            approvals.setdefault(position, set()).add(user_id)
     authors = content_authors(post)
     return _walk(
         steps,
@@ -361,10 +373,12 @@ def reviews(posts: Sequence[Post], *, roles: bool = False) -> dict[int, Review]:
     version = {post.pk: post.version for post in posts}
     approvals: dict[int, dict[int, set[int]]] = {pk: {} for pk in ids}
     approved_at: dict[int, dict[int, datetime]] = {pk: {} for pk in ids}
-    for post_id, number, position, user_id, at in ApprovalDecision.objects.filter(
+    for post_id, number, position, role, user_id, at in ApprovalDecision.objects.filter(
         post_id__in=ids, decision=Decision.APPROVE, withdrawn_at__isnull=True
-    ).values_list("post_id", "version", "step_position", "decided_by_id", "created_at"):
-        if number != version[post_id]:
+    ).values_list(
+        "post_id", "version", "step_position", "step_role", "decided_by_id", "created_at"
+    ):
+        if number != version[post_id] or not _counted(steps[post_id], position, role):
             continue
         approvals[post_id].setdefault(position, set()).add(user_id)
         approved_at[post_id][position] = max(at, approved_at[post_id].get(position, at))

@@ -49,6 +49,9 @@ SENTENCES: dict[str, Any] = {
     "post.chain_change": gettext_lazy(
         "%(actor)s changed the approval chain: approvals from step %(step)s on no longer count"
     ),
+    "post.approval_revoked": gettext_lazy(
+        "%(actor)s changed where one of its channels points: its approval is withdrawn"
+    ),
     "comment.add": gettext_lazy("%(actor)s commented"),
     "publication.retract": gettext_lazy("Retracted from %(target)s"),
 }

@@ -140,6 +140,16 @@ def describe(notification: Notification) -> str:
             "“%(post)s” waits for your approval at step %(position)s (%(who)s approved the "
             "step before)."
         )
+    if notification.kind == Kind.APPROVAL_WITHDRAWN and data.get("reason_code") == "moved":
+        sentences[Kind.APPROVAL_WITHDRAWN] = _(
+            "%(who)s moved “%(post)s” in time: the approvals are withdrawn and it waits for "
+            "approval again."
+        )
+    elif notification.kind == Kind.APPROVAL_WITHDRAWN and data.get("reason_code"):
+        sentences[Kind.APPROVAL_WITHDRAWN] = _(
+            "%(who)s changed where %(channel)s points: the approval of “%(post)s” is withdrawn "
+            "and it waits for approval again."
+        )
     template = sentences.get(notification.kind, _("Something happened on “%(post)s”."))
     try:
         return template % values

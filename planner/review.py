@@ -69,7 +69,7 @@ def review_of(post: Post, viewer: User, *, role: str | None) -> Review:
             satisfied = False
         is_current = post.state == State.IN_REVIEW and spec == turn.step
         status = CURRENT if is_current else DONE if satisfied else PENDING
-        at_step = [d for d in decisions if d.step_position == spec.position]
+        at_step = [d for d in decisions if spec.counts(d.step_position, d.step_role)]
         lines.append(
             StepLine(
                 spec=spec,

@@ -51,6 +51,8 @@ class Action(models.TextChoices):
     MARK_FAILED = "mark_failed", _("Mark failed")
     MISS_SLOT = "miss_slot", _("Miss its slot")
     HAND_OVER = "hand_over", _("Hand over to a person")
+    # A consequence of a change elsewhere (where a channel points), never asked for.
+    REVOKE_APPROVAL = "revoke_approval", _("Withdraw the approval")
 
 
 SYSTEM = "system"
@@ -150,11 +152,14 @@ TRANSITIONS: dict[tuple[State, Action], Transition] = {
         _t(S.APPROVED, A.EDIT, S.IN_REVIEW, C.POST_EDIT_ANY),
         _t(S.FAILED, A.EDIT, S.IN_REVIEW, C.POST_EDIT_ANY),
         _t(S.NEEDS_ATTENTION, A.EDIT, S.IN_REVIEW, C.POST_EDIT_ANY),
-        # Moving in time keeps the state (and so an approval).
+        # Moving in time: the moment is part of what was approved (approving needs a
+        # time), so moving an approved or failed post sends it back to the approvers.
         *[
             _t(s, A.RESCHEDULE, s, C.POST_SCHEDULE)
-            for s in (S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED, S.FAILED)
+            for s in (S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED)
         ],
+        _t(S.APPROVED, A.RESCHEDULE, S.IN_REVIEW, C.POST_SCHEDULE),
+        _t(S.FAILED, A.RESCHEDULE, S.IN_REVIEW, C.POST_SCHEDULE),
         _t(S.NEEDS_ATTENTION, A.RESCHEDULE, S.APPROVED, C.POST_RESOLVE),
         # Review.
         *[
@@ -193,6 +198,12 @@ TRANSITIONS: dict[tuple[State, Action], Transition] = {
         _t(S.PUBLISHING, A.MARK_FAILED, S.FAILED, None),
         _t(S.PUBLISHING, A.MISS_SLOT, S.NEEDS_ATTENTION, None),
         _t(S.PUBLISHING, A.HAND_OVER, S.NEEDS_ATTENTION, None),
+        # What was approved no longer holds (its channel points elsewhere): back to
+        # the approvers. The service of that change applies it, as the engine would.
+        *[
+            _t(s, A.REVOKE_APPROVAL, S.IN_REVIEW, None)
+            for s in (S.APPROVED, S.FAILED, S.NEEDS_ATTENTION)
+        ],
     ]
 }
 

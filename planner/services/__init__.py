@@ -48,6 +48,7 @@ from planner.services.planning import (
 )
 from planner.services.posts import (
     comment_add,
+    post_approvals_withdraw_for_channel,
     post_cancel,
     post_create,
     post_decide,
@@ -101,6 +102,7 @@ __all__ = [
     "notification_preferences_set",
     "notifications_mark_all_read",
     "objective_save",
+    "post_approvals_withdraw_for_channel",
     "post_cancel",
     "post_create",
     "post_decide",

@@ -144,7 +144,7 @@ def _describe(specs: tuple[StepSpec, ...]) -> list[list]:
     return [[s.role, s.mode, sorted(emails.get(i, str(i)) for i in s.approver_ids)] for s in specs]
 
 
-def _unchanged_prefix(old: tuple[StepSpec, ...], new: tuple[StepSpec, ...]) -> int:
+def unchanged_prefix(old: tuple[StepSpec, ...], new: tuple[StepSpec, ...]) -> int:
     kept = 0
     for before, after in zip(old, new, strict=False):
         if before != after:
@@ -153,26 +153,36 @@ def _unchanged_prefix(old: tuple[StepSpec, ...], new: tuple[StepSpec, ...]) -> i
     return kept
 
 
+def carry_over(post: Post, old: tuple[StepSpec, ...], new: tuple[StepSpec, ...]) -> tuple[int, int]:
+    """Withdraw the approvals of one locked post in review that ``new`` cannot keep
+    (the rule of the module's docstring), when the chain judging it changes from ``old``
+    to ``new``: an edit of its chain, or a change of its campaign. ``new`` must already
+    be what ``approvals.chain_steps(post)`` reads. Returns (the first step whose
+    approvals were withdrawn, how many were)."""
+    kept = unchanged_prefix(old, new)
+    now = timezone.now()
+    live = ApprovalDecision.objects.filter(
+        post=post, decision=Decision.APPROVE, withdrawn_at__isnull=True
+    )
+    first = kept + 1
+    withdrawn = live.filter(step_position__gt=kept).update(withdrawn_at=now)
+    relaxed = post.workspace.four_eyes_relaxed
+    if live.exists() and approvals.progress(post, four_eyes_relaxed=relaxed).is_complete:
+        first = len(new)
+        withdrawn += live.filter(step_position=first).update(withdrawn_at=now)
+    return first, withdrawn
+
+
 def _carry_over(
     actor: User, posts: QuerySet[Post], old: tuple[StepSpec, ...], new: tuple[StepSpec, ...]
 ) -> list[int]:
     """Withdraw the approvals the new chain cannot keep (see the module's docstring);
     the chain must already be saved. Returns the posts that lost approvals."""
-    kept = _unchanged_prefix(old, new)
-    now = timezone.now()
     touched = []
     ids = list(posts.values_list("pk", flat=True))
     locked = Post.objects.filter(pk__in=ids).select_for_update().select_related("workspace")
     for post in locked.order_by("pk"):
-        live = ApprovalDecision.objects.filter(
-            post=post, decision=Decision.APPROVE, withdrawn_at__isnull=True
-        )
-        first = kept + 1
-        withdrawn = live.filter(step_position__gt=kept).update(withdrawn_at=now)
-        relaxed = post.workspace.four_eyes_relaxed
-        if live.exists() and approvals.progress(post, four_eyes_relaxed=relaxed).is_complete:
-            first = len(new)
-            withdrawn += live.filter(step_position=first).update(withdrawn_at=now)
+        first, withdrawn = carry_over(post, old, new)
         if withdrawn:
             touched.append(post.pk)
             audit.record(

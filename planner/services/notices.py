@@ -105,15 +105,26 @@ def live_approvers(post: Post) -> list[int]:
     )
 
 
-def approval_withdrawn(*, post: Post, actor: User, approver_ids: Iterable[int]) -> None:
-    """The post's content changed after approvals: those approvers are told."""
+def approval_withdrawn(
+    *,
+    post: Post,
+    actor: User,
+    approver_ids: Iterable[int | None],
+    reason: str = "",
+    channel: str = "",
+) -> None:
+    """Approvals were withdrawn (the content changed, or ``reason``: a code such as
+    "channel_address", with the ``channel``'s name): those people are told."""
+    more: dict = {"version": post.version}
+    if reason:
+        more |= {"reason_code": reason, "channel": channel}
     notify(
         workspace=post.workspace,
         kind=Kind.APPROVAL_WITHDRAWN,
         recipients=_users(approver_ids),
         post=post,
         actor=actor,
-        data=_post_data(post, version=post.version),
+        data=_post_data(post, **more),
     )
 
 

@@ -36,6 +36,7 @@ from planner.models import (
 )
 from planner.notifications import Kind, notify
 from planner.services import notices
+from planner.services.chains import carry_over
 from planner.workflow import Action, State
 
 MAX_TEXT = 20_000
@@ -65,6 +66,7 @@ def _context(actor: User, post: Post, role: str, *, step=None) -> workflow.Conte
             post=post,
             version=post.version,
             step_position=step.position,
+            step_role=step.role,
             decided_by=actor,
             withdrawn_at__isnull=True,
         ).exists()
@@ -434,8 +436,15 @@ def post_update_details(
     assignee: User | None,
     labels: Iterable[Label],
 ) -> Post:
-    """Campaign, assignee and labels: planning details, not content (no new version)."""
+    """Campaign, assignee and labels: planning details, not content (no new version).
+
+    The role first, then authorship: a writer (who may draft) changes the details of
+    the posts they wrote, a planner anyone's; a former contributor now a viewer none.
+    A post in review that changes campaign changes chain: its approvals are carried
+    over by the rule of a chain edit (``chains.carry_over``)."""
     role = _member_role(actor, post.workspace_id)
+    if not role_can(role, Capability.POST_CREATE):
+        raise NotAllowed(_("Your role does not allow this."))
     labels = list(labels)
     _check_refs(post.workspace, campaign=campaign, assignee=assignee, labels=labels)
     with transaction.atomic():
@@ -449,6 +458,7 @@ def post_update_details(
             "assignee": post.assignee_id,
             "labels": sorted(post.labels.values_list("pk", flat=True)),
         }
+        old_steps = approvals.chain_steps(post)
         post.campaign, post.assignee = campaign, assignee
         post.save(update_fields=["campaign", "assignee", "updated_at"])
         post.labels.set(labels)
@@ -457,6 +467,20 @@ def post_update_details(
             "assignee": post.assignee_id,
             "labels": sorted(label.pk for label in labels),
         }
+        extra: dict = {}
+        if before["campaign"] != after["campaign"] and post.state == State.IN_REVIEW:
+            new_steps = approvals.chain_steps(post)
+            if new_steps != old_steps:
+                approvers = notices.live_approvers(post)
+                first, withdrawn = carry_over(post, old_steps, new_steps)
+                extra = {"version": post.version, "step": first, "approvals_withdrawn": withdrawn}
+                if withdrawn:
+                    still = set(notices.live_approvers(post))
+                    notices.approval_withdrawn(
+                        post=post,
+                        actor=actor,
+                        approver_ids=[pk for pk in approvers if pk not in still],
+                    )
         if before != after:
             audit.record(
                 workspace=post.workspace,
@@ -465,13 +489,18 @@ def post_update_details(
                 post=post,
                 campaign=campaign,
                 target=str(post),
-                data={"before": before, "after": after},
+                data={"before": before, "after": after, **extra},
             )
     return post
 
 
 def post_reschedule(*, actor: User, post: Post, scheduled_at: datetime) -> Post:
-    """Move a post in time. An approved post keeps its approval; the move is logged."""
+    """Move a post in time. The moment is part of what the approvers approved (a post
+    needs a time to be approved): a move withdraws every live decision, so an approved
+    or failed post goes back to review and a post in review starts its chain again;
+    those whose approval was withdrawn, the author and the assignee are told. A post
+    waiting for a person after a missed slot is rescheduled by its resolvers instead
+    (``needs attention`` → approved). The move is logged."""
     role = _member_role(actor, post.workspace_id)
     _check_future(scheduled_at)
     with transaction.atomic():
@@ -483,6 +512,17 @@ def post_reschedule(*, actor: User, post: Post, scheduled_at: datetime) -> Post:
         _apply(post, Action.RESCHEDULE, _context(actor, post, role))
         post.scheduled_at = scheduled_at
         post.sequence += 1
+        withdrawn = 0
+        if was in (State.APPROVED, State.FAILED, State.IN_REVIEW):
+            approvers = notices.live_approvers(post)
+            withdrawn = _withdraw_approval(post)
+            if withdrawn:
+                notices.approval_withdrawn(
+                    post=post,
+                    actor=actor,
+                    approver_ids=[*approvers, post.author_id, post.assignee_id],
+                    reason="moved",
+                )
         post.save()
         if post.state == State.APPROVED:
             _schedule_publications(post)
@@ -497,9 +537,69 @@ def post_reschedule(*, actor: User, post: Post, scheduled_at: datetime) -> Post:
                 "after": scheduled_at,
                 "state": [was, post.state],
                 "approval_kept": post.approval_is_current,
+                "approvals_withdrawn": withdrawn,
             },
         )
     return post
+
+
+# Why approvals were withdrawn without a change of content: a code, told in the
+# reader's language by ``notifications.describe``.
+WITHDRAWAL_REASONS = ("channel_address",)
+
+
+def post_approvals_withdraw_for_channel(
+    *, actor: User, channel: Channel, reason: str = "channel_address"
+) -> list[int]:
+    """Put a channel's approved posts that have not gone out back to a person.
+
+    What the approvers approved went to the channel as it pointed then; when its
+    address changes (another server, another webhook), their approval no longer covers
+    where the post goes. Every post with a variant on the channel that is approved,
+    failed or waiting for a person loses its approval (all decisions withdrawn, pending
+    deliveries cancelled) and goes back to review; each is audited
+    (``post.approval_revoked``) and its approvers, author and assignee are told.
+    Posts publishing at this very moment are left to the engine. Returns the post ids.
+    """
+    if reason not in WITHDRAWAL_REASONS:
+        raise Invalid(_("Unknown reason."))
+    require(actor, channel.workspace, Capability.CHANNEL_MANAGE)
+    states = (State.APPROVED, State.FAILED, State.NEEDS_ATTENTION)
+    touched = []
+    with transaction.atomic():
+        ids = Post.objects.filter(
+            workspace_id=channel.workspace_id, state__in=states, variants__channel=channel
+        ).values_list("pk", flat=True)
+        locked = Post.objects.filter(pk__in=list(ids)).select_for_update()
+        for post in locked.select_related("workspace").order_by("pk"):
+            was = post.state
+            approvers = notices.live_approvers(post)
+            _apply(post, Action.REVOKE_APPROVAL, workflow.Context(role=workflow.SYSTEM))
+            withdrawn = _withdraw_approval(post)
+            post.save()
+            audit.record(
+                workspace=post.workspace,
+                actor=actor,
+                action="post.approval_revoked",
+                post=post,
+                target=str(post),
+                data={
+                    "version": post.version,
+                    "state": [was, post.state],
+                    "reason": reason,
+                    "channel": channel.pk,
+                    "approvals_withdrawn": withdrawn,
+                },
+            )
+            notices.approval_withdrawn(
+                post=post,
+                actor=actor,
+                approver_ids=[*approvers, post.author_id, post.assignee_id],
+                reason=reason,
+                channel=channel.name,
+            )
+            touched.append(post.pk)
+    return touched
 
 
 def _simple_transition(

@@ -21,7 +21,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import formats, timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from redis.exceptions import RedisError
@@ -32,6 +32,9 @@ from planner import calendar_cache, selectors, services, workflow
 from planner.errors import ServiceError
 from planner.models import Campaign, Channel, Label
 from planner.workflow import Action, State
+
+# Said after moving an approved post: the moment was part of what was approved.
+WITHDRAWN_BY_MOVE = gettext_lazy("Its approval is withdrawn: it waits for approval again.")
 
 MAX_WINDOW = dt.timedelta(days=120)
 # A window's JSON is kept in the cache, keyed on the question and on the workspace's
@@ -359,14 +362,14 @@ def post_move(request, pk: int):
             {"error": _("That time does not exist in your time zone (a clock change?).")},
             status=400,
         )
+    was_approved = post.approved_version is not None
     try:
         post = services.post_reschedule(actor=request.user, post=post, scheduled_at=when)
     except ServiceError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
+    message = _("Moved to %(when)s.") % {"when": _local_text(post.scheduled_at, zone)}
+    if was_approved and post.approved_version is None:
+        message = f"{message} {WITHDRAWN_BY_MOVE}"
     return JsonResponse(
-        {
-            "ok": True,
-            "start": wall_clock(post.scheduled_at, zone),
-            "message": _("Moved to %(when)s.") % {"when": _local_text(post.scheduled_at, zone)},
-        }
+        {"ok": True, "start": wall_clock(post.scheduled_at, zone), "message": message}
     )

@@ -17,7 +17,7 @@ from planner import history, selectors, services, workflow
 from planner.channels.registry import adapter_for
 from planner.errors import ServiceError
 from planner.services.media import media_files
-from planner.views.calendar import _zone, from_wall_clock, wall_clock
+from planner.views.calendar import WITHDRAWN_BY_MOVE, _zone, from_wall_clock, wall_clock
 from planner.views.review import review_context
 from planner.workflow import Action
 
@@ -84,16 +84,18 @@ def post_reschedule(request, pk: int):
             _("Give a date and time that exists in your time zone (not one a clock change skips)."),
         )
         return redirect("planner:post_detail", pk=post.pk)
+    was_approved = post.approved_version is not None
     try:
-        services.post_reschedule(actor=request.user, post=post, scheduled_at=when)
+        moved = services.post_reschedule(actor=request.user, post=post, scheduled_at=when)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request,
-            _("Moved to %(when)s.")
-            % {"when": formats.date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT")},
-        )
+        message = _("Moved to %(when)s.") % {
+            "when": formats.date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT")
+        }
+        if was_approved and moved.approved_version is None:
+            message = f"{message} {WITHDRAWN_BY_MOVE}"
+        messages.success(request, message)
     return redirect("planner:post_detail", pk=post.pk)
 
 

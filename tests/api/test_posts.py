@@ -209,3 +209,18 @@ def test_submitting_twice_is_a_409(api_as, cast, draft):
     api = api_as(cast.content)
     api.post(f"/api/v1/posts/{draft.pk}/submit/")
     assert api.post(f"/api/v1/posts/{draft.pk}/submit/").status_code == 409
+
+
+def test_a_viewer_who_wrote_a_post_cannot_change_its_details(api_as, cast):
+    from tests.factories import CampaignFactory
+
+    post = PostFactory(workspace=cast.workspace, author=cast.viewer)  # a former contributor
+    campaign = CampaignFactory(workspace=cast.workspace)
+    response = api_as(cast.viewer).patch(
+        f"/api/v1/posts/{post.pk}/",
+        {"version": post.version, "campaign": campaign.pk, "assignee": cast.viewer.pk},
+        format="json",
+    )
+    assert response.status_code == 403
+    post.refresh_from_db()
+    assert (post.campaign, post.assignee) == (None, None)

@@ -111,16 +111,18 @@ def test_dropping_a_post_on_another_day_moves_it_in_the_viewers_time_zone(client
     assert draft.scheduled_at.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M") == local(5)
 
 
-def test_an_approved_post_keeps_its_approval_when_moved(client, cast, draft):
+def test_an_approved_post_moved_goes_back_to_review_and_says_so(client, cast, draft):
     services.post_submit(actor=cast.content, post=draft)
     services.post_decide(
         actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
     )
     client.force_login(cast.content)
-    assert move(client, draft, local(6)).status_code == 200
+    response = move(client, draft, local(6))
+    assert response.status_code == 200
+    assert "waits for approval again" in response.json()["message"]
     draft.refresh_from_db()
-    assert draft.state == State.APPROVED
-    assert Publication.objects.get(post=draft).due_at == draft.scheduled_at
+    assert draft.state == State.IN_REVIEW
+    assert Publication.objects.get(post=draft).state == "cancelled"
 
 
 def test_a_drop_into_the_past_is_refused_with_a_message(client, cast, draft):

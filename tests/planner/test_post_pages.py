@@ -140,7 +140,7 @@ def test_the_history_of_the_engine_names_maillon(client, cast):
     assert "(Approved → Publishing)" in page
 
 
-def test_moving_a_post_with_the_form_keeps_its_approval(client, cast):
+def test_moving_an_approved_post_with_the_form_sends_it_back_to_review(client, cast):
     post = approved(cast)
     client.force_login(cast.content)
     page = client.get(f"/posts/{post.pk}/").content.decode()
@@ -152,8 +152,9 @@ def test_moving_a_post_with_the_form_keeps_its_approval(client, cast):
     )
     post.refresh_from_db()
     assert post.scheduled_at == target
-    assert post.state == State.APPROVED
+    assert post.state == State.IN_REVIEW
     assert "Moved to" in response.content.decode()
+    assert "waits for approval again" in response.content.decode()
     assert AuditEvent.objects.filter(post=post, action="post.reschedule").exists()
 
 
@@ -183,3 +184,29 @@ def test_a_viewer_gets_no_move_form_and_cannot_move(client, cast):
     client.post(f"/posts/{post.pk}/reschedule/", {"when": "2030-01-01T09:00"})
     post.refresh_from_db()
     assert post.scheduled_at == before
+
+
+def test_a_viewer_who_wrote_a_post_cannot_change_its_details_from_the_editor(client, cast):
+    from tests.factories import CampaignFactory
+
+    post = PostFactory(
+        workspace=cast.workspace, author=cast.viewer, scheduled_at=None
+    )  # a former contributor
+    campaign = CampaignFactory(workspace=cast.workspace)
+    client.force_login(cast.viewer)
+    channel = post.variants.get().channel
+    response = client.post(
+        f"/posts/{post.pk}/edit/",
+        {
+            "title": post.title,
+            "body": post.body,
+            "channels": [channel.pk],
+            "scheduled_at": "",
+            "campaign": campaign.pk,
+            "assignee": cast.viewer.pk,
+            "version": post.version,
+        },
+    )
+    assert response.status_code in (200, 403)
+    post.refresh_from_db()
+    assert (post.campaign, post.assignee) == (None, None)

@@ -196,16 +196,54 @@ def test_a_contributor_cannot_edit_someone_elses_draft(cast, draft):
 # --- moving in time ------------------------------------------------------------------
 
 
-def test_moving_an_approved_post_keeps_its_approval_and_is_logged(cast, draft):
+def test_moving_an_approved_post_sends_it_back_to_review_and_is_logged(cast, draft):
+    from planner.models import Notification
+
     post = submit_and_approve(cast, draft)
     new_time = later(days=5)
     post = services.post_reschedule(actor=cast.content, post=post, scheduled_at=new_time)
-    assert post.state == State.APPROVED
-    assert post.approval_is_current
-    assert Publication.objects.get(post=post).due_at == new_time
+    assert (post.state, post.approved_version) == (State.IN_REVIEW, None)
+    assert not ApprovalDecision.objects.filter(post=post, withdrawn_at__isnull=True).exists()
+    assert Publication.objects.get(post=post).state == PublicationState.CANCELLED
     event = AuditEvent.objects.get(post=post, action="post.reschedule")
-    assert event.data["approval_kept"] is True
+    assert event.data["approval_kept"] is False
+    assert event.data["state"] == [State.APPROVED, State.IN_REVIEW]
     assert post.sequence == 1
+    told = Notification.objects.filter(post=post, kind="approval_withdrawn")
+    assert set(told.values_list("recipient", flat=True)) == {cast.marketing.pk}
+    # Approved again, it goes out at its new time.
+    post = services.post_decide(
+        actor=cast.marketing2,
+        post=post,
+        decision="approve",
+        expected_version=post.version,
+        step_position=1,
+    )
+    assert Publication.objects.get(post=post).due_at == new_time
+
+
+def test_moving_a_post_in_review_starts_its_chain_again(cast, draft):
+    services.approval_chain_set(
+        actor=cast.admin,
+        workspace=cast.workspace,
+        campaign=None,
+        steps=[(Role.MARKETING, StepMode.ANY, []), (Role.ADMIN, StepMode.ANY, [])],
+    )
+    services.post_submit(actor=cast.content, post=draft)
+    services.post_decide(
+        actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
+    )
+    post = services.post_reschedule(actor=cast.content, post=draft, scheduled_at=later(days=4))
+    assert post.state == State.IN_REVIEW
+    assert progress(post, four_eyes_relaxed=False).current.position == 1
+
+
+def test_moving_a_draft_changes_nothing_else(cast, draft):
+    post = services.post_reschedule(actor=cast.content, post=draft, scheduled_at=later(days=4))
+    assert post.state == State.DRAFT
+    assert (
+        AuditEvent.objects.get(post=post, action="post.reschedule").data["approvals_withdrawn"] == 0
+    )
 
 
 def test_a_post_cannot_be_moved_into_the_past(cast, draft):
@@ -511,3 +549,69 @@ def test_refreshed_tokens_are_stored_and_an_empty_refresh_token_never_replaces_o
     )
     channel.refresh_from_db()
     assert channel.credentials == {"access_token": "new", "refresh_token": "r1"}
+
+
+# --- a viewer changes nothing, even on the posts they wrote -------------------------------
+
+
+def test_a_former_contributor_now_a_viewer_cannot_change_their_posts_details(cast):
+    from accounts.models import Membership
+    from tests.factories import CampaignFactory
+
+    post = PostFactory(workspace=cast.workspace, author=cast.viewer)
+    campaign = CampaignFactory(workspace=cast.workspace)
+    with pytest.raises(NotAllowed, match="role does not allow"):
+        services.post_update_details(
+            actor=cast.viewer, post=post, campaign=campaign, assignee=cast.viewer, labels=[]
+        )
+    post.refresh_from_db()
+    assert (post.campaign, post.assignee) == (None, None)
+    assert Membership.objects.get(user=cast.viewer).role == Role.VIEWER
+
+
+def test_a_contributor_still_changes_the_details_of_their_own_post(cast):
+    post = PostFactory(workspace=cast.workspace, author=cast.contributor)
+    services.post_update_details(
+        actor=cast.contributor, post=post, campaign=None, assignee=cast.contributor, labels=[]
+    )
+    post.refresh_from_db()
+    assert post.assignee == cast.contributor
+
+
+# --- a channel that points elsewhere puts its approved posts back to a person ---------------
+
+
+def test_a_channels_approved_posts_go_back_to_review_when_it_points_elsewhere(cast, draft):
+    from planner.models import Notification
+
+    post = submit_and_approve(cast, draft)
+    channel = post.variants.get().channel
+    elsewhere = PostFactory(workspace=cast.workspace, author=cast.content)
+    submit_and_approve(cast, elsewhere)
+    touched = services.post_approvals_withdraw_for_channel(actor=cast.admin, channel=channel)
+    assert touched == [post.pk]
+    post.refresh_from_db()
+    assert (post.state, post.approved_version) == (State.IN_REVIEW, None)
+    assert not ApprovalDecision.objects.filter(post=post, withdrawn_at__isnull=True).exists()
+    assert Publication.objects.get(post=post).state == PublicationState.CANCELLED
+    event = AuditEvent.objects.get(post=post, action="post.approval_revoked")
+    assert event.data["state"] == [State.APPROVED, State.IN_REVIEW]
+    assert event.data["reason"] == "channel_address"
+    told = set(
+        Notification.objects.filter(post=post, kind="approval_withdrawn").values_list(
+            "recipient", flat=True
+        )
+    )
+    assert told == {cast.marketing.pk, cast.content.pk}
+    elsewhere.refresh_from_db()
+    assert elsewhere.state == State.APPROVED
+
+
+def test_only_channel_managers_withdraw_a_channels_approvals(cast, draft):
+    post = submit_and_approve(cast, draft)
+    with pytest.raises(NotAllowed):
+        services.post_approvals_withdraw_for_channel(
+            actor=cast.marketing, channel=post.variants.get().channel
+        )
+    post.refresh_from_db()
+    assert post.state == State.APPROVED

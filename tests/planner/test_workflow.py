@@ -23,8 +23,8 @@ EXPECTED = {
     (S.DRAFT, A.RESCHEDULE): S.DRAFT,
     (S.IN_REVIEW, A.RESCHEDULE): S.IN_REVIEW,
     (S.CHANGES_REQUESTED, A.RESCHEDULE): S.CHANGES_REQUESTED,
-    (S.APPROVED, A.RESCHEDULE): S.APPROVED,
-    (S.FAILED, A.RESCHEDULE): S.FAILED,
+    (S.APPROVED, A.RESCHEDULE): S.IN_REVIEW,  # the moment was approved too
+    (S.FAILED, A.RESCHEDULE): S.IN_REVIEW,
     (S.NEEDS_ATTENTION, A.RESCHEDULE): S.APPROVED,
     (S.DRAFT, A.SUBMIT): S.IN_REVIEW,
     (S.CHANGES_REQUESTED, A.SUBMIT): S.IN_REVIEW,
@@ -48,6 +48,9 @@ EXPECTED = {
     (S.PUBLISHING, A.MARK_FAILED): S.FAILED,
     (S.PUBLISHING, A.MISS_SLOT): S.NEEDS_ATTENTION,
     (S.PUBLISHING, A.HAND_OVER): S.NEEDS_ATTENTION,
+    (S.APPROVED, A.REVOKE_APPROVAL): S.IN_REVIEW,
+    (S.FAILED, A.REVOKE_APPROVAL): S.IN_REVIEW,
+    (S.NEEDS_ATTENTION, A.REVOKE_APPROVAL): S.IN_REVIEW,
 }
 
 ADMIN, MKT, CM, CONTRIB, VIEWER = (
@@ -59,7 +62,14 @@ ADMIN, MKT, CM, CONTRIB, VIEWER = (
 )
 PLANNERS = {ADMIN, MKT, CM}
 APPROVERS = {ADMIN, MKT}
-ENGINE_ACTIONS = {A.START_PUBLISHING, A.MARK_PUBLISHED, A.MARK_FAILED, A.MISS_SLOT, A.HAND_OVER}
+ENGINE_ACTIONS = {
+    A.START_PUBLISHING,
+    A.MARK_PUBLISHED,
+    A.MARK_FAILED,
+    A.MISS_SLOT,
+    A.HAND_OVER,
+    A.REVOKE_APPROVAL,
+}
 
 
 def roles_allowed(state, action):
@@ -163,8 +173,9 @@ def test_editing_approved_content_sends_it_back_to_review():
     assert workflow.check(S.APPROVED, A.EDIT, ctx(CM)).target == S.IN_REVIEW
 
 
-def test_moving_an_approved_post_in_time_keeps_it_approved():
-    assert workflow.check(S.APPROVED, A.RESCHEDULE, ctx(CM)).target == S.APPROVED
+@pytest.mark.parametrize("state", [S.APPROVED, S.FAILED])
+def test_moving_an_approved_post_in_time_sends_it_back_to_review(state):
+    assert workflow.check(state, A.RESCHEDULE, ctx(CM)).target == S.IN_REVIEW
 
 
 @pytest.mark.parametrize("state", [S.PUBLISHING, S.PUBLISHED, S.RETRACTED, S.CANCELLED])
