@@ -273,6 +273,14 @@ METRICS_BATCH = env.int("METRICS_BATCH", 50, minimum=1)
 # Operational limits read by /healthz.
 HEALTH_BEAT_STALE_SECONDS = env.int("HEALTH_BEAT_STALE_SECONDS", 90, minimum=10)
 HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", 90, minimum=10)
+# /healthz tells the public only up or down; a monitor sending this as a bearer token
+# (or a staff member signed in with their second factor) also learns which part failed.
+HEALTH_TOKEN = env.str("HEALTH_TOKEN")
+if HEALTH_TOKEN and len(HEALTH_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "HEALTH_TOKEN must be at least 32 characters; generate one with "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+    )
 
 # How long an emailed invitation link to join a workspace stays valid.
 INVITATION_DAYS = env.int("INVITATION_DAYS", 7, minimum=1)

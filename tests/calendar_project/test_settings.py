@@ -134,3 +134,9 @@ def test_env_example_lists_every_variable_the_settings_read():
     listed = set(re.findall(r"^([A-Z_]+)=", (BASE_DIR / ".env.example").read_text(), re.M))
     assert read, "no variable found: has the settings style changed?"
     assert read - listed == set()
+
+
+def test_a_short_health_token_is_refused():
+    result = run_manage("check", DEBUG="true", HEALTH_TOKEN="guessable")
+    assert result.returncode != 0
+    assert "HEALTH_TOKEN must be at least 32 characters" in result.stderr
