@@ -51,6 +51,7 @@ def main() -> int:
 
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "calendar_project.settings")
+    env.setdefault("DEBUG", "true")  # development: off unless asked for (settings.py)
     env["PYTHONUNBUFFERED"] = "1"
     manager = Manager()
 

@@ -1,8 +1,10 @@
 """Maillon settings: one file, every value from the environment.
 
-Defaults make a first run work on a laptop (SQLite under ``data/``, Redis on
-127.0.0.1). Production sets DEBUG=false, and then SECRET_KEY and
-CREDENTIALS_KEY become required. ``.env.example`` lists every variable.
+Development is never the default: DEBUG is off unless set, and then SECRET_KEY,
+CREDENTIALS_KEY and ALLOWED_HOSTS are required. ``make run`` and the tests turn
+development on themselves (DEBUG=true: calendar_project/devrun.py, tests/settings.py);
+then the defaults make a first run work on a laptop (SQLite under ``data/``, Redis on
+127.0.0.1). ``.env.example`` lists every variable.
 """
 
 import datetime as dt
@@ -18,7 +20,9 @@ env = Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.str("DATA_DIR", str(BASE_DIR / "data")))
 
-DEBUG = env.bool("DEBUG", True)
+DEBUG = env.bool("DEBUG", False)
+# What each "required when DEBUG is off" message adds, for a command typed on a laptop.
+_OR_DEVELOPMENT = " For development on your own machine, set DEBUG=true instead."
 
 _DEV_SECRET = "django-insecure-maillon-development-only-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY")
@@ -26,9 +30,16 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is required when DEBUG is off; generate one with "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`." + _OR_DEVELOPMENT
         )
     SECRET_KEY = _DEV_SECRET
+elif not DEBUG and (SECRET_KEY == _DEV_SECRET or SECRET_KEY.startswith("django-insecure-")):
+    # Ours is in the source code and Django marks the keys it makes for development so:
+    # whoever has read either can sign sessions and password-reset links.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is a public development key, refused when DEBUG is off; generate one "
+        "with `python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+    )
 
 # Channel credentials are encrypted with these Fernet keys (comma-separated;
 # the first encrypts, all decrypt, so keys can be rotated).
@@ -37,11 +48,14 @@ if not CREDENTIALS_KEYS and not DEBUG:
     raise ImproperlyConfigured(
         "CREDENTIALS_KEY is required when DEBUG is off; generate one with `python -c "
         "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
+        + _OR_DEVELOPMENT
     )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off (comma-separated).")
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS is required when DEBUG is off (comma-separated)." + _OR_DEVELOPMENT
+    )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env.url("SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
 
@@ -259,6 +273,14 @@ METRICS_BATCH = env.int("METRICS_BATCH", 50, minimum=1)
 # Operational limits read by /healthz.
 HEALTH_BEAT_STALE_SECONDS = env.int("HEALTH_BEAT_STALE_SECONDS", 90, minimum=10)
 HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", 90, minimum=10)
+# /healthz tells the public only up or down; a monitor sending this as a bearer token
+# (or a staff member signed in with their second factor) also learns which part failed.
+HEALTH_TOKEN = env.str("HEALTH_TOKEN")
+if HEALTH_TOKEN and len(HEALTH_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "HEALTH_TOKEN must be at least 32 characters; generate one with "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+    )
 
 # How long an emailed invitation link to join a workspace stays valid.
 INVITATION_DAYS = env.int("INVITATION_DAYS", 7, minimum=1)

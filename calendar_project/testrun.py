@@ -17,6 +17,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 def main(argv: list[str]) -> int:
     env = dict(os.environ)
+    # The tests' settings (development on, tests/settings.py), not the project's that
+    # importing calendar_project (its Celery app) has just put in the environment.
+    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
     # Database 15 of a shared local Redis keeps test marks away from a dev run's.
     url = localredis.configured_or_local(db=15)
     private = None

@@ -1,3 +1,4 @@
+import hmac
 import time
 
 from django.conf import settings
@@ -38,9 +39,21 @@ def _check_mark(key: str, stale_after: int, now: float) -> dict:
     return result
 
 
+def may_see_details(request) -> bool:
+    """Which part failed, its errors and the host names are for a staff member signed in
+    with their second factor, or a monitor sending ``Authorization: Bearer <HEALTH_TOKEN>``."""
+    token = settings.HEALTH_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme == "Bearer" and hmac.compare_digest(given.encode(), token.encode()):
+        return True
+    user = request.user
+    return bool(user.is_authenticated and user.is_staff and user.is_verified())
+
+
 @never_cache
 def healthz(request):
-    """For load balancers and uptime monitors: 200 when everything runs, else 503."""
+    """For load balancers and uptime monitors: 200 when everything runs, else 503.
+    Everyone else learns only up or down."""
     now = time.time()
     checks = {"database": _check_database()}
     try:
@@ -51,7 +64,7 @@ def healthz(request):
     checks["beat"] = _check_mark(health.BEAT_KEY, settings.HEALTH_BEAT_STALE_SECONDS, now)
     checks["worker"] = _check_mark(health.WORKER_KEY, settings.HEALTH_WORKER_STALE_SECONDS, now)
     healthy = all(check["ok"] for check in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unhealthy", "checks": checks},
-        status=200 if healthy else 503,
-    )
+    body = {"status": "ok" if healthy else "down"}
+    if may_see_details(request):
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -50,7 +50,7 @@ def test_sqlite_waits_for_the_write_lock_instead_of_failing():
 
 def run_manage(*args, **env):
     # A deployment has none of the test run's own switches.
-    dropped = {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
     clean = {k: v for k, v in os.environ.items() if k not in dropped}
     clean.update(env)
     return subprocess.run(
@@ -64,6 +64,7 @@ def run_manage(*args, **env):
 
 
 PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "calendar_project.settings",
     "DEBUG": "false",
     "SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-0123456789",
     "CREDENTIALS_KEY": "mQ8V0Qm4eI3a8gC2zjv3b8qjN7l9bFj6aHkJ0nW2s1E=",
@@ -79,8 +80,37 @@ def test_production_without_a_secret_key_refuses_to_start():
     assert "SECRET_KEY is required when DEBUG is off" in result.stderr
 
 
+def test_without_debug_set_a_command_refuses_to_start_and_says_what_to_set():
+    """Development is never the default: a machine where nobody set DEBUG is treated as
+    production, and the message says both ways out."""
+    result = run_manage("check")
+    assert result.returncode != 0
+    assert "SECRET_KEY is required when DEBUG is off" in result.stderr
+    assert "DEBUG=true" in result.stderr
+
+
+def test_development_is_on_when_asked_for_and_needs_no_keys():
+    result = run_manage("check", DEBUG="true")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "django-insecure-maillon-development-only-key-do-not-use-in-production",
+        "django-insecure-0123456789abcdefghijklmnopqrstuvwxyz-made-by-startproject",
+    ],
+    ids=["maillon's development key", "a key Django generated for development"],
+)
+def test_production_refuses_a_public_development_key(key):
+    result = run_manage("check", **{**PRODUCTION, "SECRET_KEY": key})
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert "development key" in result.stderr
+
+
 def test_a_bad_variable_stops_start_up_with_its_name():
-    result = run_manage("check", TIME_ZONE="Europe/Atlantis")
+    result = run_manage("check", DEBUG="true", TIME_ZONE="Europe/Atlantis")
     assert result.returncode != 0
     assert "TIME_ZONE='Europe/Atlantis' is not an IANA time zone" in result.stderr
 
@@ -92,7 +122,7 @@ def test_the_deployment_checklist_is_clean_in_a_production_environment():
 
 
 def test_every_model_change_has_its_migration():
-    result = run_manage("makemigrations", "--check", "--dry-run")
+    result = run_manage("makemigrations", "--check", "--dry-run", DEBUG="true")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -104,3 +134,9 @@ def test_env_example_lists_every_variable_the_settings_read():
     listed = set(re.findall(r"^([A-Z_]+)=", (BASE_DIR / ".env.example").read_text(), re.M))
     assert read, "no variable found: has the settings style changed?"
     assert read - listed == set()
+
+
+def test_a_short_health_token_is_refused():
+    result = run_manage("check", DEBUG="true", HEALTH_TOKEN="guessable")
+    assert result.returncode != 0
+    assert "HEALTH_TOKEN must be at least 32 characters" in result.stderr
