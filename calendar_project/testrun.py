@@ -17,6 +17,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 def main(argv: list[str]) -> int:
     env = dict(os.environ)
+    env.setdefault("OUTBOUND_ALLOW_LOOPBACK", "true")  # the network stand-ins on 127.0.0.1
     # Database 15 of a shared local Redis keeps test marks away from a dev run's.
     url = localredis.configured_or_local(db=15)
     private = None
