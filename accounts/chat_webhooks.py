@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from accounts.models import ChatWebhookKind
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+from planner import outbound
 
 # kind -> host suffixes its webhooks use.
 KIND_HOSTS: dict[str, tuple[str, ...]] = {
@@ -36,11 +34,6 @@ EXAMPLES: dict[str, str] = {
 HIDDEN = "••••"
 
 
-def local_addresses_allowed() -> bool:
-    """Plain http to this machine (a test receiver): in development, or when allowed."""
-    return bool(settings.DEBUG or settings.CHAT_WEBHOOK_ALLOW_LOCAL)
-
-
 def _host_matches(host: str, suffixes: tuple[str, ...]) -> bool:
     return any(host == s or host.endswith("." + s) for s in suffixes)
 
@@ -57,7 +50,7 @@ def webhook_url_problem(kind: str, url: str) -> str:
         host, parts = "", None
     if parts is None or not host or parts.scheme not in ("http", "https"):
         return _("Enter a valid web address, starting with https://.")
-    if host in LOOPBACK_HOSTS and local_addresses_allowed():
+    if outbound.plain_http_allowed(host):
         return ""
     if parts.scheme != "https":
         return _("The address must start with https://.")

@@ -52,6 +52,7 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "calendar_project.settings")
     env.setdefault("DEBUG", "true")  # development: off unless asked for (settings.py)
+    env.setdefault("OUTBOUND_ALLOW_LOOPBACK", "true")  # the demo networks on 127.0.0.1
     env["PYTHONUNBUFFERED"] = "1"
     manager = Manager()
 

@@ -286,15 +286,15 @@ if HEALTH_TOKEN and len(HEALTH_TOKEN) < 32:
 INVITATION_DAYS = env.int("INVITATION_DAYS", 7, minimum=1)
 # "Test connection" on the Channels page gives up on a network after this long.
 CHANNEL_CHECK_TIMEOUT_SECONDS = env.int("CHANNEL_CHECK_TIMEOUT_SECONDS", 10, minimum=1)
-# The workspace's chat webhook (Settings) may be a plain http address on this machine
-# (a test receiver): always when DEBUG is on, otherwise only when this is true.
-CHAT_WEBHOOK_ALLOW_LOCAL = env.bool("CHAT_WEBHOOK_ALLOW_LOCAL", False)
+# Requests to servers people configure (channels, the chat webhook, key-date addresses)
+# go only to public addresses (planner/outbound.py). This lets them reach this machine
+# (loopback, never a private network): `make run` turns it on for the demo networks, the
+# tests for their stand-ins on 127.0.0.1. Never in production.
+OUTBOUND_ALLOW_LOOPBACK = env.bool("OUTBOUND_ALLOW_LOOPBACK", False)
 # Key dates imported from a file or an address (planner/services/key_dates.py): the
-# largest calendar read, how long an address may take, and whether an address may point
-# into a private or local network (never in production: tests against a local server).
+# largest calendar read and how long an address may take.
 KEY_DATES_MAX_BYTES = env.int("KEY_DATES_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 KEY_DATES_TIMEOUT_SECONDS = env.int("KEY_DATES_TIMEOUT_SECONDS", 10, minimum=1)
-KEY_DATES_ALLOW_PRIVATE_ADDRESSES = env.bool("KEY_DATES_ALLOW_PRIVATE_ADDRESSES", False)
 
 # The REST API (api/): personal tokens or the signed-in session, JSON errors of one
 # shape, page-number pagination, and a rate limit per token (or per signed-in person).

@@ -15,8 +15,8 @@ from django import forms
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from planner import outbound
 from planner.channels.registry import adapter_for
-from planner.channels.webhooks import LOOPBACK_HOSTS
 from planner.models import Channel, ChannelKind
 
 
@@ -271,9 +271,13 @@ def address_problem(value: str) -> str:
         return str(_("Enter a valid web address."))
     if not url.host:
         return str(_("Enter a valid web address."))
-    if url.scheme == "https" or (url.scheme == "http" and url.host in LOOPBACK_HOSTS):
+    if outbound.refused_literal(value):
+        return str(outbound.refusal_message())
+    if url.scheme == "https" or (url.scheme == "http" and outbound.plain_http_allowed(url.host)):
         return ""
-    return str(_("The address must start with https:// (plain http only to this machine)."))
+    if outbound.loopback_allowed():
+        return str(_("The address must start with https:// (plain http only to this machine)."))
+    return str(_("The address must start with https://."))
 
 
 class ChannelForm(forms.Form):

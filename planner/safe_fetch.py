@@ -3,21 +3,19 @@ inside our own network (SSRF), nor hold a request for long, nor fill the memory.
 
 * Only ``http://`` and ``https://`` (``webcal://``, what calendar sites hand out for
   subscriptions, is read as ``https://``); no user name or password in the address.
-* Every address the host name resolves to must be public (not loopback, private,
-  link-local, shared, reserved or multicast), and so must the address actually connected
-  to (a host that resolves to a public address, then to a private one, is caught there).
-  ``KEY_DATES_ALLOW_PRIVATE_ADDRESSES`` lifts this, for tests against a local server.
+* The connection goes through ``planner.outbound``: every address the host name
+  resolves to must be public, the connection is made to an address that was checked
+  (no second look-up that could answer otherwise), and its peer is checked before the
+  request is sent. Loopback only under ``OUTBOUND_ALLOW_LOOPBACK`` (development, tests).
 * Redirects are followed by hand, at most ``MAX_REDIRECTS``, each checked the same way.
 * ``KEY_DATES_TIMEOUT_SECONDS`` bounds each wait and the whole download;
   ``KEY_DATES_MAX_BYTES`` bounds the body: reading stops past it. No compression is asked
   for, so that what is counted is what is kept.
-* No proxy from the environment (``trust_env=False``): the checks are on the real target.
+* No proxy from the environment: the checks are on the real target.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import time
 import zlib
 from urllib.parse import urljoin, urlsplit
@@ -26,6 +24,7 @@ import httpx
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from planner import outbound
 from planner.errors import Invalid
 
 MAX_REDIRECTS = 3
@@ -65,13 +64,9 @@ def fetch(url: str) -> bytes:
     }
     url = normalise(url)
     try:
-        with httpx.Client(
-            timeout=httpx.Timeout(seconds), follow_redirects=False, trust_env=False
-        ) as client:
+        with outbound.client(timeout=httpx.Timeout(seconds)) as client:
             for _hop in range(MAX_REDIRECTS + 1):
-                _check_host(url)
                 with client.stream("GET", url, headers=headers) as response:
-                    _check_peer(response)
                     if response.is_redirect and "location" in response.headers:
                         url = normalise(urljoin(url, response.headers["location"]))
                         continue
@@ -81,6 +76,8 @@ def fetch(url: str) -> bytes:
                             % {"status": response.status_code, "reason": response.reason_phrase}
                         )
                     return _body(response, max_bytes, deadline, seconds)
+    except (outbound.Refused, outbound.HostNotFound) as exc:
+        raise FetchError(str(exc)) from None
     except httpx.TimeoutException:
         raise _timed_out(seconds) from None
     except httpx.HTTPError as exc:
@@ -141,48 +138,3 @@ def size_text(count: int) -> str:
     if count >= 1024 * 1024:
         return _("%(count)s MB") % {"count": f"{count / (1024 * 1024):.3g}"}
     return _("%(count)s KB") % {"count": f"{count / 1024:.3g}"}
-
-
-def _private_allowed() -> bool:
-    return bool(settings.KEY_DATES_ALLOW_PRIVATE_ADDRESSES)
-
-
-def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-def _refuse_private(host: str) -> FetchError:
-    return FetchError(
-        _(
-            "%(host)s is an address of a private or local network: Maillon only fetches "
-            "calendars from public addresses."
-        )
-        % {"host": host}
-    )
-
-
-def _check_host(url: str) -> None:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    try:
-        found = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise FetchError(_("The host %(host)s could not be found.") % {"host": host}) from None
-    if _private_allowed():
-        return
-    if not found or not all(is_public(str(info[4][0])) for info in found):
-        raise _refuse_private(host)
-
-
-def _check_peer(response: httpx.Response) -> None:
-    """The address actually connected to must be public too (DNS may answer differently
-    the second time it is asked)."""
-    if _private_allowed():
-        return
-    stream = response.extensions.get("network_stream")
-    peer = stream.get_extra_info("server_addr") if stream is not None else None
-    if not peer or not is_public(str(peer[0])):
-        raise _refuse_private(response.url.host)

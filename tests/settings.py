@@ -11,5 +11,7 @@ pytest-django turns ``settings.DEBUG`` off again, as Django's own test runner do
 import os
 
 os.environ.setdefault("DEBUG", "true")
+# The network stand-ins listen on 127.0.0.1 (planner/outbound.py refuses it by default).
+os.environ.setdefault("OUTBOUND_ALLOW_LOOPBACK", "true")
 
 from calendar_project.settings import *  # noqa: F403

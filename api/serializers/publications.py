@@ -34,5 +34,6 @@ class PublicationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_external_url(self, publication) -> str | None:
-        """Where the post is on the network, once published; null before."""
-        return publication.external_url or None
+        """Where the post is on the network (an http(s) address), once published; null
+        before, and null when the network sent back anything else (``javascript:``...)."""
+        return publication.web_url or None

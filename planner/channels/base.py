@@ -10,8 +10,6 @@ reconcile); the adapter only says what happened.
 from __future__ import annotations
 
 import email.utils
-import functools
-import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from typing import Any, ClassVar
 import httpx
 from django.utils.translation import gettext as _
 
+from planner import outbound
 from planner.channels.counting import Count
 
 CONNECT_TIMEOUT = 5.0
@@ -134,22 +133,12 @@ class Session:
         self.save_credentials(kept)
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """Loading the CA bundle costs ~20 ms of CPU: once per process, not once per send."""
-    return httpx.create_ssl_context()
-
-
 def new_http_client() -> httpx.Client:
+    """Every adapter's client: only to public servers (``planner.outbound``), no redirect."""
     from django.conf import settings
 
     read = getattr(settings, "PUBLISH_READ_TIMEOUT_SECONDS", READ_TIMEOUT)
-    return httpx.Client(
-        verify=_tls_context(),
-        timeout=httpx.Timeout(read, connect=CONNECT_TIMEOUT),
-        headers={"User-Agent": "Maillon/1.0 (+editorial calendar)"},
-        follow_redirects=False,
-    )
+    return outbound.client(timeout=httpx.Timeout(read, connect=CONNECT_TIMEOUT))
 
 
 # --- the interface ---------------------------------------------------------------------
@@ -331,20 +320,32 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
     return None
 
 
+ERROR_TEXT_LIMIT = 300
+SHORT_PLAIN_TEXT = 100
+
+
 def error_text(response: httpx.Response) -> str:
+    """The network's own words on a failure: the message of its JSON error, else the
+    status's reason phrase, or a short plain-text answer (an error code). Never a raw
+    body (an HTML page, whatever a server sent), which the Channels and post pages would
+    show as it came."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300].strip() or response.reason_phrase
+        body = None
     if isinstance(body, dict):
         # A sentence before a code: Bluesky sends {"error": "InvalidRequest", "message": ...}.
         for key in ("error_description", "message", "detail", "error", "title"):
             value = body.get(key)
-            if isinstance(value, str) and value:
-                return value[:300]
-            if isinstance(value, dict) and isinstance(value.get("message"), str):
-                return value["message"][:300]
-    return str(body)[:300]
+            if isinstance(value, dict):
+                value = value.get("message")
+            if isinstance(value, str) and value.strip():
+                return " ".join(value.split())[:ERROR_TEXT_LIMIT]
+    if response.headers.get("content-type", "").startswith("text/plain"):
+        text = " ".join(response.text.split())
+        if text and len(text) <= SHORT_PLAIN_TEXT:  # a code such as Slack's "no_text"
+            return text
+    return response.reason_phrase or f"HTTP {response.status_code}"
 
 
 AUTH_STATUSES = frozenset({401})
@@ -383,6 +384,8 @@ def send(
     """
     try:
         return session.http.request(method, url, **kwargs)
+    except outbound.Refused as exc:  # nothing was sent, and never will be to that address
+        return Permanent(str(exc))
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         return Transient(f"Could not connect: {exc.__class__.__name__}")
     except (

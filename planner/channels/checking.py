@@ -3,9 +3,10 @@ said in plain words (bad token, unreachable host, timeout, TLS) rather than as a
 class.
 
 The adapter's ``check_connection`` does the talking; this module gives it an HTTP client
-whose every request shares one deadline, and watches what the transport saw (the host,
-the last status, the error) so that the explanation can name the cause. Like the
-adapters, it never touches the database: ``Session`` is built by the caller.
+(through ``planner.outbound``: public servers only) whose every request shares one
+deadline, and watches what the transport saw (the host, the last status, the error) so
+that the explanation can name the cause. Like the adapters, it never touches the
+database: ``Session`` is built by the caller.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import httpx
 from django.utils.translation import gettext as _
 
+from planner import outbound
 from planner.channels import base
 
 logger = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ class _DeadlineTransport(httpx.BaseTransport):
     """Every request gets what is left of one time budget, and leaves a trace."""
 
     def __init__(self, trace: _Trace, seconds: float) -> None:
-        self._inner = httpx.HTTPTransport(verify=base._tls_context())
+        self._inner = outbound.OutboundTransport()
         self._trace = trace
         self._deadline = time.monotonic() + seconds
 
@@ -114,11 +116,9 @@ def check(
 ) -> CheckResult:
     """Run ``adapter.check_connection`` within ``seconds``; never raises."""
     trace = _Trace()
-    client = httpx.Client(
+    client = outbound.client(
         transport=_DeadlineTransport(trace, seconds),
         timeout=httpx.Timeout(seconds),
-        headers={"User-Agent": "Maillon/1.0 (+editorial calendar)"},
-        follow_redirects=False,
         event_hooks={"response": [_remember_refusal(trace)]},
     )
     with client:
@@ -150,6 +150,8 @@ def explain(trace: _Trace, reason: str, network: str, seconds: float) -> str:
     """A failed test in plain words: the transport's cause first, else the network's answer."""
     host = trace.host or _("the server")
     error = trace.error
+    if isinstance(error, outbound.Refused | outbound.HostNotFound):
+        return str(error)  # nothing was sent, nothing came back
     if isinstance(error, httpx.TimeoutException):
         return _(
             "%(host)s did not answer within %(seconds)s seconds. The server may be down or "

@@ -17,7 +17,8 @@ text) without sending them.
 
 Connection test. A live test of Slack, Teams or a generic receiver would
 post a message in the channel, so their URL is only checked for form: https
-with a host (plain http is allowed to a loopback host, for a receiver under
+with a host (plain http is allowed to a loopback host where
+``OUTBOUND_ALLOW_LOOPBACK`` lets Maillon reach this machine: a receiver under
 development). Discord answers GET on the webhook URL with the webhook object,
 posting nothing, so it is checked for real.
 
@@ -68,6 +69,7 @@ from typing import Any, BinaryIO, ClassVar
 
 import httpx
 
+from planner import outbound
 from planner.channels.base import (
     Adapter,
     AdapterError,
@@ -86,7 +88,6 @@ from planner.channels.base import (
 )
 from planner.channels.counting import Count, utf8_bytes
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # For a webhook these mean the URL no longer leads anywhere Maillon may post.
 GONE_STATUSES = frozenset({401, 403, 404, 410})
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
@@ -102,7 +103,9 @@ def url_problem(url: str) -> str:
         return "The webhook address is not a valid web address."
     if not parsed.host:
         return "The webhook address has no host name."
-    if parsed.scheme == "https" or (parsed.scheme == "http" and parsed.host in LOOPBACK_HOSTS):
+    if parsed.scheme == "https" or (
+        parsed.scheme == "http" and outbound.plain_http_allowed(parsed.host)
+    ):
         return ""
     return "The webhook address must start with https://."
 

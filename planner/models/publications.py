@@ -79,3 +79,10 @@ class Publication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post} → {self.channel} ({self.get_state_display()})"
+
+    @property
+    def web_url(self) -> str:
+        """``external_url`` when it is an http(s) address (a link on our pages), else ''."""
+        from planner.outbound import web_link
+
+        return web_link(self.external_url)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.chat_webhooks import webhook_url_problem
 from accounts.models import ChatWebhookKind, User, Workspace
 from accounts.permissions import Capability
-from planner import audit, chat
+from planner import audit, chat, outbound
 from planner.access import require
 from planner.errors import Invalid, NotFound
 from planner.models import Notification, NotificationKind, NotificationPreference, Post
@@ -91,19 +91,18 @@ def _send(kind: str, url: str, body: dict[str, Any]) -> tuple[ChatOutcome, str]:
 
     The address is checked again as the settings page checks it (https, on the
     service's own hosts), so that nothing, not even a test of an unsaved address,
-    posts elsewhere (this machine, the local network).
+    posts elsewhere; and the request goes through ``planner.outbound``, which connects
+    only to public servers (a service host whose name leads into our network is refused).
 
     A read timeout is not retried: the server may have posted the message already,
     and a duplicate in the chat is worse than a missing one that the inbox has."""
     if problem := webhook_url_problem(kind, url):
         return ChatOutcome.FAILED, problem
     try:
-        with httpx.Client(
-            timeout=httpx.Timeout(chat.TIMEOUT_SECONDS),
-            follow_redirects=False,
-            headers={"User-Agent": "Maillon/1.0 (+editorial calendar)"},
-        ) as client:
+        with outbound.client(timeout=httpx.Timeout(chat.TIMEOUT_SECONDS)) as client:
             response = client.post(url, json=body)
+    except (outbound.Refused, outbound.HostNotFound) as error:
+        return ChatOutcome.FAILED, str(error)
     except (httpx.ConnectError, httpx.ConnectTimeout) as error:
         return ChatOutcome.RETRY, _("The chat server could not be reached (%(error)s).") % {
             "error": type(error).__name__

@@ -29,7 +29,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from accounts.models import Workspace
-from planner import audit, metrics, workflow
+from planner import audit, metrics, outbound, workflow
 from planner.channels import base
 from planner.channels.registry import adapter_for
 from planner.errors import Conflict
@@ -424,7 +424,7 @@ def _record(publication_id: int, token: str, outcome: base.Outcome) -> str:
         if isinstance(outcome, base.Published):
             publication.state = P.PUBLISHED
             publication.external_id = outcome.external_id[:300]
-            publication.external_url = outcome.url[:500]
+            publication.external_url = outbound.web_link(outcome.url)[:500]
             publication.published_at = now
             publication.next_attempt_at = None
             publication.last_error = ""
@@ -513,7 +513,7 @@ def publication_reconcile(*, publication_id: int) -> str:
         if isinstance(found, base.Published):
             publication.state = P.PUBLISHED
             publication.external_id = found.external_id[:300]
-            publication.external_url = found.url[:500]
+            publication.external_url = outbound.web_link(found.url)[:500]
             publication.published_at = timezone.now()
             publication.next_attempt_at = None
             publication.last_error = ""
