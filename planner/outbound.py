@@ -50,7 +50,11 @@ WEB_SCHEMES = ("http", "https")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local use only
 _SITE_LOCAL = ipaddress.ip_network("fec0::/10")
-_SHARED = ipaddress.ip_network("100.64.0.0/10")
+# Not a web server's address, whatever this Python's tables say.
+_NOT_PUBLIC_V4 = (
+    ipaddress.ip_network("100.64.0.0/10"),  # shared address space (CGNAT)
+    ipaddress.ip_network("192.0.0.0/24"),  # IETF protocol assignments
+)
 
 
 class Refused(httpx.ConnectError):
@@ -106,7 +110,7 @@ def classify(address: str) -> str:
         or ip.is_reserved
         or ip.is_link_local
         or ip.is_unspecified
-        or (ip.version == 4 and ip in _SHARED)
+        or (ip.version == 4 and any(ip in net for net in _NOT_PUBLIC_V4))
     ):
         return PRIVATE
     return PUBLIC

@@ -56,7 +56,7 @@ def ics_file(name: str, data: bytes) -> dict:
 def test_marketing_imports_key_dates_and_finds_them_on_the_calendar(
     page, cast, settings, httpserver
 ):
-    settings.KEY_DATES_ALLOW_PRIVATE_ADDRESSES = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
 
     def slowly(request):
         time.sleep(0.8)  # long enough to see the form say it is busy

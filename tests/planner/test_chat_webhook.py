@@ -38,7 +38,7 @@ def eager_tasks():
 @pytest.fixture(autouse=True)
 def local_receivers(settings):
     """The stand-in servers listen on 127.0.0.1, as a developer's test receiver would."""
-    settings.CHAT_WEBHOOK_ALLOW_LOCAL = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
 
 
 @pytest.fixture
@@ -285,7 +285,7 @@ def test_the_test_message_refuses_a_plain_http_address_elsewhere(cast):
 
 
 def test_nothing_is_posted_to_this_machine_unless_allowed(cast, httpserver, settings):
-    settings.CHAT_WEBHOOK_ALLOW_LOCAL = False
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
     with pytest.raises(Invalid, match="https://"):
         services.workspace_webhook_test(
             actor=cast.admin,

@@ -75,7 +75,7 @@ def test_a_viewer_sees_the_dates_and_sources_but_no_form_nor_a_secret_address(cl
 
 
 def test_sources_show_their_address_last_import_and_count(client, cast, settings, httpserver):
-    settings.KEY_DATES_ALLOW_PRIVATE_ADDRESSES = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
     httpserver.expect_request("/fairs.ics").respond_with_data(
         calendar(vevent("DTSTART;VALUE=DATE:20270601", uid="f", summary="Outdoor fair"))
     )
@@ -158,7 +158,7 @@ def test_a_broken_file_is_refused_with_its_line_and_the_typed_name_kept(client, 
 def test_an_address_that_fails_is_refused_with_the_typed_values_kept(
     client, cast, settings, httpserver
 ):
-    settings.KEY_DATES_ALLOW_PRIVATE_ADDRESSES = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
     httpserver.expect_request("/gone.ics").respond_with_data("", status=404)
     client.force_login(cast.marketing)
     url = httpserver.url_for("/gone.ics")
@@ -169,7 +169,7 @@ def test_an_address_that_fails_is_refused_with_the_typed_values_kept(
 
 
 def test_an_address_is_imported_from_the_form(client, cast, settings, httpserver):
-    settings.KEY_DATES_ALLOW_PRIVATE_ADDRESSES = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
     httpserver.expect_request("/holidays.ics").respond_with_data(holidays())
     client.force_login(cast.marketing)
     response = import_page(client, name="Holidays", url=httpserver.url_for("/holidays.ics"))
@@ -210,7 +210,7 @@ def test_an_oversized_upload_is_refused(client, cast, settings):
 
 
 def test_refresh_imports_the_address_again(client, cast, settings, httpserver):
-    settings.KEY_DATES_ALLOW_PRIVATE_ADDRESSES = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
     httpserver.expect_request("/h.ics").respond_with_data(holidays())
     source = services.key_dates_import_url(
         actor=cast.marketing,

@@ -212,7 +212,7 @@ def test_a_wrong_webhook_address_is_refused_on_its_field(admin, cast, kind, url,
 
 def test_a_local_test_receiver_is_allowed_when_the_setting_says_so(admin, cast, settings):
     local = "http://127.0.0.1:8025/slack/services/T/B/X"
-    settings.CHAT_WEBHOOK_ALLOW_LOCAL = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
     response = admin.post(
         URL, fields(cast.workspace, notify_webhook_kind="slack", notify_webhook_url=local)
     )
@@ -288,7 +288,7 @@ def test_the_test_button_shows_only_with_a_stored_webhook(admin, cast):
 
 
 def local_hook(cast, settings, httpserver) -> None:
-    settings.CHAT_WEBHOOK_ALLOW_LOCAL = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
     account_services.workspace_update_settings(
         actor=cast.admin,
         workspace=cast.workspace,
