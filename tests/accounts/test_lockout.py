@@ -206,6 +206,6 @@ def test_the_django_admin_lists_the_attempts(client, cast):
     ],
 )
 def test_a_bad_limit_stops_the_start_naming_the_variable(name, value, says):
-    result = run_manage("check", **{name: value})
+    result = run_manage("check", DEBUG="true", **{name: value})
     assert result.returncode != 0
     assert says in result.stderr

@@ -102,6 +102,6 @@ def test_a_session_write_needs_the_csrf_token(cast):
 
 
 def test_a_bad_rate_limit_stops_start_up_with_its_name():
-    result = run_manage("check", API_RATE_PER_MINUTE="0")
+    result = run_manage("check", DEBUG="true", API_RATE_PER_MINUTE="0")
     assert result.returncode != 0
     assert "API_RATE_PER_MINUTE=0 must be at least 1" in result.stderr
