@@ -8,6 +8,8 @@ from django.contrib.auth.forms import SetPasswordMixin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import Invitation, Membership, User, Workspace
@@ -216,3 +218,28 @@ class InvitationAdmin(ReadOnlyAdmin):
     list_select_related = ["workspace", "invited_by"]
     search_fields = ["email", "workspace__name"]
     exclude = ["token_hash"]
+
+
+# --- second factors ----------------------------------------------------------------
+# django-otp's own admins show (and let one type) an authenticator's secret and the
+# recovery codes: replaced by lists that show neither. A lost phone is reset from the
+# Members page (``services_two_factor.two_factor_reset``), with its audit event.
+
+for _device in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(ReadOnlyAdmin):
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+
+
+@admin.register(StaticDevice)
+class StaticDeviceAdmin(TOTPDeviceAdmin):
+    pass

@@ -3,12 +3,13 @@
 The capabilities that demand it come from the role matrix: a role needs two-factor
 sign-in when it may approve, publish, pause publishing or manage channels. Whoever
 holds such a role in *any* workspace that requires it must use it everywhere, since
-one session opens all of a person's workspaces.
+one session opens all of a person's workspaces. Staff and superusers need it too: the
+Django admin opens every workspace.
 """
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -44,9 +45,11 @@ def memberships_requiring(user: User) -> QuerySet[Membership]:
 
 
 def needs_two_factor(user: User) -> bool:
+    """A role that requires it in some workspace, or a staff account (the Django admin
+    reaches every workspace)."""
     if not user.is_authenticated:
         return False
-    return memberships_requiring(user).exists()
+    return two_factor_state(user)[1]
 
 
 def _guarded_memberships(user_ids) -> QuerySet[Membership]:
@@ -117,7 +120,9 @@ def two_factor_state(user: User) -> tuple[bool, bool]:
         User.objects.filter(pk=user.pk)
         .annotate(
             has=Exists(_confirmed(TOTPDevice, user)) | Exists(_confirmed(StaticDevice, user)),
-            needs=Exists(
+            needs=Q(is_staff=True)
+            | Q(is_superuser=True)
+            | Exists(
                 Membership.objects.filter(
                     user=OuterRef("pk"),
                     workspace__require_two_factor=True,

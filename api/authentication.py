@@ -1,7 +1,9 @@
 """Bearer tokens and the signed-in session, as DRF authentication classes.
 
-Token requests never touch the session, so the two-factor middleware (which guards
-sessions) does not stand in their way, and a token cannot be used to get one."""
+A valid token of the session's own person is the only credential that stands in for
+a second factor (the two-factor middleware lets it through, see ``bearer_owner_id``);
+a session alone is accepted only once verified wherever its person has or needs a
+second factor, and a token cannot be used to get a session."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from rest_framework import authentication, exceptions
 
 from accounts.models import Membership
 from accounts.selectors import current_membership
+from accounts.two_factor import two_factor_state
 from api.access import ApiAccess
 from api.models import TOKEN_PREFIX, ApiToken
 
@@ -31,6 +34,33 @@ def _refused() -> exceptions.AuthenticationFailed:
     )
 
 
+def _usable_token(secret: str) -> ApiToken | None:
+    """The token of this secret, if it works now (its owner active and still a member)."""
+    if not secret.startswith(TOKEN_PREFIX) or " " in secret:
+        return None
+    role = Membership.objects.filter(
+        user_id=OuterRef("user_id"), workspace_id=OuterRef("workspace_id")
+    ).values("role")[:1]
+    token = (
+        ApiToken.objects.select_related("user", "workspace")
+        .annotate(role=Subquery(role))
+        .filter(token_hash=ApiToken.hash_token(secret))
+        .first()
+    )
+    if token is None or not token.is_usable(timezone.now()) or token.role is None:
+        return None
+    return token if token.user.is_active else None
+
+
+def bearer_owner_id(request) -> int | None:
+    """Whose valid token this request carries as ``Authorization: Bearer …`` (else None)."""
+    keyword, _space, secret = request.headers.get("Authorization", "").partition(" ")
+    if keyword.lower() != BearerTokenAuthentication.keyword.lower():
+        return None
+    token = _usable_token(secret.strip())
+    return token.user_id if token else None
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
@@ -41,24 +71,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         keyword, _space, secret = header.partition(" ")
         if keyword.lower() != self.keyword.lower():
             return None
-        secret = secret.strip()
-        if not secret.startswith(TOKEN_PREFIX) or " " in secret:
+        token = _usable_token(secret.strip())
+        if token is None:
             raise _refused()
-        role = Membership.objects.filter(
-            user_id=OuterRef("user_id"), workspace_id=OuterRef("workspace_id")
-        ).values("role")[:1]
-        token = (
-            ApiToken.objects.select_related("user", "workspace")
-            .annotate(role=Subquery(role))
-            .filter(token_hash=ApiToken.hash_token(secret))
-            .first()
-        )
-        now = timezone.now()
-        if token is None or not token.is_usable(now) or token.role is None:
-            raise _refused()
-        user = token.user
-        if not user.is_active:
-            raise _refused()
+        user, now = token.user, timezone.now()
         if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         # Messages in the owner's language (no session, so no middleware did it).
@@ -72,13 +88,21 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
 class WorkspaceSessionAuthentication(authentication.SessionAuthentication):
     """The signed-in person (CSRF enforced), in their current workspace: what lets the
-    interactive documentation try the API without a token."""
+    interactive documentation try the API without a token. A session without its second
+    factor is refused when its person has or needs one: a password alone opens nothing."""
 
     def authenticate(self, request):
         found = super().authenticate(request)
         if found is None:
             return None
         user = found[0]
+        if not user.is_verified() and any(two_factor_state(user)):
+            raise exceptions.AuthenticationFailed(
+                _(
+                    "This session has not given its second factor: finish signing in, or "
+                    "authenticate with an API token."
+                )
+            )
         membership = current_membership(user)
         if membership is None:
             return user, ApiAccess(workspace=None, role=None)

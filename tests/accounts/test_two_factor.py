@@ -147,11 +147,12 @@ def test_an_unverified_session_reaches_its_token_feed(cast):
     assert client.get(f"/feeds/{token}.ics").status_code == 200
 
 
-def test_an_api_request_with_its_own_credential_is_not_redirected(cast):
+def test_an_authorization_header_does_not_stand_in_for_the_second_factor(cast):
     client, _response = sign_in(cast.marketing)
-    response = client.get("/api/anything/", headers={"Authorization": "Token nope"})
-    assert response.status_code != 302  # the API answers for itself (here: no such page)
-    assert client.get("/api/anything/").status_code == 302
+    response = client.get("/api/tokens/", headers={"Authorization": "Token nope"})
+    assert response["Location"].startswith("/accounts/two-factor/setup/")
+    response = client.get("/api/v1/posts/", headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 403
 
 
 def test_an_unverified_session_can_sign_out(cast):
