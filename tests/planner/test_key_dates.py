@@ -399,6 +399,116 @@ def test_what_the_rules_library_trips_on_is_refused_too(cast):
     nothing_imported()
 
 
+# --- bounded work: rules that cannot happen, or cost too much to expand -----------------------
+
+
+def cpu_seconds(function):
+    started = time.process_time()
+    try:
+        return function()
+    finally:
+        cpu_seconds.last = time.process_time() - started
+
+
+@pytest.mark.parametrize(
+    ("rule", "reason"),
+    [
+        ("FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=31", "its repeat rule can never happen"),
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "its repeat rule can never happen"),
+        ("FREQ=MONTHLY;BYMONTH=4,6,9,11;BYMONTHDAY=-31", "its repeat rule can never happen"),
+        ("FREQ=DAILY;BYMONTH=1;BYYEARDAY=-1", "its repeat rule can never happen"),
+        ("FREQ=DAILY;BYMONTHDAY=1;BYYEARDAY=2", "its repeat rule can never happen"),
+        ("FREQ=YEARLY;BYYEARDAY=367", "BYYEARDAY=367 is out of range in its repeat rule"),
+        ("FREQ=YEARLY;BYWEEKNO=54", "BYWEEKNO=54 is out of range in its repeat rule"),
+        ("FREQ=DAILY;BYHOUR=24", "BYHOUR=24 is out of range in its repeat rule"),
+        ("FREQ=MONTHLY;BYMONTHDAY=0", "BYMONTHDAY=0 is out of range in its repeat rule"),
+    ],
+)
+def test_a_rule_that_can_never_happen_is_refused_at_once_with_its_line(cast, rule, reason):
+    data = calendar(vevent("DTSTART:20270101T090000Z", f"RRULE:{rule}", uid="r", summary="Never"))
+    message = cpu_seconds(lambda: refused(cast, data))
+    assert message.startswith("Nothing was imported: the file has errors. Line 9 (event “Never”): ")
+    assert reason in message
+    assert cpu_seconds.last < 0.5
+    nothing_imported()
+
+
+@pytest.mark.parametrize(
+    ("rule", "first"),
+    [
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", dt.date(2028, 2, 29)),
+        ("FREQ=YEARLY;BYYEARDAY=366", dt.date(2028, 12, 31)),
+        ("FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=-1", dt.date(2027, 2, 28)),
+        ("FREQ=DAILY;BYMONTH=12;BYYEARDAY=-1", dt.date(2027, 12, 31)),
+    ],
+)
+def test_a_rule_that_happens_rarely_is_kept(cast, rule, first):
+    data = calendar(vevent("DTSTART;VALUE=DATE:20270101", f"RRULE:{rule}", uid="r", summary="Rare"))
+    import_file(cast, data)
+    assert first in [d.starts_on for d in dates()]
+
+
+def test_a_rule_that_would_take_too_long_is_refused_within_its_budget(cast):
+    # No week 1 is in June: dateutil would look at each day until the year 9999 (2.9
+    # million days, seconds of CPU) for a match; the budget stops it well before.
+    data = calendar(
+        vevent("DTSTART;VALUE=DATE:20270102", uid="one", summary="One-off"),
+        vevent(
+            "DTSTART:20270101T090000Z",
+            "RRULE:FREQ=HOURLY;BYWEEKNO=1;BYMONTH=6",
+            uid="r",
+            summary="Week one of June",
+        ),
+    )
+    message = cpu_seconds(lambda: refused(cast, data))
+    assert message == (
+        "Nothing was imported: Line 15 (event “Week one of June”): this repeating event "
+        "would take too long to expand, its rule (FREQ=HOURLY;BYWEEKNO=1;BYMONTH=6) matches "
+        "too few of the days it goes through. Correct or remove its RRULE."
+    )
+    assert cpu_seconds.last < 2
+    nothing_imported()
+
+
+def test_many_costly_rules_are_refused_within_the_files_budget(cast):
+    # Each looks at 76,700 days (1820 to 2029), under the budget of a series; 12 of them
+    # are under the file's, 14 over.
+    events = [
+        vevent(
+            "DTSTART;VALUE=DATE:18200101",
+            "RRULE:FREQ=DAILY;BYMONTH=1;BYMONTHDAY=1",
+            uid=f"r{n}",
+            summary=f"New year {n}",
+        )
+        for n in range(14)
+    ]
+    assert import_file(cast, calendar(*events[:12]), name="Twelve").dates == 12 * 3
+    data = calendar(*events)
+    message = cpu_seconds(lambda: refused(cast, data, name="All"))
+    assert message == (
+        "The repeating events of this file would take too long to expand: nothing was "
+        "imported. Import a calendar with fewer or simpler ones."
+    )
+    assert cpu_seconds.last < 5
+    assert not KeyDateSource.objects.filter(name="All").exists()
+
+
+def test_the_budget_counts_only_inside_an_import():
+    from dateutil.rrule import DAILY, rrule
+
+    # Expanding elsewhere (icalendar's time zones, say) is not counted nor stopped.
+    count = ical_read.SERIES_BUDGET + 1
+    assert len(list(rrule(DAILY, dtstart=dt.datetime(1, 1, 1), count=count))) == count
+
+
+def test_reading_tells_of_its_progress_series_by_series():
+    told = []
+    data = holidays()
+    window = ical_read.Window.around(dt.date(2027, 2, 15), dt.UTC)
+    ical_read.read(data, window, progress=lambda done, total: told.append((done, total)))
+    assert told == [(0, 3), (1, 3), (2, 3), (3, 3)]
+
+
 def test_an_oversized_file_is_refused_unread(cast, settings):
     settings.KEY_DATES_MAX_BYTES = 1024
     data = holidays(*(vevent(f"DTSTART;VALUE=DATE:2027060{n}", uid=f"d{n}") for n in range(1, 9)))
