@@ -27,7 +27,13 @@ def fresh_catalogue(tmp_path_factory) -> Path:
             BASE_DIR / name, copy / name, ignore=shutil.ignore_patterns("__pycache__", "*.mo")
         )
     shutil.copy(BASE_DIR / "manage.py", copy / "manage.py")
-    env = {**os.environ, "DATA_DIR": str(copy / "data")}
+    # The copy has no tests/ (nor its settings module): the project's, in development.
+    env = {
+        **os.environ,
+        "DATA_DIR": str(copy / "data"),
+        "DJANGO_SETTINGS_MODULE": "calendar_project.settings",
+        "DEBUG": "true",
+    }
     subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "fr", "--no-obsolete"],
         cwd=copy,

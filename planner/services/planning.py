@@ -30,6 +30,7 @@ from planner.models import (
     Label,
     Objective,
 )
+from planner.services.posts import post_approvals_withdraw_for_channel
 from planner.services.publishing import channel_session
 
 _SECRET_HINT = "••••"  # noqa: S105 - what is shown instead of a secret
@@ -277,9 +278,10 @@ def channel_save(
     adapter = adapter_for(kind)
     stored = dict(channel.credentials or {})
     typed = {k: v for k, v in (credentials or {}).items() if v not in (None, "")}
-    readdressed = bool(stored) and _place(adapter.destination(channel.base_url, stored)) != _place(
+    repointed = not creating and _place(adapter.destination(channel.base_url, stored)) != _place(
         adapter.destination(base_url, {**stored, **typed})
     )
+    readdressed = bool(stored) and repointed
     moved = _readdressed(adapter, stored, typed) if readdressed else None
     before, after = _diff(
         channel,
@@ -323,6 +325,9 @@ def channel_save(
             target=channel.name,
             data={"before": before, "after": after} if not creating else {"after": after},
         )
+        if repointed:
+            # What was approved was approved for the old destination: a person decides again.
+            post_approvals_withdraw_for_channel(actor=actor, channel=channel)
     return channel
 
 

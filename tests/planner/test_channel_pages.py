@@ -624,3 +624,40 @@ def test_a_rename_through_the_service_keeps_the_address_and_the_token(cast, chan
     channel.refresh_from_db()
     assert (channel.name, channel.base_url) == ("New", "https://mastodon.example")
     assert channel.credentials == {"access_token": TOKEN}
+
+
+def _approved_on(cast, channel):
+    post = PostFactory(workspace=cast.workspace, author=cast.content, channels=[channel])
+    services.post_submit(actor=cast.content, post=post)
+    services.post_decide(
+        actor=cast.marketing,
+        post=post,
+        decision="approve",
+        expected_version=post.version,
+        step_position=1,
+    )
+    post.refresh_from_db()
+    assert post.state == "approved"
+    return post
+
+
+def test_a_new_address_puts_the_channels_approved_posts_back_to_review(admin, cast, channel):
+    post = _approved_on(cast, channel)
+    response = admin.post(
+        f"/channels/{channel.pk}/edit/",
+        mastodon_form(base_url="https://elsewhere.example", access_token="typed-again"),
+    )
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert (post.state, post.approved_version) == ("in_review", None)
+    assert AuditEvent.objects.filter(post=post, action="post.approval_revoked").exists()
+
+
+def test_a_rename_keeps_the_channels_approved_posts_approved(admin, cast, channel):
+    post = _approved_on(cast, channel)
+    response = admin.post(
+        f"/channels/{channel.pk}/edit/", mastodon_form(name="Renamed", access_token="")
+    )
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert post.state == "approved"
