@@ -543,14 +543,7 @@ def post_reschedule(*, actor: User, post: Post, scheduled_at: datetime) -> Post:
     return post
 
 
-# Why approvals were withdrawn without a change of content: a code, told in the
-# reader's language by ``notifications.describe``.
-WITHDRAWAL_REASONS = ("channel_address",)
-
-
-def post_approvals_withdraw_for_channel(
-    *, actor: User, channel: Channel, reason: str = "channel_address"
-) -> list[int]:
+def post_approvals_withdraw_for_channel(*, actor: User, channel: Channel) -> list[int]:
     """Put a channel's approved posts that have not gone out back to a person.
 
     What the approvers approved went to the channel as it pointed then; when its
@@ -561,8 +554,8 @@ def post_approvals_withdraw_for_channel(
     (``post.approval_revoked``) and its approvers, author and assignee are told.
     Posts publishing at this very moment are left to the engine. Returns the post ids.
     """
-    if reason not in WITHDRAWAL_REASONS:
-        raise Invalid(_("Unknown reason."))
+    # A code, told in the reader's language by ``notifications.describe``.
+    reason = "channel_address"
     require(actor, channel.workspace, Capability.CHANNEL_MANAGE)
     states = (State.APPROVED, State.FAILED, State.NEEDS_ATTENTION)
     touched = []
@@ -571,14 +564,16 @@ def post_approvals_withdraw_for_channel(
             workspace_id=channel.workspace_id, state__in=states, variants__channel=channel
         ).values_list("pk", flat=True)
         locked = Post.objects.filter(pk__in=list(ids)).select_for_update()
-        for post in locked.select_related("workspace").order_by("pk"):
+        # Only the posts are locked: the workspace is the channel's (no FOR UPDATE on it,
+        # which would cross the engine's lock order).
+        for post in locked.order_by("pk"):
             was = post.state
             approvers = notices.live_approvers(post)
             _apply(post, Action.REVOKE_APPROVAL, workflow.Context(role=workflow.SYSTEM))
             withdrawn = _withdraw_approval(post)
             post.save()
             audit.record(
-                workspace=post.workspace,
+                workspace=channel.workspace,
                 actor=actor,
                 action="post.approval_revoked",
                 post=post,
