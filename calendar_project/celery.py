@@ -64,12 +64,21 @@ ENGINE_QUEUE = "maillon-engine"
 # Reading metrics is slow (a network call per post) and never urgent: listed last, so
 # a worker takes sends first; production can give it a worker of its own (-Q).
 METRICS_QUEUE = "maillon-metrics"
-app.conf.task_queues = (Queue(ENGINE_QUEUE), Queue("celery"), Queue(METRICS_QUEUE))
+# Key-date imports read a stranger's calendar: bounded in time, and on a queue of their
+# own, so a slow one never delays a send or a tick.
+IMPORTS_QUEUE = "maillon-imports"
+app.conf.task_queues = (
+    Queue(ENGINE_QUEUE),
+    Queue("celery"),
+    Queue(METRICS_QUEUE),
+    Queue(IMPORTS_QUEUE),
+)
 app.conf.task_default_queue = "celery"
 app.conf.task_routes = {
     "planner.tasks.dispatch": {"queue": ENGINE_QUEUE},
     "planner.tasks.worker_heartbeat": {"queue": ENGINE_QUEUE},
     "planner.tasks.collect_metrics": {"queue": METRICS_QUEUE},
+    "planner.tasks.key_dates_import": {"queue": IMPORTS_QUEUE},
 }
 
 # Wake often so the beat mark stays fresh and short intervals stay accurate.

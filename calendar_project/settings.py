@@ -296,6 +296,12 @@ OUTBOUND_ALLOW_LOOPBACK = env.bool("OUTBOUND_ALLOW_LOOPBACK", False)
 # largest calendar read and how long an address may take.
 KEY_DATES_MAX_BYTES = env.int("KEY_DATES_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 KEY_DATES_TIMEOUT_SECONDS = env.int("KEY_DATES_TIMEOUT_SECONDS", 10, minimum=1)
+# An import runs as a Celery task on its own queue (planner.tasks.key_dates_import): past
+# this many seconds it stops and writes nothing (Celery's soft time limit), and the worker
+# process is killed 15 s later if it does not stop (the hard limit; never run again).
+KEY_DATES_IMPORT_SECONDS = env.int("KEY_DATES_IMPORT_SECONDS", 60, minimum=1)
+# Imports one workspace may have queued or running at once; more are refused.
+KEY_DATES_IMPORTS_AT_ONCE = env.int("KEY_DATES_IMPORTS_AT_ONCE", 3, minimum=1)
 
 # The REST API (api/): personal tokens or the signed-in session, JSON errors of one
 # shape, page-number pagination, and a rate limit per token (or per signed-in person).

@@ -34,6 +34,7 @@ from planner.models import (
     FeedLink,
     FollowerSnapshot,
     KeyDate,
+    KeyDateImport,
     KeyDateSource,
     Label,
     Media,
@@ -536,6 +537,38 @@ class KeyDateSourceAdmin(ReadOnlyAdmin):
     list_filter = ["workspace"]
     list_select_related = ["workspace", "created_by"]
     search_fields = ["name", "url"]
+
+
+@admin.register(KeyDateImport)
+class KeyDateImportAdmin(ReadOnlyAdmin):
+    """Queued on the Key dates page, run by a worker (``services.key_dates``). The uploaded
+    file is not shown (it is gone once the import ends)."""
+
+    fields = [
+        "workspace",
+        "name",
+        "source",
+        "url",
+        "refresh",
+        "status",
+        "series_done",
+        "series_total",
+        "result",
+        "error",
+        "problems",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+    list_display = ["name", "workspace", "status", "created_at", "finished_at", "created_by"]
+    list_filter = ["workspace", "status"]
+    list_select_related = ["workspace", "created_by"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("upload")
 
 
 @admin.register(KeyDate)

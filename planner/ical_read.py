@@ -52,7 +52,8 @@ FILE_BUDGET = 1_000_000
 TITLE_MAX = 300
 DESCRIPTION_MAX = 2000
 UID_MAX = 500
-PROBLEMS_SHOWN = 3
+PROBLEMS_SHOWN = 3  # in the message
+PROBLEMS_KEPT = 200  # listed on the import's page
 # What the parsers may raise on a stranger's file besides their own errors (ValueErrors):
 # dateutil's rules, for one, fail in many ways on odd input.
 EXPANSION_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError, ArithmeticError)
@@ -97,6 +98,15 @@ class Window:
 Progress = Callable[[int, int], None]
 
 
+class FileErrors(Invalid):
+    """The file's events have errors: the message names the first few, ``problems``
+    lists each (where, and what), for the import's page."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
 def read(data: bytes, window: Window, progress: Progress | None = None) -> list[Occurrence]:
     """The occurrences of the file's events that fall in ``window``; raises ``Invalid``
     with a message for a person when the file is not a calendar or has a broken event, or
@@ -123,8 +133,9 @@ def read(data: bytes, window: Window, progress: Progress | None = None) -> list[
         more = len(problems) - PROBLEMS_SHOWN
         if more > 0:
             shown += " " + _("(and %(count)s more)") % {"count": more}
-        raise Invalid(
-            _("Nothing was imported: the file has errors. %(problems)s") % {"problems": shown}
+        raise FileErrors(
+            _("Nothing was imported: the file has errors. %(problems)s") % {"problems": shown},
+            problems[:PROBLEMS_KEPT],
         )
     recurring = _name_events(events)
     where = {

@@ -11,7 +11,15 @@ from django.db.models.functions import Cast, Coalesce, Left
 from django.utils import timezone
 
 from accounts.models import Membership, User, Workspace
-from planner.models import Campaign, KeyDate, KeyDateSource, Notification, Post, Variant
+from planner.models import (
+    Campaign,
+    KeyDate,
+    KeyDateImport,
+    KeyDateSource,
+    Notification,
+    Post,
+    Variant,
+)
 
 
 def posts_visible_to(user: User) -> QuerySet[Post]:
@@ -305,6 +313,16 @@ def calendar_key_dates(
 def key_date_sources(workspace: Workspace) -> QuerySet[KeyDateSource]:
     """The workspace's sources, each with its number of dates."""
     return KeyDateSource.objects.filter(workspace=workspace).annotate(dates=Count("key_dates"))
+
+
+def key_date_imports(workspace: Workspace) -> QuerySet[KeyDateImport]:
+    """The workspace's imports, the latest first (without the uploaded files)."""
+    return (
+        KeyDateImport.objects.filter(workspace=workspace)
+        .select_related("created_by")
+        .defer("upload")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def upcoming_key_dates(

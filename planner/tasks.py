@@ -4,9 +4,11 @@ import logging
 import socket
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from calendar_project import health
-from planner.services import control, metrics, notifications, publishing, reminders
+from planner.services import control, key_dates, metrics, notifications, publishing, reminders
 
 logger = logging.getLogger(__name__)
 
@@ -76,3 +78,22 @@ def chat_announce(
     if outcome == notifications.ChatOutcome.RETRY and self.request.retries < self.max_retries:
         raise self.retry()
     return outcome
+
+
+@shared_task(
+    ignore_result=True,
+    # Its own queue (calendar_project.celery), and bounded: at the soft limit it stops
+    # and writes nothing; at the hard limit the worker process is killed. A calendar
+    # that killed a worker is not handed to the next one (no requeue on worker loss):
+    # the import is marked failed when its time is up (key_date_imports_expire).
+    soft_time_limit=settings.KEY_DATES_IMPORT_SECONDS,
+    time_limit=settings.KEY_DATES_IMPORT_SECONDS + 15,
+    acks_late=True,
+    reject_on_worker_lost=False,
+)
+def key_dates_import(import_id: int) -> str:
+    try:
+        return key_dates.key_date_import_run(import_id=import_id)
+    except SoftTimeLimitExceeded:
+        key_dates.key_date_import_timed_out(import_id=import_id)
+        return "timed out"

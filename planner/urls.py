@@ -71,6 +71,7 @@ urlpatterns = [
     path("calendar/events/", calendar.calendar_events, name="calendar_events"),
     path("key-dates/", key_dates.key_date_list, name="key_dates"),
     path("key-dates/import/", key_dates.key_dates_import, name="key_dates_import"),
+    path("key-dates/imports/<int:import_id>/", key_dates.key_date_import, name="key_date_import"),
     path("key-dates/add/", key_dates.key_date_add, name="key_date_add"),
     path("key-dates/<int:key_date_id>/remove/", key_dates.key_date_remove, name="key_date_remove"),
     path(

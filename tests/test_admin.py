@@ -31,6 +31,7 @@ from planner.models import (
     FeedLink,
     FollowerSnapshot,
     KeyDate,
+    KeyDateImport,
     KeyDateSource,
     Label,
     Media,
@@ -159,6 +160,14 @@ def world(cast, superuser):
         ends_on=dt.date(2027, 7, 14),
         external_uid="bastille",
         recurrence_id="2027-07-14",
+    )
+    KeyDateImport.objects.create(
+        workspace=ws,
+        name="Holidays",
+        source=source,
+        status="failed",
+        error="The address answered 404 NOT FOUND.",
+        problems=["Line 8 (event “Sale”): DTSTART cannot be read"],
     )
     services.feed_link_create(actor=cast.content, workspace=ws, scope="mine")
     delivery = Publication.objects.get(post=post)

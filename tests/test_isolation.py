@@ -11,7 +11,7 @@ from accounts import services as account_services
 from accounts.models import Role
 from planner import services
 from planner.errors import NotFound
-from planner.models import KeyDate, KeyDateSource, Post
+from planner.models import KeyDate, KeyDateImport, KeyDateSource, Post
 from tests.factories import CampaignFactory, ChannelFactory, ObjectiveFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,7 @@ WORKSPACE_PATH = {
     "planner.NotificationPreference": None,  # a person's own choice, like the profile
     "planner.KeyDateSource": "workspace",
     "planner.KeyDate": "workspace",
+    "planner.KeyDateImport": "workspace",
     "planner.FeedLink": "workspace",  # and its campaign or channel, of the same workspace
     "planner.MetricSnapshot": "publication__post__workspace",
     "planner.PublicationMetric": "publication__post__workspace",
@@ -82,6 +83,16 @@ def world(cast, other):
         "objective": ObjectiveFactory(workspace=cast.workspace),
         "channel": channel,
         "source": source,
+        "key_date_import": KeyDateImport.objects.create(
+            workspace=cast.workspace,
+            created_by=cast.admin,
+            name="Holidays",
+            source=source,
+            url=source.url,
+            refresh=True,
+            status="done",
+            result={"created": False, "added": 1, "updated": 0, "removed": 0, "unchanged": 0},
+        ),
         "key_date": KeyDate.objects.create(
             workspace=cast.workspace,
             title="Launch",
@@ -174,6 +185,12 @@ WORKSPACE_SERVICES = {
         actor=a, workspace=w, name="Stolen", url="https://example.test/x.ics"
     ),
     "key_dates_refresh": lambda a, w, x: services.key_dates_refresh(actor=a, source=x["source"]),
+    "key_dates_import_queue": lambda a, w, x: services.key_dates_import_queue(
+        actor=a, workspace=w, name="Stolen", data=b"BEGIN:VCALENDAR"
+    ),
+    "key_dates_refresh_queue": lambda a, w, x: services.key_dates_refresh_queue(
+        actor=a, source=x["source"]
+    ),
     "key_date_source_remove": lambda a, w, x: services.key_date_source_remove(
         actor=a, source=x["source"]
     ),
@@ -192,6 +209,7 @@ def test_another_workspaces_admin_cannot_write_into_this_one(world, cast, other,
             cast.workspace.memberships.count(),
             list(KeyDate.objects.values_list("pk", "title")),
             list(KeyDateSource.objects.values_list("pk", "name", "imported_at")),
+            KeyDateImport.objects.count(),
         )
 
     before = state()
@@ -235,6 +253,7 @@ OBJECT_OF_URL = (
     ("planner:media_move", "media"),
     ("planner:key_date_remove", "key_date"),
     ("planner:key_date_source_", "source"),
+    ("planner:key_date_import", "key_date_import"),
     ("api:token_", "api_token"),
 )
 # Parameters that are not a reference to the first workspace's objects: the token of a
@@ -256,8 +275,8 @@ def fill(name, params, world, action="submit"):
             values[param] = "waiting"
         elif param == "action":
             values[param] = action
-        elif param in ("key_date_id", "source_id"):
-            values[param] = world[param.removesuffix("_id")].pk
+        elif param in ("key_date_id", "source_id", "import_id"):
+            values[param] = world[{"import_id": "key_date_import"}.get(param, param[:-3])].pk
         else:
             values[param] = world[kind].pk
     return values

@@ -8,7 +8,14 @@ from planner.models.approvals import (
 from planner.models.audit import AuditEvent
 from planner.models.campaigns import Cadence, Campaign, Objective
 from planner.models.channels import Channel, ChannelKind
-from planner.models.feeds import FeedLink, FeedScope, KeyDate, KeyDateSource
+from planner.models.feeds import (
+    FeedLink,
+    FeedScope,
+    ImportStatus,
+    KeyDate,
+    KeyDateImport,
+    KeyDateSource,
+)
 from planner.models.metrics import FollowerSnapshot, MetricSnapshot, PublicationMetric
 from planner.models.notifications import (
     Notification,
@@ -34,7 +41,9 @@ __all__ = [
     "FeedLink",
     "FeedScope",
     "FollowerSnapshot",
+    "ImportStatus",
     "KeyDate",
+    "KeyDateImport",
     "KeyDateSource",
     "Label",
     "Media",

@@ -162,3 +162,75 @@ class KeyDate(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for a worker")
+    DOWNLOADING = "downloading", _("Downloading")
+    READING = "reading", _("Reading the events")
+    SAVING = "saving", _("Saving the dates")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class KeyDateImport(models.Model):
+    """One import of a calendar into a source, run by a Celery worker.
+
+    The page that asked for it follows ``status`` and the progress counts; the dates are
+    written at the end in one transaction (``services.key_dates``), so a failed import
+    leaves them as they were. The uploaded file is kept here until the import ends."""
+
+    UNDER_WAY = (
+        ImportStatus.QUEUED,
+        ImportStatus.DOWNLOADING,
+        ImportStatus.READING,
+        ImportStatus.SAVING,
+    )
+
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="key_date_imports"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The source's name, and the source once the import has written it (a refresh names
+    # it from the start).
+    name = models.CharField(_("name"), max_length=120)
+    source = models.ForeignKey(
+        KeyDateSource, null=True, blank=True, on_delete=models.SET_NULL, related_name="imports"
+    )
+    url = models.URLField(_("address"), max_length=500, blank=True)
+    upload = models.BinaryField(blank=True, default=b"")
+    refresh = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    # Repeating events expanded so far, of how many (the reading's progress).
+    series_done = models.PositiveIntegerField(default=0)
+    series_total = models.PositiveIntegerField(default=0)
+    # Counts once done: created, added, updated, removed, unchanged.
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    # Every problem the file has, one line each (the error names the first few).
+    problems = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("key date import")
+        verbose_name_plural = _("key date imports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "status"], name="key_date_import_ws")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def under_way(self) -> bool:
+        return self.status in self.UNDER_WAY
+
+    @property
+    def dates(self) -> int:
+        r = self.result or {}
+        return r.get("added", 0) + r.get("updated", 0) + r.get("unchanged", 0)

@@ -4,6 +4,12 @@ Imported from an iCalendar file or an address into a ``KeyDateSource`` of the wo
 (``planner.ical_read`` reads and expands; ``planner.safe_fetch`` downloads), or added one
 at a time. Admins and marketing manage them (``Capability.KEY_DATES_MANAGE``).
 
+Pages queue an import (``key_dates_import_queue``, ``key_dates_refresh_queue``): a
+``KeyDateImport`` row, run by a Celery worker on its own queue within a time limit
+(``key_date_import_run``), whose page follows its progress and shows its result or every
+problem the file has. The ``key_dates_import_*`` functions below import at once (the
+demo data, the tests of the rules).
+
 An import is all or nothing: the file is read and checked whole before the database is
 touched, then the source's dates are written in one transaction. Importing again (the
 same name, or Refresh for an address) updates by the event's UID and original start
@@ -15,6 +21,7 @@ audited, which moves the calendar's version on: the calendar shows the change at
 from __future__ import annotations
 
 import datetime as dt
+import time
 import zoneinfo
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -28,12 +35,18 @@ from accounts.models import User, Workspace
 from accounts.permissions import Capability
 from planner import audit, ical_read, safe_fetch
 from planner.access import require
-from planner.errors import Conflict, Invalid
-from planner.models import KeyDate, KeyDateSource
+from planner.errors import Conflict, Invalid, NotAllowed, ServiceError
+from planner.models import ImportStatus, KeyDate, KeyDateImport, KeyDateSource
 
 # What makes an occurrence "changed" (its sequence then grows).
 COMPARED = ("title", "description", "all_day", "starts_on", "ends_on", "starts_at", "ends_at")
 BATCH = 500
+# How often a running import writes its progress (seconds).
+PROGRESS_EVERY = 0.5
+# An import still queued after this long never found a worker; one running past its
+# time limit by this margin lost its worker (killed at the hard limit, or the machine).
+QUEUED_AT_MOST = dt.timedelta(hours=1)
+LOST_MARGIN = dt.timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -83,20 +96,235 @@ def _on_field(field: str, exc: Invalid) -> Invalid:
     return Invalid(exc.message, fields={field: [exc.message]})
 
 
-def _read(data: bytes, workspace: Workspace, field: str) -> list[ical_read.Occurrence]:
+def _read(
+    data: bytes, workspace: Workspace, field: str, progress: ical_read.Progress | None = None
+) -> list[ical_read.Occurrence]:
+    if field == "file":
+        _size_checked(data)
+    try:
+        return ical_read.read(data, _window(workspace), progress)
+    except ical_read.FileErrors:
+        raise
+    except Invalid as exc:
+        raise _on_field(field, exc) from None
+
+
+def _size_checked(data: bytes) -> bytes:
     limit = int(settings.KEY_DATES_MAX_BYTES)
     if len(data) > limit:
         raise _on_field(
-            field,
+            "file",
             Invalid(
                 _("The file is larger than %(size)s: nothing was imported.")
                 % {"size": safe_fetch.size_text(limit)}
             ),
         )
+    return data
+
+
+def _url_checked(url: str) -> str:
     try:
-        return ical_read.read(data, _window(workspace))
+        url = safe_fetch.normalise(url)
+        if len(url) > KeyDateSource._meta.get_field("url").max_length:
+            raise Invalid(_("The address is too long."))
     except Invalid as exc:
-        raise _on_field(field, exc) from None
+        raise _on_field("url", exc) from None
+    return url
+
+
+# --- imports run by a worker ------------------------------------------------------------
+
+
+def key_dates_import_queue(
+    *, actor: User, workspace: Workspace, name: str, data: bytes | None = None, url: str = ""
+) -> KeyDateImport:
+    """Queue the import of an uploaded file (``data``) or of an address as the source
+    ``name``. What can be checked at once is (the name, the size, the address's form);
+    the worker downloads, reads and stores (``key_date_import_run``)."""
+    require(actor, workspace, Capability.KEY_DATES_MANAGE)
+    name = _name(name)
+    if data is not None:
+        return _queue(actor, workspace, name=name, upload=_size_checked(data))
+    return _queue(actor, workspace, name=name, url=_url_checked(url))
+
+
+def key_dates_refresh_queue(*, actor: User, source: KeyDateSource) -> KeyDateImport:
+    """Queue the import of the source's address again; a failure keeps its dates."""
+    workspace = source.workspace
+    require(actor, workspace, Capability.KEY_DATES_MANAGE)
+    if not source.url:
+        raise Invalid(
+            _("“%(name)s” was uploaded as a file: import the new file under the same name.")
+            % {"name": source.name}
+        )
+    return _queue(actor, workspace, name=source.name, url=source.url, source=source)
+
+
+def _queue(
+    actor: User,
+    workspace: Workspace,
+    *,
+    name: str,
+    url: str = "",
+    upload: bytes = b"",
+    source: KeyDateSource | None = None,
+) -> KeyDateImport:
+    from planner import tasks
+
+    key_date_imports_expire(workspace=workspace)
+    with transaction.atomic():
+        under_way = KeyDateImport.objects.filter(
+            workspace=workspace, status__in=KeyDateImport.UNDER_WAY
+        )
+        if under_way.filter(name=name).exists():
+            raise Conflict(
+                _("An import of “%(name)s” is already under way: wait for it to end.")
+                % {"name": name}
+            )
+        if under_way.count() >= settings.KEY_DATES_IMPORTS_AT_ONCE:
+            raise Conflict(
+                _("%(count)s imports are already under way in this workspace: wait for one to end.")
+                % {"count": settings.KEY_DATES_IMPORTS_AT_ONCE}
+            )
+        job = KeyDateImport.objects.create(
+            workspace=workspace,
+            created_by=actor,
+            name=name,
+            url=url,
+            upload=upload,
+            source=source,
+            refresh=source is not None,
+        )
+        tasks.key_dates_import.delay_on_commit(job.pk)
+    return job
+
+
+def key_date_imports_expire(*, workspace: Workspace | None = None) -> int:
+    """Mark failed the imports that will never end: queued for longer than
+    ``QUEUED_AT_MOST`` (no worker took them), or running past their time limit (their
+    worker was killed, or is gone). Their dates were never touched."""
+    now = timezone.now()
+    lost_before = now - dt.timedelta(seconds=settings.KEY_DATES_IMPORT_SECONDS + 15) - LOST_MARGIN
+    jobs = KeyDateImport.objects.filter(status__in=KeyDateImport.UNDER_WAY)
+    if workspace is not None:
+        jobs = jobs.filter(workspace=workspace)
+    never_started = jobs.filter(status=ImportStatus.QUEUED, created_at__lt=now - QUEUED_AT_MOST)
+    lost = jobs.exclude(status=ImportStatus.QUEUED).filter(started_at__lt=lost_before)
+    count = never_started.update(
+        status=ImportStatus.FAILED,
+        finished_at=now,
+        upload=b"",
+        error=_("No worker started this import: nothing was imported. Try again later."),
+    )
+    return count + lost.update(
+        status=ImportStatus.FAILED,
+        finished_at=now,
+        upload=b"",
+        error=_(
+            "The import stopped before the end (it went past its time limit, or its worker "
+            "stopped): nothing was imported."
+        ),
+    )
+
+
+def _progress(job: KeyDateImport) -> ical_read.Progress:
+    """Writes the reading's progress, at most every ``PROGRESS_EVERY`` seconds (and the
+    first and last counts), outside any transaction so the page sees it at once."""
+    last = [0.0]
+
+    def told(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done in (0, total) or now - last[0] >= PROGRESS_EVERY:
+            last[0] = now
+            KeyDateImport.objects.filter(pk=job.pk).update(series_done=done, series_total=total)
+
+    return told
+
+
+def _phase(job: KeyDateImport, status: str) -> None:
+    KeyDateImport.objects.filter(pk=job.pk).update(status=status)
+
+
+def key_date_import_run(*, import_id: int) -> str:
+    """Run a queued import (the worker's task): download, read with progress, store in
+    one transaction. A message delivered twice runs it once (queued → started is a
+    compare-and-set). The person who asked must still be allowed to import."""
+    started = KeyDateImport.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.READING, started_at=timezone.now()
+    )
+    if not started:
+        return "not queued"
+    job = KeyDateImport.objects.select_related("workspace", "created_by", "source").get(
+        pk=import_id
+    )
+    workspace = job.workspace
+    try:
+        actor = job.created_by
+        if actor is None:
+            raise NotAllowed(_("The person who asked for this import is no longer a member."))
+        require(actor, workspace, Capability.KEY_DATES_MANAGE)
+        if job.refresh and job.source is None:
+            raise Invalid(_("The source was removed meanwhile: nothing was imported."))
+        if job.url:
+            _phase(job, ImportStatus.DOWNLOADING)
+            data = safe_fetch.fetch(job.url)
+            _phase(job, ImportStatus.READING)
+        else:
+            data = bytes(job.upload)
+        occurrences = _read(data, workspace, "url" if job.url else "file", _progress(job))
+        _phase(job, ImportStatus.SAVING)
+        result = _store(
+            actor,
+            workspace,
+            job.name,
+            job.url,
+            occurrences,
+            "key_dates.refresh" if job.refresh else "key_dates.import",
+        )
+    except ServiceError as exc:
+        _finish(job, ImportStatus.FAILED, error=exc.message, problems=_problems_of(exc))
+        return "failed"
+    _finish(
+        job,
+        ImportStatus.DONE,
+        source=result.source,
+        result={
+            "created": result.created,
+            "added": result.added,
+            "updated": result.updated,
+            "removed": result.removed,
+            "unchanged": result.unchanged,
+        },
+    )
+    return "done"
+
+
+def key_date_import_timed_out(*, import_id: int) -> None:
+    """The worker's time limit stopped the import (its transaction, if any, rolled back)."""
+    job = KeyDateImport.objects.filter(pk=import_id).first()
+    if job is not None and job.under_way:
+        _finish(
+            job,
+            ImportStatus.FAILED,
+            error=_(
+                "The import took longer than %(seconds)s seconds and was stopped: nothing "
+                "was imported. Import a smaller calendar, or one with fewer repeating events."
+            )
+            % {"seconds": settings.KEY_DATES_IMPORT_SECONDS},
+        )
+
+
+def _problems_of(exc: ServiceError) -> list[str]:
+    return list(getattr(exc, "problems", []))
+
+
+def _finish(job: KeyDateImport, status: str, **values) -> None:
+    KeyDateImport.objects.filter(pk=job.pk).update(
+        status=status, finished_at=timezone.now(), upload=b"", **values
+    )
+
+
+# --- imports at once --------------------------------------------------------------------
 
 
 def key_dates_import_file(
@@ -115,10 +343,8 @@ def key_dates_import_url(*, actor: User, workspace: Workspace, name: str, url: s
     as the source ``name``. The download happens before any transaction is opened."""
     require(actor, workspace, Capability.KEY_DATES_MANAGE)
     name = _name(name)
+    url = _url_checked(url)
     try:
-        url = safe_fetch.normalise(url)
-        if len(url) > KeyDateSource._meta.get_field("url").max_length:
-            raise Invalid(_("The address is too long."))
         data = safe_fetch.fetch(url)
     except Invalid as exc:
         raise _on_field("url", exc) from None

@@ -1,8 +1,9 @@
 """Key dates: every member sees the sources and the dates to come; admins and marketing
 import, refresh and remove them. Every write goes through ``planner.services.key_dates``.
 
-Importing from an address is synchronous, bounded by KEY_DATES_TIMEOUT_SECONDS; the form
-says "Importing…" meanwhile (static/js/channels.js, shared by the forms that wait)."""
+An import (a file, an address, a refresh) is queued and run by a worker
+(``services.key_dates_import_queue``); its page follows the progress, refreshing itself
+every few seconds while it runs, then shows the result or every problem of the file."""
 
 from __future__ import annotations
 
@@ -25,10 +26,13 @@ from planner import ical_read, safe_fetch, selectors, services
 from planner.errors import NotAllowed, NotFound, ServiceError
 from planner.forms import add_service_error
 from planner.key_date_forms import KeyDateAddForm, KeyDateImportForm
-from planner.models import KeyDate, KeyDateSource
-from planner.services.key_dates import ImportResult, masked_url
+from planner.models import ImportStatus, KeyDate, KeyDateImport, KeyDateSource
+from planner.services.key_dates import masked_url
 
 UPCOMING_SHOWN = 30
+IMPORTS_SHOWN = 5
+# How often an import's page reloads while the import runs (seconds).
+IMPORT_PAGE_REFRESH = 2
 
 
 def _can_manage(membership) -> bool:
@@ -75,12 +79,17 @@ def _page(request, membership, *, import_form=None, add_form=None):
     upcoming = selectors.upcoming_key_dates(
         workspace, now, now.astimezone(zone).date(), UPCOMING_SHOWN
     )
+    imports = []
+    if can_manage:
+        services.key_date_imports_expire(workspace=workspace)
+        imports = selectors.key_date_imports(workspace)[:IMPORTS_SHOWN]
     return render(
         request,
         "planner/key_dates.html",
         {
             "sources": sources,
             "upcoming": upcoming,
+            "imports": imports,
             "zone": zone,
             "can_manage": can_manage,
             "import_form": import_form or KeyDateImportForm(),
@@ -99,16 +108,12 @@ def _list_url(source: KeyDateSource | None = None) -> str:
     return f"{url}#source-{source.pk}" if source else url
 
 
-def _done(request, result: ImportResult) -> None:
-    counts = {
-        "name": result.source.name,
-        "dates": result.dates,
-        "added": result.added,
-        "updated": result.updated,
-        "removed": result.removed,
-        "unchanged": result.unchanged,
-    }
-    if result.created:
+def _summary(job: KeyDateImport) -> tuple[str, str]:
+    """What a finished import says, and how (success, warning or danger)."""
+    if job.status == ImportStatus.FAILED:
+        return "danger", job.error
+    counts = {"name": job.name, "dates": job.dates, **job.result}
+    if job.result.get("created"):
         text = _("“%(name)s” is imported: %(dates)s dates.") % counts
     else:
         text = (
@@ -118,14 +123,17 @@ def _done(request, result: ImportResult) -> None:
             )
             % counts
         )
-    if not result.dates:
+    if not job.dates:
         text += " " + _(
             "None of its events falls between a year ago and two years ahead, which is what "
             "the calendar keeps."
         )
-        messages.warning(request, text)
-    else:
-        messages.success(request, text)
+        return "warning", text
+    return "success", text
+
+
+def _import_url(job: KeyDateImport) -> str:
+    return reverse("planner:key_date_import", args=[job.pk])
 
 
 @login_required
@@ -142,32 +150,60 @@ def key_dates_import(request):
     form = KeyDateImportForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
+        content = None
+        if data["file"]:
+            # A file far too large is not read at all (the service checks again).
+            content = data["file"].read(int(settings.KEY_DATES_MAX_BYTES) + 1)
         try:
-            if data["file"]:
-                uploaded = data["file"]
-                limit = int(settings.KEY_DATES_MAX_BYTES)
-                # A file far too large is not read at all (the service checks again).
-                content = uploaded.read(limit + 1)
-                result = services.key_dates_import_file(
-                    actor=request.user,
-                    workspace=membership.workspace,
-                    name=data["name"],
-                    data=content,
-                )
-            else:
-                result = services.key_dates_import_url(
-                    actor=request.user,
-                    workspace=membership.workspace,
-                    name=data["name"],
-                    url=data["url"],
-                )
+            job = services.key_dates_import_queue(
+                actor=request.user,
+                workspace=membership.workspace,
+                name=data["name"],
+                data=content,
+                url=data["url"] or "",
+            )
         except ServiceError as exc:
             _refusal(exc)
             add_service_error(form, exc)
         else:
-            _done(request, result)
-            return redirect(_list_url(result.source))
+            return redirect(_import_url(job))
     return _page(request, membership, import_form=form)
+
+
+@login_required
+@require_GET
+def key_date_import(request, import_id: int):
+    """An import's progress, then its result: reloads itself while the import runs."""
+    membership = membership_or_404(request.user)
+    _require_manager(membership)
+    workspace = membership.workspace
+    services.key_date_imports_expire(workspace=workspace)
+    job = (
+        KeyDateImport.objects.filter(workspace=workspace, pk=import_id)
+        .select_related("source", "created_by")
+        .defer("upload")
+        .first()
+    )
+    if job is None:
+        raise Http404
+    level, summary = ("", "") if job.under_way else _summary(job)
+    waited = (timezone.now() - job.created_at).total_seconds()
+    return render(
+        request,
+        "planner/key_date_import.html",
+        {
+            "job": job,
+            "level": level,
+            "summary": summary,
+            "refresh_every": IMPORT_PAGE_REFRESH if job.under_way else None,
+            # A queued import nobody takes: most likely no worker runs.
+            "no_worker_yet": job.status == ImportStatus.QUEUED and waited > 30,
+            "percent": (
+                round(100 * job.series_done / job.series_total) if job.series_total else None
+            ),
+            "address": masked_url(job.url),
+        },
+    )
 
 
 @login_required
@@ -177,7 +213,7 @@ def key_date_source_refresh(request, source_id: int):
     source = _source(membership, source_id)
     _require_manager(membership)
     try:
-        result = services.key_dates_refresh(actor=request.user, source=source)
+        job = services.key_dates_refresh_queue(actor=request.user, source=source)
     except ServiceError as exc:
         _refusal(exc)
         messages.error(
@@ -185,9 +221,8 @@ def key_date_source_refresh(request, source_id: int):
             _("“%(name)s” could not be refreshed; its dates are kept as they were. %(reason)s")
             % {"name": source.name, "reason": exc.message},
         )
-    else:
-        _done(request, result)
-    return redirect(_list_url(source))
+        return redirect(_list_url(source))
+    return redirect(_import_url(job))
 
 
 @login_required

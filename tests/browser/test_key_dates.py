@@ -1,6 +1,6 @@
-"""Key dates in a real browser: marketing imports a calendar file and an address, sees
-the refusal of a broken file, then finds the dates on the calendar, named for screen
-readers."""
+"""Key dates in a real browser: marketing imports a calendar file and an address (run by
+a real worker, followed on the import's page), sees the refusal of a broken file, then
+finds the dates on the calendar, named for screen readers."""
 
 import datetime as dt
 import re
@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from werkzeug import Response
 
 from planner.models import KeyDate, KeyDateSource
+from tests import processes
 from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
 from tests.planner.ics import calendar, vevent
 
@@ -53,13 +54,23 @@ def ics_file(name: str, data: bytes) -> dict:
     return {"name": name, "mimeType": "text/calendar", "buffer": data}
 
 
+@pytest.fixture
+def worker(tmp_path):
+    """A real Celery worker, which runs the imports the pages queue."""
+    processes.purge_queue()
+    process = processes.start_worker(tmp_path / "worker.log", concurrency=1)
+    yield
+    processes.stop(process)
+    processes.purge_queue()
+
+
 def test_marketing_imports_key_dates_and_finds_them_on_the_calendar(
-    page, cast, settings, httpserver
+    page, cast, settings, httpserver, worker
 ):
     settings.OUTBOUND_ALLOW_LOOPBACK = True
 
     def slowly(request):
-        time.sleep(0.8)  # long enough to see the form say it is busy
+        time.sleep(3)  # long enough to see the import's page follow it
         return Response(holidays(), content_type="text/calendar")
 
     httpserver.expect_request("/holidays.ics").respond_with_handler(slowly)
@@ -70,38 +81,46 @@ def test_marketing_imports_key_dates_and_finds_them_on_the_calendar(
     expect(page.get_by_test_id("key-dates-empty")).to_contain_text("No key dates yet.")
     assert serious_accessibility_violations(page) == []
 
-    # A broken file: refused whole, with its line; the typed name stays.
+    # A broken file: the worker refuses it whole, and its page lists each problem.
     page.get_by_label("Name").fill("Trade fairs")
     broken = calendar(vevent("DTSTART:2027-13-45", uid="x", summary="Summer sale"))
     page.get_by_label("An .ics file").set_input_files(ics_file("broken.ics", broken))
     page.get_by_role("button", name="Import", exact=True).click()
-    expect(page.get_by_test_id("import-errors")).to_contain_text("choose it again")
-    expect(page.get_by_text("Line 8 (event “Summer sale”): DTSTART cannot be read")).to_be_visible()
-    expect(page.get_by_label("Name")).to_have_value("Trade fairs")
+    expect(page.get_by_role("heading", name="Import of “Trade fairs”")).to_be_visible()
+    expect(page.get_by_test_id("import-result")).to_contain_text(
+        "Nothing was imported: the file has errors.", timeout=20_000
+    )
+    expect(page.get_by_test_id("import-problems")).to_contain_text(
+        "Line 8 (event “Summer sale”): DTSTART cannot be read"
+    )
+    screenshot(page, "key-date-import-failed")
     assert serious_accessibility_violations(page) == []
     assert not KeyDateSource.objects.exists()
+    page.get_by_role("link", name="Import again").click()
 
+    page.get_by_label("Name").fill("Trade fairs")
     page.get_by_label("An .ics file").set_input_files(ics_file("fairs.ics", fairs()))
     page.get_by_role("button", name="Import", exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text("“Trade fairs” is imported: 2 dates.")
+    expect(page.get_by_test_id("import-result")).to_have_text(
+        "“Trade fairs” is imported: 2 dates.", timeout=20_000
+    )
+    page.get_by_role("link", name="See the key dates").click()
 
-    # An address: the button says it is busy while the address is read. What the page
-    # showed then is noted for after the answer (a locator waits for the next page).
+    # An address, slow to answer: the import's page shows it under way, reloading itself
+    # until the result.
     page.get_by_label("Name").fill("Public holidays")
     page.get_by_label("or its address").fill(httpserver.url_for("/holidays.ics"))
-    page.evaluate(
-        """() => {
-          const form = document.querySelector("[data-testid=import-form]");
-          form.addEventListener("submit", () => setTimeout(() => {
-            const button = form.querySelector("button[type=submit]");
-            sessionStorage.setItem("busy", JSON.stringify([
-              button.textContent, button.disabled, form.getAttribute("aria-busy")]));
-          }, 100));
-        }"""
-    )
     page.get_by_role("button", name="Import", exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text("“Public holidays” is imported: 6 dates.")
-    assert page.evaluate("() => sessionStorage.getItem('busy')") == '["Importing…",true,"true"]'
+    expect(page.get_by_test_id("import-progress")).to_be_visible()
+    expect(page.get_by_test_id("import-status")).to_have_text(
+        re.compile(r"^(Waiting for a worker|Downloading)…$")
+    )
+    screenshot(page, "key-date-import-progress")
+    assert serious_accessibility_violations(page) == []
+    expect(page.get_by_test_id("import-result")).to_have_text(
+        "“Public holidays” is imported: 6 dates.", timeout=20_000
+    )
+    page.get_by_role("link", name="See the key dates").click()
 
     sources = page.get_by_test_id("source-row")
     expect(sources).to_have_count(2)

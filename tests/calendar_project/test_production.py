@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from calendar_project.celery import ENGINE_QUEUE, METRICS_QUEUE
+from calendar_project.celery import ENGINE_QUEUE, IMPORTS_QUEUE, METRICS_QUEUE, app
 from calendar_project.localredis import free_port
 from calendar_project.redaction import MASK, redact
 from tests import processes
@@ -111,7 +111,8 @@ def test_the_shipped_process_files_consume_every_queue_and_run_one_beat(text):
     for cmd in commands(text):
         for found in re.findall(r"-Q (\S+)", cmd):
             queues |= set(found.split(","))
-    assert queues == {ENGINE_QUEUE, "celery", METRICS_QUEUE}
+    assert queues == {queue.name for queue in app.conf.task_queues}
+    assert {ENGINE_QUEUE, "celery", METRICS_QUEUE, IMPORTS_QUEUE} <= queues
     beats = [cmd for cmd in commands(text) if " beat" in cmd]
     assert len(beats) == 1
     assert any("gunicorn -c deploy/gunicorn.conf.py" in cmd for cmd in commands(text))

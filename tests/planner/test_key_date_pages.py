@@ -4,6 +4,8 @@ calendar: in its JSON for the window only, drawn apart, at a constant number of 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,8 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
-from planner import services
-from planner.models import AuditEvent, KeyDate, KeyDateSource
+from planner import services, tasks
+from planner.models import AuditEvent, KeyDate, KeyDateImport, KeyDateSource
 from tests.planner.ics import calendar, holidays, vevent
 from tests.planner.test_calendar_queries import QUERIES, QUERIES_KEPT, Month
 
@@ -119,15 +121,40 @@ def test_upcoming_dates_are_the_ones_not_over_yet_soonest_first(client, cast):
 # --- importing -------------------------------------------------------------------------------
 
 
-def test_uploading_a_file_imports_it_and_says_how_many_dates(client, cast):
+def run_imports() -> None:
+    """What the worker does with the queued imports (the task itself, run here)."""
+    for pk in KeyDateImport.objects.filter(status="queued").values_list("pk", flat=True):
+        tasks.key_dates_import(pk)
+
+
+def result_of(client, response) -> str:
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert 'http-equiv="refresh"' not in page.text  # over: it stops reloading
+    assert "data-poll" not in page.text
+    (result,) = re.findall(r'data-testid="import-result">([^<]*)<', page.text)
+    return html.unescape(result)
+
+
+def test_uploading_a_file_queues_it_then_its_page_shows_progress_and_result(client, cast):
     client.force_login(cast.marketing)
     response = import_page(client, name="Holidays", file=upload(holidays()))
-    source = KeyDateSource.objects.get()
+    job = KeyDateImport.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/key-dates/#source-{source.pk}"
-    page = client.get(response["Location"])
-    assert texts(page) == ["“Holidays” is imported: 7 dates."]
+    assert response["Location"] == f"/key-dates/imports/{job.pk}/"
+    waiting = client.get(response["Location"])
+    assert 'data-poll="2"' in waiting.text  # static/js/import_progress.js follows it
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in waiting.text
+    assert "Waiting for a worker…" in waiting.text
+    assert not KeyDate.objects.exists()  # nothing until the import has run
+    run_imports()
+    assert result_of(client, response) == "“Holidays” is imported: 7 dates."
+    source = KeyDateSource.objects.get()
+    assert f'href="/key-dates/#source-{source.pk}"' in client.get(response["Location"]).text
     assert KeyDate.objects.filter(source=source).count() == 7
+    job.refresh_from_db()
+    assert (job.status, job.source, job.upload) == ("done", source, b"")  # file not kept
+    assert "Holidays" in client.get("/key-dates/").text.split('data-testid="recent-imports"')[1]
 
 
 def test_uploading_again_under_the_same_name_updates_it(client, cast):
@@ -136,36 +163,49 @@ def test_uploading_again_under_the_same_name_updates_it(client, cast):
     response = import_page(
         client, name="Holidays", file=upload(holidays(christmas="Noël", whit_monday=False))
     )
-    assert texts(client.get(response["Location"])) == [
+    run_imports()
+    assert result_of(client, response) == (
         "“Holidays” is up to date: 6 dates (0 new, 3 changed, 1 removed, 3 unchanged)."
-    ]
+    )
     assert KeyDateSource.objects.count() == 1
 
 
-def test_a_broken_file_is_refused_with_its_line_and_the_typed_name_kept(client, cast):
+def test_a_broken_file_fails_with_each_problem_listed_and_nothing_written(client, cast):
     client.force_login(cast.marketing)
-    data = holidays(vevent("DTSTART:2027-13-45", uid="x", summary="Sale"))
+    data = holidays(
+        vevent("DTSTART:2027-13-45", uid="x", summary="Sale"),
+        *[vevent("DTSTART:20271301", uid=f"y{n}", summary=f"Fair {n}") for n in range(4)],
+    )
     response = import_page(client, name="My holidays", file=upload(data))
-    assert response.status_code == 200
-    form = response.context["import_form"]
-    assert form.errors["file"][0].startswith("Nothing was imported: the file has errors. Line 29")
-    html = response.text
-    assert 'value="My holidays"' in html
-    assert "browsers do not keep a chosen file: choose it again" in html
+    run_imports()
+    assert result_of(client, response).startswith(
+        "Nothing was imported: the file has errors. Line 29"
+    )
+    page = client.get(response["Location"]).text
+    problems = re.findall(r"<li>([^<]*)</li>", page.split('data-testid="import-problems"')[1])
+    assert len(problems) == 5  # every one, where the message names three
+    assert "Sale" in html.unescape(problems[0]) and "Fair 3" in html.unescape(problems[4])
+    assert "Nothing was written: correct the calendar and import it again." in page
     assert not KeyDateSource.objects.exists() and not KeyDate.objects.exists()
 
 
-def test_an_address_that_fails_is_refused_with_the_typed_values_kept(
-    client, cast, settings, httpserver
-):
+def test_an_address_that_fails_is_reported_on_the_imports_page(client, cast, settings, httpserver):
     settings.OUTBOUND_ALLOW_LOOPBACK = True
     httpserver.expect_request("/gone.ics").respond_with_data("", status=404)
     client.force_login(cast.marketing)
-    url = httpserver.url_for("/gone.ics")
-    response = import_page(client, name="Fairs", url=url)
-    assert response.context["import_form"].errors["url"] == ["The address answered 404 NOT FOUND."]
-    assert f'value="{url}"' in response.text and 'value="Fairs"' in response.text
+    response = import_page(client, name="Fairs", url=httpserver.url_for("/gone.ics"))
+    run_imports()
+    assert result_of(client, response) == "The address answered 404 NOT FOUND."
     assert not KeyDateSource.objects.exists()
+
+
+def test_an_address_of_the_wrong_form_is_refused_at_once_with_the_typed_values_kept(client, cast):
+    client.force_login(cast.marketing)
+    response = import_page(client, name="Fairs", url="ftp://example.test/x.ics")
+    assert response.status_code == 200
+    assert response.context["import_form"].errors["url"]
+    assert 'value="Fairs"' in response.text
+    assert not KeyDateImport.objects.exists()
 
 
 def test_an_address_is_imported_from_the_form(client, cast, settings, httpserver):
@@ -174,7 +214,40 @@ def test_an_address_is_imported_from_the_form(client, cast, settings, httpserver
     client.force_login(cast.marketing)
     response = import_page(client, name="Holidays", url=httpserver.url_for("/holidays.ics"))
     assert response.status_code == 302
+    run_imports()
     assert KeyDateSource.objects.get().url == httpserver.url_for("/holidays.ics")
+
+
+def test_a_second_import_of_the_same_name_waits_for_the_first(client, cast):
+    client.force_login(cast.marketing)
+    import_page(client, name="Holidays", file=upload(holidays()))
+    again = import_page(client, name="Holidays", file=upload(holidays()))
+    assert again.status_code == 200
+    assert again.context["import_form"].non_field_errors() == [
+        "An import of “Holidays” is already under way: wait for it to end."
+    ]
+    assert KeyDateImport.objects.count() == 1
+
+
+def test_a_workspace_has_a_few_imports_under_way_at_most(client, cast, settings):
+    settings.KEY_DATES_IMPORTS_AT_ONCE = 2
+    client.force_login(cast.marketing)
+    for name in ("One", "Two"):
+        assert import_page(client, name=name, file=upload(holidays())).status_code == 302
+    refused = import_page(client, name="Three", file=upload(holidays()))
+    assert refused.context["import_form"].non_field_errors() == [
+        "2 imports are already under way in this workspace: wait for one to end."
+    ]
+    run_imports()
+    assert import_page(client, name="Three", file=upload(holidays())).status_code == 302
+
+
+def test_the_imports_page_is_for_managers_of_its_workspace(client, cast, other):
+    client.force_login(cast.marketing)
+    response = import_page(client, name="Holidays", file=upload(holidays()))
+    for person, status in ((cast.viewer, 403), (cast.content, 403), (other.admin, 404)):
+        client.force_login(person)
+        assert client.get(response["Location"]).status_code == status
 
 
 @pytest.mark.parametrize(
@@ -219,11 +292,31 @@ def test_refresh_imports_the_address_again(client, cast, settings, httpserver):
         url=httpserver.url_for("/h.ics"),
     ).source
     client.force_login(cast.marketing)
-    response = client.post(f"/key-dates/sources/{source.pk}/refresh/", follow=True)
-    assert texts(response) == [
+    response = client.post(f"/key-dates/sources/{source.pk}/refresh/")
+    assert response["Location"] == f"/key-dates/imports/{KeyDateImport.objects.get().pk}/"
+    run_imports()
+    assert result_of(client, response) == (
         "“Holidays” is up to date: 7 dates (0 new, 0 changed, 0 removed, 7 unchanged)."
-    ]
+    )
     assert AuditEvent.objects.filter(action="key_dates.refresh").count() == 1
+
+
+def test_a_refresh_that_fails_keeps_the_dates_and_says_so(client, cast, settings, httpserver):
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
+    httpserver.expect_request("/h.ics").respond_with_data(holidays())
+    url = httpserver.url_for("/h.ics")
+    source = services.key_dates_import_url(
+        actor=cast.marketing, workspace=cast.workspace, name="Holidays", url=url
+    ).source
+    httpserver.clear()
+    httpserver.expect_request("/h.ics").respond_with_data("nonsense")
+    client.force_login(cast.marketing)
+    response = client.post(f"/key-dates/sources/{source.pk}/refresh/")
+    run_imports()
+    assert "not an iCalendar file" in result_of(client, response)
+    page = client.get(response["Location"]).text
+    assert "The dates already imported are kept as they were." in page
+    assert KeyDate.objects.filter(source=source).count() == 7
 
 
 def test_a_failed_refresh_says_the_dates_are_kept(client, cast):
