@@ -2,7 +2,8 @@
 
 Axes counts failures per email address *and* client address together; the helpers
 here keep the email in one form (trimmed, lower case) so "Ann@X" and "ann@x" count
-as one person.
+as one person. The same failures also count per account alone, across addresses, for
+the slower path of accounts.throttle (not a lockout).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+
+from accounts import throttle
 
 
 def normalise(email: str | None) -> str | None:
@@ -29,6 +33,22 @@ def username_of(request: HttpRequest, credentials: dict | None) -> str | None:
         return normalise(credentials.get("username"))
     data = getattr(request, "data", None) or request.POST
     return normalise(data.get("username"))
+
+
+@receiver(user_login_failed, dispatch_uid="accounts.lockout.count_for_the_account")
+def _count_for_the_account(sender, credentials=None, request=None, **kwargs) -> None:
+    """Every failure Django reports (a wrong password on any page that checks one, and the
+    wrong codes ``count_failure`` sends) also counts for the account across addresses.
+    Django has no other hook for "authenticate() said no"; axes listens to the same one."""
+    email = normalise((credentials or {}).get("username"))
+    if email:
+        throttle.record_failure(email)
+
+
+def account_refusal(request: HttpRequest, email: str | None) -> HttpResponse | None:
+    """Asked before a password is checked: the 429 answer while the account pauses
+    (accounts.throttle), else None. Such a refusal is no failure for axes."""
+    return throttle.refusal(request, normalise(email))
 
 
 def lockout_minutes() -> int:
@@ -56,7 +76,10 @@ def count_failure(request: HttpRequest, email: str) -> bool:
 
 
 def clear(request: HttpRequest, email: str) -> None:
-    """A complete sign-in (password and, if any, second factor) clears its failures."""
+    """A complete sign-in (password and, if any, second factor) clears its failures,
+    from this address for axes and from everywhere for the account's slow path, and makes
+    this address one the slow path lets through."""
+    throttle.signed_in(request, normalise(email))
     AxesProxyHandler.update_request(request)
     AccessAttempt.objects.filter(
         username=normalise(email), ip_address=request.axes_ip_address
@@ -76,7 +99,9 @@ def locked_emails(emails: list[str]) -> set[str]:
 
 
 def unlock(email: str) -> int:
-    """Forget every failure of this address, from every client address."""
+    """Forget every failure of this address, from every client address (and end its
+    account's slow path too; only axes' records count as having been locked)."""
+    throttle.forget(normalise(email))
     deleted, _details = AccessAttempt.objects.filter(username=normalise(email)).delete()
     return deleted
 

@@ -42,6 +42,12 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def post(self, request, *args, **kwargs):
+        # Before the password is looked at: an account pausing under many addresses'
+        # failures answers 429 without checking it (accounts.throttle).
+        refused = lockout.account_refusal(request, request.POST.get("username"))
+        return refused or super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
         user = form.get_user()

@@ -347,6 +347,14 @@ SPECTACULAR_SETTINGS = {
 # sign-in clears the count; an admin can unlock earlier (Members page, Django admin).
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# And per account alone, across addresses (accounts/throttle.py): past
+# LOGIN_ACCOUNT_FAILURE_LIMIT failures within LOGIN_LOCKOUT_MINUTES, one attempt is checked
+# per pause (2 s, doubling with each further failure up to LOGIN_ACCOUNT_MAX_PAUSE_SECONDS);
+# the others get 429 unchecked. Not a lockout: an address where the account completed a
+# sign-in within LOGIN_KNOWN_ADDRESS_DAYS (0: none) is not slowed.
+LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", 10, minimum=1)
+LOGIN_ACCOUNT_MAX_PAUSE_SECONDS = env.int("LOGIN_ACCOUNT_MAX_PAUSE_SECONDS", 60, minimum=2)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", 30, minimum=0)
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
