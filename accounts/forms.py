@@ -49,7 +49,7 @@ class EndingSetPasswordForm(SetPasswordForm):
 
 
 @cache
-def _zones() -> list[tuple[str, str]]:
+def time_zone_choices() -> list[tuple[str, str]]:
     names = sorted(
         z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc/")
     )
@@ -65,4 +65,4 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = _zones()
+        self.fields["time_zone"].choices = time_zone_choices()

@@ -132,7 +132,7 @@ class AcceptForm(forms.Form):
         return data
 
 
-def _manager_membership(request) -> Membership:
+def manager_membership(request) -> Membership:
     """The admin's membership; 403 for the other roles (404 outside a workspace)."""
     membership = membership_or_404(request.user)
     if not role_can(membership.role, Capability.MEMBER_MANAGE):
@@ -140,7 +140,7 @@ def _manager_membership(request) -> Membership:
     return membership
 
 
-def _refused(request, exc: ServiceError):
+def refused(request, exc: ServiceError):
     """Map a service's refusal to an answer: 404, 403, or a message on the members page."""
     if isinstance(exc, NotFound):
         raise Http404 from None
@@ -150,7 +150,7 @@ def _refused(request, exc: ServiceError):
     return redirect("accounts:member_list")
 
 
-def _member_or_404(workspace, pk: int) -> Membership:
+def member_or_404(workspace, pk: int) -> Membership:
     membership = members_of(workspace).filter(pk=pk).first()
     if membership is None:
         raise Http404
@@ -196,7 +196,7 @@ def member_list(request):
 @login_required
 @require_POST
 def member_invite(request):
-    membership = _manager_membership(request)
+    membership = manager_membership(request)
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
@@ -207,7 +207,7 @@ def member_invite(request):
                 role=form.cleaned_data["role"],
             )
         except (NotFound, NotAllowed) as exc:
-            return _refused(request, exc)
+            return refused(request, exc)
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
@@ -223,8 +223,8 @@ def member_invite(request):
 @login_required
 @require_POST
 def member_role(request, pk: int):
-    membership = _manager_membership(request)
-    target = _member_or_404(membership.workspace, pk)
+    membership = manager_membership(request)
+    target = member_or_404(membership.workspace, pk)
     try:
         changed = services.member_change_role(
             actor=request.user,
@@ -233,7 +233,7 @@ def member_role(request, pk: int):
             role=request.POST.get("role", ""),
         )
     except ServiceError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(
         request,
         _("%(name)s is now %(role)s.")
@@ -244,8 +244,8 @@ def member_role(request, pk: int):
 
 @login_required
 def member_remove(request, pk: int):
-    membership = _manager_membership(request)
-    target = _member_or_404(membership.workspace, pk)
+    membership = manager_membership(request)
+    target = member_or_404(membership.workspace, pk)
     if request.method != "POST":
         return render(
             request,
@@ -267,7 +267,7 @@ def member_remove(request, pk: int):
             actor=request.user, workspace=membership.workspace, membership_id=target.pk
         )
     except ServiceError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(request, _("%(name)s was removed.") % {"name": target.user.display_name})
     if target.user_id == request.user.pk:
         return redirect("planner:home")
@@ -277,7 +277,7 @@ def member_remove(request, pk: int):
 @login_required
 @require_POST
 def invitation_resend(request, pk: int):
-    membership = _manager_membership(request)
+    membership = manager_membership(request)
     invitation = _invitation_or_404(membership.workspace, pk)
     try:
         services.invitation_resend(
@@ -286,7 +286,7 @@ def invitation_resend(request, pk: int):
             invitation_id=invitation.pk,
         )
     except ServiceError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(
         request,
         _("A new link was sent to %(email)s; the previous one no longer works.")
@@ -297,7 +297,7 @@ def invitation_resend(request, pk: int):
 
 @login_required
 def invitation_revoke(request, pk: int):
-    membership = _manager_membership(request)
+    membership = manager_membership(request)
     invitation = _invitation_or_404(membership.workspace, pk)
     if request.method != "POST":
         return render(
@@ -318,7 +318,7 @@ def invitation_revoke(request, pk: int):
             actor=request.user, workspace=membership.workspace, invitation_id=invitation.pk
         )
     except ServiceError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(
         request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}
     )

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from accounts import lockout
 from accounts import services_two_factor as services
 from accounts.two_factor import totp_device, two_factor_state
-from accounts.views import _manager_membership, _member_or_404, _refused
+from accounts.views import manager_membership, member_or_404, refused
 from planner.errors import ServiceError
 
 NEW_CODES_KEY = "two_factor_new_codes"
@@ -268,15 +268,15 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def member_two_factor_reset(request, pk: int):
-    membership = _manager_membership(request)
-    target = _member_or_404(membership.workspace, pk)
+    membership = manager_membership(request)
+    target = member_or_404(membership.workspace, pk)
     if request.method != "POST":
         try:
             services.require_admin_wherever_guarded(
                 request.user, target.user, services.TWO_FACTOR_RESET_COMMAND
             )
         except ServiceError as exc:
-            return _refused(request, exc)
+            return refused(request, exc)
         return render(
             request,
             "accounts/confirm.html",
@@ -299,7 +299,7 @@ def member_two_factor_reset(request, pk: int):
             actor=request.user, workspace=membership.workspace, membership_id=target.pk
         )
     except ServiceError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(
         request,
         _(
@@ -317,14 +317,14 @@ def member_two_factor_reset(request, pk: int):
 @login_required
 @require_POST
 def member_unlock(request, pk: int):
-    membership = _manager_membership(request)
-    target = _member_or_404(membership.workspace, pk)
+    membership = manager_membership(request)
+    target = member_or_404(membership.workspace, pk)
     try:
         services.login_unlock(
             actor=request.user, workspace=membership.workspace, membership_id=target.pk
         )
     except ServiceError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     messages.success(
         request,
         _("%(name)s can sign in again.") % {"name": target.user.display_name},

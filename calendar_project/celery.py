@@ -18,7 +18,7 @@ app.autodiscover_tasks()
 HEARTBEAT_SECONDS = 15.0
 
 
-def _beat_schedule() -> dict:
+def beat_schedule() -> dict:
     from django.conf import settings
 
     tick = settings.PUBLISH_TICK_SECONDS
@@ -54,7 +54,7 @@ def _beat_schedule() -> dict:
 
 @app.on_after_configure.connect
 def _install_beat_schedule(sender, **kwargs):
-    sender.conf.beat_schedule = _beat_schedule()
+    sender.conf.beat_schedule = beat_schedule()
 
 
 # The engine's own ticks have a queue of their own, listed first, so a burst of

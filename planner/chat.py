@@ -27,11 +27,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import ChatWebhookKind
+from planner import jobs
 from planner.models import Decision, NotificationKind
 
 if TYPE_CHECKING:
@@ -64,8 +64,6 @@ def announce(
     just committed still answers its request normally."""
     if kind not in CHAT_KINDS or not has_webhook(workspace):
         return
-    from planner import tasks
-
     args = (
         workspace.pk,
         str(kind),
@@ -73,11 +71,7 @@ def announce(
         actor.pk if actor is not None else None,
         {k: v for k, v in (data or {}).items() if isinstance(v, str | int | bool)},
     )
-
-    def queue_chat_announce() -> None:
-        tasks.chat_announce.delay(*args)
-
-    transaction.on_commit(queue_chat_announce, robust=True)
+    jobs.after_commit(jobs.CHAT_ANNOUNCE, *args, robust=True)
 
 
 def message_text(*, kind: str, who: str, data: dict[str, Any]) -> str:

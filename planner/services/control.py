@@ -20,8 +20,8 @@ from planner.channels.registry import adapter_for
 from planner.errors import Conflict, Invalid
 from planner.models import Post, Publication
 from planner.models import PublicationState as P
-from planner.services.posts import _apply, _context, _lock, _member_role
-from planner.services.publishing import _engine_apply, _outgoing, _session
+from planner.services.posts import apply_transition, lock_post, member_role, transition_context
+from planner.services.publishing import engine_apply, outgoing_post, session_for
 from planner.workflow import Action, State
 
 logger = logging.getLogger(__name__)
@@ -79,9 +79,7 @@ def workspace_resume(*, actor: User, workspace: Workspace) -> dict[str, int]:
         for post in Post.objects.select_for_update().filter(pk__in=held_posts):
             post.workspace = locked
             if post.state in (State.APPROVED, State.PUBLISHING):
-                _engine_apply(
-                    post, Action.MISS_SLOT, "Its time passed while publishing was paused."
-                )
+                engine_apply(post, Action.MISS_SLOT, "Its time passed while publishing was paused.")
         locked.publishing_paused_at = None
         locked.publishing_paused_reason = ""
         locked.publishing_paused_by = None
@@ -105,13 +103,13 @@ _REVIVABLE = (P.HELD, P.FAILED, P.CANCELLED, P.UNKNOWN, P.SCHEDULED, P.RETRY_WAI
 
 
 def _resolve(*, actor: User, post: Post, action: Action, event: str) -> Post:
-    role = _member_role(actor, post.workspace_id)
+    role = member_role(actor, post.workspace_id)
     with transaction.atomic():
-        post = _lock(post)
+        post = lock_post(post)
         if not post.approval_is_current:
             raise Conflict(_("The content changed since it was approved: submit it again."))
         was = post.state
-        _apply(post, action, _context(actor, post, role))
+        apply_transition(post, action, transition_context(actor, post, role))
         now = timezone.now()
         if action == Action.PUBLISH_NOW:
             post.scheduled_at = now
@@ -167,7 +165,7 @@ def publication_retract(*, publication_id: int) -> str:
     else:
         with base.new_http_client() as http:
             try:
-                adapter.delete(_session(publication.channel, http), _outgoing(publication))
+                adapter.delete(session_for(publication.channel, http), outgoing_post(publication))
             except base.AdapterError as exc:
                 error = f"Could not delete it: {exc.outcome.reason}"
             except Exception as exc:

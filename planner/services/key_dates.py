@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import zoneinfo
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -33,10 +32,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, Workspace
 from accounts.permissions import Capability
-from planner import audit, ical_read, safe_fetch
+from planner import audit, ical_read, jobs, safe_fetch
 from planner.access import require
 from planner.errors import Conflict, Invalid, NotAllowed, ServiceError
 from planner.models import ImportStatus, KeyDate, KeyDateImport, KeyDateSource
+from planner.timezones import zone_of
 
 # What makes an occurrence "changed" (its sequence then grows).
 COMPARED = ("title", "description", "all_day", "starts_on", "ends_on", "starts_at", "ends_at")
@@ -72,15 +72,8 @@ def masked_url(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}/…"
 
 
-def _zone(workspace: Workspace) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(workspace.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def _window(workspace: Workspace) -> ical_read.Window:
-    zone = _zone(workspace)
+    zone = zone_of(workspace)
     return ical_read.Window.around(timezone.now().astimezone(zone).date(), zone)
 
 
@@ -169,8 +162,6 @@ def _queue(
     upload: bytes = b"",
     source: KeyDateSource | None = None,
 ) -> KeyDateImport:
-    from planner import tasks
-
     key_date_imports_expire(workspace=workspace)
     with transaction.atomic():
         under_way = KeyDateImport.objects.filter(
@@ -195,7 +186,7 @@ def _queue(
             source=source,
             refresh=source is not None,
         )
-        tasks.key_dates_import.delay_on_commit(job.pk)
+        jobs.after_commit(jobs.KEY_DATES_IMPORT, job.pk)
     return job
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.models import Membership, User, Workspace
 from accounts.permissions import Capability, role_can
 from accounts.selectors import role_in
-from planner import approvals, audit, mentions, workflow
+from planner import approvals, audit, jobs, mentions, workflow
 from planner.access import require
 from planner.errors import Conflict, Invalid, NotAllowed, NotFound
 from planner.models import (
@@ -46,19 +46,19 @@ MAX_COMMENT = 5_000
 # --- helpers -----------------------------------------------------------------
 
 
-def _lock(post: Post) -> Post:
+def lock_post(post: Post) -> Post:
     """Re-read the post with its row locked for the rest of the transaction."""
     return Post.objects.select_for_update().select_related("workspace").get(pk=post.pk)
 
 
-def _member_role(actor: User, workspace_id: int) -> str:
+def member_role(actor: User, workspace_id: int) -> str:
     role = role_in(actor, workspace_id)
     if role is None:
         raise NotFound(_("This post does not exist or you cannot see it."))
     return role
 
 
-def _context(actor: User, post: Post, role: str, *, step=None) -> workflow.Context:
+def transition_context(actor: User, post: Post, role: str, *, step=None) -> workflow.Context:
     authors = approvals.content_authors(post)
     already = False
     if step is not None:
@@ -82,7 +82,7 @@ def _context(actor: User, post: Post, role: str, *, step=None) -> workflow.Conte
     )
 
 
-def _apply(post: Post, action: Action, ctx: workflow.Context) -> State:
+def apply_transition(post: Post, action: Action, ctx: workflow.Context) -> State:
     verdict = workflow.check(post.state, action, ctx)
     if not verdict:
         if verdict.refused_by == "state":
@@ -317,16 +317,16 @@ def edit_content(
     saved in between, the change is refused with a Conflict and nothing is
     lost (the caller keeps what was typed and shows both).
     """
-    role = _member_role(actor, post.workspace_id)
+    role = member_role(actor, post.workspace_id)
     with transaction.atomic():
-        post = _lock(post)
+        post = lock_post(post)
         if post.version != expected_version:
             raise Conflict(str(conflict_message) % {"version": post.version})
         data = plan(post)
         if data is None:
             return post
         was = post.state
-        _apply(post, Action.EDIT, _context(actor, post, role))
+        apply_transition(post, Action.EDIT, transition_context(actor, post, role))
         data = {**data, **(write(post) or {})}
         withdrawn = 0
         if post.approved_version is not None or was == State.IN_REVIEW:
@@ -442,13 +442,13 @@ def post_update_details(
     the posts they wrote, a planner anyone's; a former contributor now a viewer none.
     A post in review that changes campaign changes chain: its approvals are carried
     over by the rule of a chain edit (``chains.carry_over``)."""
-    role = _member_role(actor, post.workspace_id)
+    role = member_role(actor, post.workspace_id)
     if not role_can(role, Capability.POST_CREATE):
         raise NotAllowed(_("Your role does not allow this."))
     labels = list(labels)
     _check_refs(post.workspace, campaign=campaign, assignee=assignee, labels=labels)
     with transaction.atomic():
-        post = _lock(post)
+        post = lock_post(post)
         if not (post.author_id == actor.pk or role_can(role, Capability.POST_EDIT_ANY)):
             raise NotAllowed(_("You can only change posts you wrote."))
         if post.state in workflow.LOCKED:
@@ -501,15 +501,15 @@ def post_reschedule(*, actor: User, post: Post, scheduled_at: datetime) -> Post:
     those whose approval was withdrawn, the author and the assignee are told. A post
     waiting for a person after a missed slot is rescheduled by its resolvers instead
     (``needs attention`` → approved). The move is logged."""
-    role = _member_role(actor, post.workspace_id)
+    role = member_role(actor, post.workspace_id)
     _check_future(scheduled_at)
     with transaction.atomic():
-        post = _lock(post)
+        post = lock_post(post)
         before = post.scheduled_at
         if before == scheduled_at:
             return post
         was = post.state
-        _apply(post, Action.RESCHEDULE, _context(actor, post, role))
+        apply_transition(post, Action.RESCHEDULE, transition_context(actor, post, role))
         post.scheduled_at = scheduled_at
         post.sequence += 1
         withdrawn = 0
@@ -569,7 +569,7 @@ def post_approvals_withdraw_for_channel(*, actor: User, channel: Channel) -> lis
         for post in locked.order_by("pk"):
             was = post.state
             approvers = notices.live_approvers(post)
-            _apply(post, Action.REVOKE_APPROVAL, workflow.Context(role=workflow.SYSTEM))
+            apply_transition(post, Action.REVOKE_APPROVAL, workflow.Context(role=workflow.SYSTEM))
             withdrawn = _withdraw_approval(post)
             post.save()
             audit.record(
@@ -600,11 +600,11 @@ def post_approvals_withdraw_for_channel(*, actor: User, channel: Channel) -> lis
 def _simple_transition(
     *, actor: User, post: Post, action: Action, event: str, note: str = ""
 ) -> Post:
-    role = _member_role(actor, post.workspace_id)
+    role = member_role(actor, post.workspace_id)
     with transaction.atomic():
-        post = _lock(post)
+        post = lock_post(post)
         was = post.state
-        _apply(post, action, _context(actor, post, role))
+        apply_transition(post, action, transition_context(actor, post, role))
         leaving_review = was == State.IN_REVIEW or post.approved_version is not None
         if was != post.state and leaving_review:
             _withdraw_approval(post)
@@ -676,15 +676,13 @@ def post_cancel(*, actor: User, post: Post, reason: str = "") -> Post:
 def post_retract(*, actor: User, post: Post, reason: str = "") -> Post:
     """Retract a published post (admin or marketing): it is deleted from every network
     that allows it, by a task per delivery; each delivery records the result."""
-    from planner import tasks
-
     post = _simple_transition(
         actor=actor, post=post, action=Action.RETRACT, event="post.retract", note=reason.strip()
     )
     for publication_id in Publication.objects.filter(
         post=post, state=PublicationState.PUBLISHED
     ).values_list("pk", flat=True):
-        tasks.retract_publication.delay_on_commit(publication_id)
+        jobs.after_commit(jobs.RETRACT_PUBLICATION, publication_id)
     return post
 
 
@@ -723,9 +721,9 @@ def post_decide(
         )
     if len(comment) > MAX_COMMENT:
         raise Invalid(_("The comment is too long."))
-    role = _member_role(actor, post.workspace_id)
+    role = member_role(actor, post.workspace_id)
     with transaction.atomic():
-        post = _lock(post)
+        post = lock_post(post)
         if post.state != State.IN_REVIEW:
             raise Conflict(
                 _("This post is no longer waiting for a decision: it is now “%(state)s”.")
@@ -745,7 +743,7 @@ def post_decide(
         if step is None or step.position != step_position:
             raise Conflict(_("Someone else already decided this step."))
         action = _DECISION_ACTIONS[decision]
-        ctx = _context(actor, post, role, step=step)
+        ctx = transition_context(actor, post, role, step=step)
         verdict = workflow.check(post.state, action, ctx)
         if not verdict:
             raise NotAllowed(verdict.reason)
@@ -771,12 +769,12 @@ def post_decide(
             after = approvals.progress(post, four_eyes_relaxed=relaxed)
             done, next_step = after.is_complete, after.current
             if done:
-                _apply(post, Action.APPROVE, ctx)
+                apply_transition(post, Action.APPROVE, ctx)
                 post.approved_version = post.version
                 post.save()
                 _schedule_publications(post)
         else:
-            _apply(post, action, ctx)
+            apply_transition(post, action, ctx)
             _withdraw_approval(post)
             post.save()
         audit.record(

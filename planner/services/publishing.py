@@ -51,11 +51,11 @@ def post_engine_transition(*, post: Post, action: Action, note: str = "") -> Pos
     hand_over) to a post, under its row lock, with an audit event."""
     with transaction.atomic():
         post = Post.objects.select_for_update().select_related("workspace").get(pk=post.pk)
-        _engine_apply(post, action, note)
+        engine_apply(post, action, note)
     return post
 
 
-def _engine_apply(post: Post, action: Action, note: str = "") -> None:
+def engine_apply(post: Post, action: Action, note: str = "") -> None:
     verdict = workflow.check(post.state, action, workflow.Context(role=workflow.SYSTEM))
     if not verdict:
         raise Conflict(verdict.reason)
@@ -88,13 +88,13 @@ def _settle(post: Post) -> None:
         return
     found = {s for s, _ in states}
     if found <= {P.PUBLISHED}:
-        _engine_apply(post, Action.MARK_PUBLISHED)
+        engine_apply(post, Action.MARK_PUBLISHED)
     elif P.UNKNOWN in found:
-        _engine_apply(post, Action.HAND_OVER, "Could not confirm a delivery.")
+        engine_apply(post, Action.HAND_OVER, "Could not confirm a delivery.")
     elif P.HELD in found:
-        _engine_apply(post, Action.MISS_SLOT)
+        engine_apply(post, Action.MISS_SLOT)
     else:
-        _engine_apply(post, Action.MARK_FAILED)
+        engine_apply(post, Action.MARK_FAILED)
 
 
 # --- claiming ----------------------------------------------------------------------------
@@ -192,7 +192,7 @@ def publication_due_for_reconcile(*, limit: int = 200) -> list[int]:
 # --- sending -------------------------------------------------------------------------------
 
 
-def _session(channel: Channel, http, publication_id: int | None = None) -> base.Session:
+def session_for(channel: Channel, http, publication_id: int | None = None) -> base.Session:
     adapter = adapter_for(channel.kind)
 
     def save(new):
@@ -216,10 +216,10 @@ def _session(channel: Channel, http, publication_id: int | None = None) -> base.
 def channel_session(channel: Channel, http) -> base.Session:
     """A channel's session outside any publication (a connection test): tokens the
     network renews on the way are stored as during a send."""
-    return _session(channel, http)
+    return session_for(channel, http)
 
 
-def _outgoing(publication: Publication) -> base.Outgoing:
+def outgoing_post(publication: Publication) -> base.Outgoing:
     post = publication.post
     variant = Variant.objects.filter(post=post, channel_id=publication.channel_id).first()
     text = variant.effective_text if variant else post.body
@@ -240,7 +240,7 @@ def _outgoing(publication: Publication) -> base.Outgoing:
 
 def publication_reference(publication: Publication) -> base.Outgoing:
     """A post already sent, as an adapter finds it again (metrics): its ids, without
-    the text and media that ``_outgoing`` reads from the database."""
+    the text and media that ``outgoing_post`` reads from the database."""
     return base.Outgoing(
         text="",
         idempotency_key=str(publication.idempotency_key),
@@ -282,7 +282,7 @@ def _hold(publication: Publication, post: Post, reason: str) -> None:
         update_fields=["state", "claim_token", "lease_until", "last_error", "updated_at"]
     )
     if post.state in (State.APPROVED, State.PUBLISHING):
-        _engine_apply(post, Action.MISS_SLOT, reason)
+        engine_apply(post, Action.MISS_SLOT, reason)
         notices.publication_problem(publication, reason)
 
 
@@ -358,7 +358,7 @@ def _start(publication_id: int, token: str) -> Publication | None:
             update_fields=["state", "attempts", "lease_until", "platform_key", "updated_at"]
         )
         if post.state == State.APPROVED:
-            _engine_apply(post, Action.START_PUBLISHING)
+            engine_apply(post, Action.START_PUBLISHING)
     return publication
 
 
@@ -368,10 +368,10 @@ def publication_send(*, publication_id: int, token: str) -> str:
     if publication is None:
         return "skipped"
     adapter = adapter_for(publication.channel.kind)
-    message = _outgoing(publication)
+    message = outgoing_post(publication)
     with base.new_http_client() as http:
         try:
-            session = _session(publication.channel, http, publication.pk)
+            session = session_for(publication.channel, http, publication.pk)
             outcome = adapter.publish(session, message)
         except Exception as exc:
             logger.exception("Adapter %s crashed", publication.channel.kind)
@@ -489,7 +489,9 @@ def publication_reconcile(*, publication_id: int) -> str:
         return P.RETRY_WAIT
     with base.new_http_client() as http:
         try:
-            found = adapter.reconcile(_session(publication.channel, http), _outgoing(publication))
+            found = adapter.reconcile(
+                session_for(publication.channel, http), outgoing_post(publication)
+            )
         except base.AdapterError as exc:
             # The network could not be asked right now: ask again later, send nothing.
             Publication.objects.filter(pk=publication_id, state=P.UNKNOWN).update(

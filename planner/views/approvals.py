@@ -17,7 +17,7 @@ from accounts.selectors import role_in
 from planner import approvals, services
 from planner.errors import Invalid, ServiceError
 from planner.models import Decision
-from planner.views.posts import _post_or_404, render_post
+from planner.views.posts import post_or_404, render_post
 from planner.workflow import State
 
 
@@ -30,7 +30,7 @@ def _refused(request, pk: int, exc: ServiceError, *, field: str, form: str, type
     the form's ``field`` when it is about that field, else as a message."""
     if exc.status == 404:
         raise Http404
-    post = _post_or_404(request, pk)
+    post = post_or_404(request, pk)
     errors = [exc.message] if isinstance(exc, Invalid) and field in exc.fields else []
     if not errors:
         messages.error(request, exc.message)
@@ -53,7 +53,7 @@ def _decided_message(post, decision: str, step_position: int) -> str:
 @login_required
 @require_POST
 def post_decide(request, pk: int):
-    post = _post_or_404(request, pk)
+    post = post_or_404(request, pk)
     decision = request.POST.get("decision", "")
     comment = request.POST.get("comment", "")
     typed = {"decision_comment": comment}
@@ -94,7 +94,7 @@ def post_decide(request, pk: int):
 @login_required
 @require_POST
 def comment_add(request, pk: int):
-    post = _post_or_404(request, pk)
+    post = post_or_404(request, pk)
     body = request.POST.get("body", "")
     try:
         services.comment_add(actor=request.user, post=post, body=body)

@@ -31,6 +31,7 @@ from accounts.selectors import current_membership, members_of
 from planner import calendar_cache, selectors, services, workflow
 from planner.errors import ServiceError
 from planner.models import Campaign, Channel, Label
+from planner.timezones import zone_of
 from planner.workflow import Action, State
 
 # Said after moving an approved post: the moment was part of what was approved.
@@ -53,13 +54,6 @@ def text_colour(background: str) -> str:
 
     luminance = 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
     return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
-
-
-def _zone(user) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(user.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def _local_text(value: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
@@ -312,7 +306,7 @@ def calendar_events(request):
     membership is checked, and a kept answer is served without asking the database.
     """
     user = request.user
-    zone = _zone(user)
+    zone = zone_of(user)
     window = _parse_window(request, zone)
     if window is None:
         return _json({"error": _("Give a start and an end, at most 120 days apart.")}, status=400)
@@ -354,7 +348,7 @@ def post_move(request, pk: int):
     post = selectors.post_for(request.user, pk)
     if post is None:
         return JsonResponse({"error": _("This post does not exist.")}, status=404)
-    zone = _zone(request.user)
+    zone = zone_of(request.user)
     try:
         when = from_wall_clock(request.POST.get("when", ""), zone)
     except ValueError:

@@ -55,7 +55,7 @@ def chain_label(steps: tuple[StepSpec, ...]) -> str:
     return " → ".join(step_label(step, names) for step in steps)
 
 
-def _signature(steps: tuple[StepSpec, ...]) -> str:
+def chain_signature(steps: tuple[StepSpec, ...]) -> str:
     """Which chain a page showed: a button pressed on a page that is out of date is
     refused rather than applied to a step that has moved."""
     text = repr([(s.role, s.mode, sorted(s.approver_ids)) for s in steps])
@@ -211,7 +211,7 @@ def _page(request, target: _Target, forms_by_key: dict | None = None, status: in
             "add_form": add_form,
             "can_add": len(steps) < MAX_STEPS,
             "max_steps": MAX_STEPS,
-            "signature": _signature(steps),
+            "signature": chain_signature(steps),
             "in_review": in_review.count(),
             "back_url": target.back_url(),
             "action": target.url(),
@@ -226,7 +226,7 @@ def _edit(request, campaign_pk: int | None) -> HttpResponse:
     if request.method != "POST":
         return _page(request, target)
     steps = target.steps()
-    if request.POST.get("chain") != _signature(steps):
+    if request.POST.get("chain") != chain_signature(steps):
         messages.warning(
             request,
             _("The chain changed while you were looking at it: here it is as it is now."),

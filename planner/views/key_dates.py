@@ -7,8 +7,6 @@ every few seconds while it runs, then shows the result or every problem of the f
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,6 +26,7 @@ from planner.forms import add_service_error
 from planner.key_date_forms import KeyDateAddForm, KeyDateImportForm
 from planner.models import ImportStatus, KeyDate, KeyDateImport, KeyDateSource
 from planner.services.key_dates import masked_url
+from planner.timezones import zone_of
 
 UPCOMING_SHOWN = 30
 IMPORTS_SHOWN = 5
@@ -60,17 +59,10 @@ def _source(membership, source_id: int) -> KeyDateSource:
     return source
 
 
-def _zone(user) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(user.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def _page(request, membership, *, import_form=None, add_form=None):
     workspace = membership.workspace
     can_manage = _can_manage(membership)
-    zone = _zone(request.user)
+    zone = zone_of(request.user)
     now = timezone.now()
     sources = [
         (source, source.url if can_manage else masked_url(source.url))

@@ -17,7 +17,8 @@ from planner import history, selectors, services, workflow
 from planner.channels.registry import adapter_for
 from planner.errors import ServiceError
 from planner.services.media import media_files
-from planner.views.calendar import WITHDRAWN_BY_MOVE, _zone, from_wall_clock, wall_clock
+from planner.timezones import zone_of
+from planner.views.calendar import WITHDRAWN_BY_MOVE, from_wall_clock, wall_clock
 from planner.views.review import review_context
 from planner.workflow import Action
 
@@ -45,7 +46,7 @@ CONFIRM_TEXT = {
 }
 
 
-def _post_or_404(request, pk: int):
+def post_or_404(request, pk: int):
     post = selectors.post_for(request.user, pk)
     if post is None:
         raise Http404
@@ -75,9 +76,9 @@ def _can_move(post, user, role) -> bool:
 @require_POST
 def post_reschedule(request, pk: int):
     """The form twin of the calendar's drag and drop: a new date and time, typed."""
-    post = _post_or_404(request, pk)
+    post = post_or_404(request, pk)
     try:
-        when = from_wall_clock(request.POST.get("when", ""), _zone(request.user))
+        when = from_wall_clock(request.POST.get("when", ""), zone_of(request.user))
     except ValueError:
         messages.error(
             request,
@@ -101,7 +102,7 @@ def post_reschedule(request, pk: int):
 
 @login_required
 def post_detail(request, pk: int):
-    return render_post(request, _post_or_404(request, pk))
+    return render_post(request, post_or_404(request, pk))
 
 
 def render_post(request, post, *, status: int = 200, **extra):
@@ -134,7 +135,9 @@ def render_post(request, post, *, status: int = 200, **extra):
             ],
             "actions": _available(post, request.user, role),
             "can_move": _can_move(post, request.user, role),
-            "when": wall_clock(post.scheduled_at, _zone(request.user)) if post.scheduled_at else "",
+            "when": wall_clock(post.scheduled_at, zone_of(request.user))
+            if post.scheduled_at
+            else "",
             "can_edit": post.state not in workflow.LOCKED
             and post.state != workflow.State.CANCELLED
             and role_can(role, Capability.POST_CREATE),
@@ -148,7 +151,7 @@ def render_post(request, post, *, status: int = 200, **extra):
 @login_required
 @require_POST
 def post_act(request, pk: int, action: str):
-    post = _post_or_404(request, pk)
+    post = post_or_404(request, pk)
     try:
         action = Action(action)
         service, needs_confirmation = ACTIONS[action]

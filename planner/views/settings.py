@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import chat_webhooks, two_factor
 from accounts import services as account_services
-from accounts.forms import _zones
+from accounts.forms import time_zone_choices
 from accounts.models import ChatWebhookKind, Membership
 from accounts.permissions import Capability, role_can
 from accounts.selectors import membership_or_404
@@ -90,7 +90,7 @@ class WorkspaceSettingsForm(forms.Form):
 
     def __init__(self, *args, stored_webhook: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = _zones()
+        self.fields["time_zone"].choices = time_zone_choices()
         help_text = _(
             "A secret: anyone who has it can post in the channel. It is never shown again."
         )

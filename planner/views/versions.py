@@ -6,12 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from planner.versions import version_history
-from planner.views.posts import _post_or_404
+from planner.views.posts import post_or_404
 
 
 @login_required
 def post_versions(request, pk: int):
-    post = _post_or_404(request, pk)
+    post = post_or_404(request, pk)
     return render(
         request,
         "planner/post_versions.html",

@@ -173,9 +173,9 @@ def test_a_resend_of_the_same_publication_is_received_once(cast, demo_server):
     # As if the answers had been lost: the same publications are sent again.
     with new_http_client() as http:
         for publication in Publication.objects.filter(post=post).select_related("channel"):
-            session = publishing._session(publication.channel, http)
+            session = publishing.session_for(publication.channel, http)
             outcome = adapter_for(publication.channel.kind).publish(
-                session, publishing._outgoing(publication)
+                session, publishing.outgoing_post(publication)
             )
             assert outcome == Published(publication.external_id, publication.external_url)
     assert len(demo_server.inbox.posts) == 3

@@ -17,7 +17,7 @@ from planner.models import (
     Post,
     StepMode,
 )
-from planner.views.chains import _signature
+from planner.views.chains import chain_signature
 from planner.workflow import State
 from tests.factories import CampaignFactory
 
@@ -288,7 +288,7 @@ def step_fields(prefix: str, role: str, mode: str = "any", people=()) -> dict:
 
 def post_op(client, url, cast, campaign=None, **data):
     steps = approvals.chain_steps_for(cast.workspace.pk, campaign.pk if campaign else None)
-    return client.post(url, {"chain": _signature(steps), **data})
+    return client.post(url, {"chain": chain_signature(steps), **data})
 
 
 @pytest.fixture
@@ -353,7 +353,7 @@ def test_the_last_step_cannot_be_removed(admin, cast):
 
 
 def test_a_button_pressed_on_an_out_of_date_page_changes_nothing(admin, cast):
-    stale = _signature(approvals.chain_steps_for(cast.workspace.pk, None))
+    stale = chain_signature(approvals.chain_steps_for(cast.workspace.pk, None))
     set_chain(cast, None, MARKETING_THEN_ADMIN)
     admin.post(DEFAULT_URL, {"chain": stale, "op": "up", "position": "2"})
     assert roles(cast) == [Role.MARKETING, Role.ADMIN]

@@ -334,10 +334,10 @@ def test_a_kept_calendar_is_not_served_once_a_post_comes_within_the_risk(client,
 
 
 def test_beat_runs_the_reminders_on_their_own_tick(settings):
-    from calendar_project.celery import _beat_schedule
+    from calendar_project.celery import beat_schedule
 
     settings.REMINDER_TICK_SECONDS = 600
-    entry = _beat_schedule()["approval-reminders"]
+    entry = beat_schedule()["approval-reminders"]
     assert entry["task"] == "planner.tasks.approval_reminders"
     assert entry["schedule"] == 600
     assert tasks.approval_reminders.name == entry["task"]
