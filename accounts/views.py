@@ -32,7 +32,7 @@ from accounts.two_factor import (
     workspaces_beyond,
 )
 from planner.errors import NotAllowed, NotFound, ServiceError
-from planner.forms import add_service_error
+from planner.posts.forms import add_service_error
 
 
 class LoginView(auth_views.LoginView):

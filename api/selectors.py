@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User, Workspace
 from api.models import ApiToken
-from planner import approvals
+from planner.approvals import chain_progress
 from planner.models import ApprovalDecision, KeyDate, Post, Publication, Variant
 
 
@@ -87,9 +87,9 @@ def approval_status(post: Post) -> ApprovalStatus:
     """The chain's steps for the current version, who approved each, the step the post
     waits on and the people who may decide it, and every decision taken on the post."""
     relaxed = post.workspace.four_eyes_relaxed
-    progress = approvals.progress(post, four_eyes_relaxed=relaxed)
+    progress = chain_progress.progress(post, four_eyes_relaxed=relaxed)
     current = progress.current if post.state == "in_review" else None
-    waiting = approvals.step_approvers(post, current, relaxed=relaxed) if current else []
+    waiting = chain_progress.step_approvers(post, current, relaxed=relaxed) if current else []
     decisions = list(
         ApprovalDecision.objects.filter(post=post)
         .select_related("decided_by")

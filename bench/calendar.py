@@ -67,7 +67,7 @@ class World:
     def __init__(self) -> None:
         from accounts.models import Role
         from accounts.services import member_add, user_create, workspace_create
-        from planner.services import campaign_save, channel_save, label_get_or_create
+        from planner.planning.services import campaign_save, channel_save, label_get_or_create
 
         self.admin = user_create(email="admin@bench.test", password=None, full_name="Ada Admin")
         self.workspace = workspace_create(owner=self.admin, name="Bench")

@@ -71,7 +71,7 @@ class World:
         from accounts.models import Role
         from accounts.services import member_add, user_create, workspace_create
         from planner.models import KeyDate
-        from planner.services import campaign_save, channel_save
+        from planner.planning.services import campaign_save, channel_save
 
         self.today = today
         self.admin = user_create(email="admin@bench.test", password=None, full_name="Ada Admin")
@@ -163,7 +163,8 @@ def add_posts(world: World, count: int, rng: random.Random) -> None:
 
 def settle(world: World) -> None:
     """Date every row an hour back, as in a feed nobody edited in the last minutes (while
-    a change is younger than two minutes, the ETag follows every write: planner.feeds)."""
+    a change is younger than two minutes, the ETag follows every write:
+    planner.calendar_feeds.content)."""
     from django.db import connection
 
     from planner.models import Campaign, Channel, KeyDate, Post
@@ -294,15 +295,15 @@ def time_our_render(link, role: str) -> tuple[float, float]:
     """In this process: reading the rows, and writing the text (median ms of 5 runs each)."""
     from django.utils import timezone
 
-    from planner import feed_text, feeds
+    from planner.calendar_feeds import content, text
 
-    window = feeds.window_of(link, timezone.now().date())
+    window = content.window_of(link, timezone.now().date())
     reading, writing = [], []
     for _ in range(5):
         t0 = time.perf_counter()
-        contents = feeds.feed_contents(link, role, window)
+        contents = content.feed_contents(link, role, window)
         t1 = time.perf_counter()
-        feed_text.render(contents, link.user.language)
+        text.render(contents, link.user.language)
         t2 = time.perf_counter()
         reading.append((t1 - t0) * 1000)
         writing.append((t2 - t1) * 1000)
@@ -428,11 +429,12 @@ def benchmark(args, workdir: Path, database, started: float) -> None:
     from django.core.cache import cache
     from django.urls import reverse
 
-    from planner import calendar_cache, services
+    from planner import calendar_cache
+    from planner.calendar_feeds import links
 
     rng = random.Random(2027)
     world = World(datetime.now(UTC).date())
-    link, token = services.feed_link_create(
+    link, token = links.feed_link_create(
         actor=world.admin, workspace=world.workspace, scope="workspace"
     )
     # A new database's ids repeat those of the last run, whose marks Redis may still hold.

@@ -115,8 +115,8 @@ def within_budget(count: int) -> bytes:
 
 def run_one(actor, workspace, name: str, data: bytes) -> tuple[float, float, str, str]:
     """Queue an import as the page does; (queue s, worker s, status, error or counts)."""
+    from planner.calendar_feeds.key_dates import key_dates_import_queue
     from planner.models import KeyDateImport
-    from planner.services import key_dates_import_queue
 
     t0 = time.perf_counter()
     job = key_dates_import_queue(actor=actor, workspace=workspace, name=name, data=data)

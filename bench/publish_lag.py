@@ -168,7 +168,7 @@ def build_workspace(receiver_url: str):
     """A workspace with an admin, an approver, an author and a webhook channel."""
     from accounts.models import Role
     from accounts.services import member_add, user_create, workspace_create
-    from planner.services import channel_save
+    from planner.planning.services import channel_save
 
     admin = user_create(email="admin@bench.test", password=None, full_name="Admin")
     marketing = user_create(email="marketing@bench.test", password=None, full_name="Marketing")
@@ -191,7 +191,7 @@ def approved_posts(workspace, content, marketing, channel, *, count: int, label:
     being (the services refuse a time in the past, and setup takes a while)."""
     from django.utils import timezone
 
-    from planner.services import post_create, post_decide, post_submit
+    from planner.posts.writing import post_create, post_decide, post_submit
 
     later = timezone.now() + timedelta(days=30)
     ids = []
@@ -234,7 +234,7 @@ def move_to(post_times: dict[int, datetime]) -> dict[str, tuple[int, float]]:
 
 def in_flight(post_ids: list[int]) -> int:
     from planner.models import Publication
-    from planner.services.publishing import IN_FLIGHT
+    from planner.publishing.engine import IN_FLIGHT
 
     return Publication.objects.filter(post_id__in=post_ids, state__in=IN_FLIGHT).count()
 

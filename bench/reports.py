@@ -6,7 +6,7 @@ published posts and 20,000 then 200,000 metric snapshots.
 The project runs for real under gunicorn, configured as in production (DEBUG off, behind
 an HTTPS proxy), against a throw-away database (a new SQLite file in a temporary folder by
 default, or a PostgreSQL database this script creates and drops). The history is written
-in bulk as the demo writes its own (``planner.demo_history``): posts with their audit
+in bulk as the demo writes its own (``planner.demo.history``): posts with their audit
 trail (drafting, marketing's approval, publication, some requests for changes, missed
 slots and failures), deliveries, metric rounds and latest values, daily follower counts.
 A signed-in marketer asks for each report many times in a row; gunicorn's access log
@@ -57,7 +57,7 @@ class World:
     def __init__(self) -> None:
         from accounts.models import Role
         from accounts.services import member_add, user_create, workspace_create
-        from planner.services import channel_save
+        from planner.planning.services import channel_save
 
         self.admin = user_create(email="admin@bench.test", password=None, full_name="Ada Admin")
         self.workspace = workspace_create(owner=self.admin, name="Bench")
@@ -93,10 +93,10 @@ def add_history(world: World, posts: int, snapshots: int) -> None:
     """Bring the world to ``posts`` published posts and ``snapshots`` metric snapshots."""
     from django.db import connection
 
-    from planner import demo_history
+    from planner.demo import history
     from planner.models import Publication, PublicationMetric, PublicationState
 
-    cast = demo_history.Cast(
+    cast = history.Cast(
         writers=(world.people["content"], world.people["contributor"]),
         approvers=(world.people["marketing"], world.people["marketing2"]),
         planner=world.people["content"],
@@ -104,7 +104,7 @@ def add_history(world: World, posts: int, snapshots: int) -> None:
     end = world.now - timedelta(hours=2)
     while world.posts < posts:
         count = min(CHUNK, posts - world.posts)
-        demo_history.write_history(
+        history.write_history(
             world.workspace,
             cast,
             world.channels,
@@ -116,9 +116,9 @@ def add_history(world: World, posts: int, snapshots: int) -> None:
         )
         world.posts += count
     if world.snapshots == 0:
-        demo_history.write_followers(world.channels, start=end - YEAR, end=world.now)
+        history.write_followers(world.channels, start=end - YEAR, end=world.now)
     # Metrics for the most recent deliveries without any yet: four rounds of four metrics.
-    wanted = (snapshots - world.snapshots) // (4 * len(demo_history.METRICS))
+    wanted = (snapshots - world.snapshots) // (4 * len(history.METRICS))
     measured = PublicationMetric.objects.values("publication_id")
     fresh = list(
         Publication.objects.filter(
@@ -131,7 +131,7 @@ def add_history(world: World, posts: int, snapshots: int) -> None:
         .only("pk", "published_at")[:wanted]
     )
     for start in range(0, len(fresh), CHUNK):
-        world.snapshots += demo_history.write_metrics(
+        world.snapshots += history.write_metrics(
             fresh[start : start + CHUNK], end=world.now, seed=world.snapshots
         )
     if connection.vendor == "postgresql":

@@ -124,7 +124,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.workspace",
                 "planner.context_processors.notifications",
-                "planner.queue_link.queues_link",
+                "planner.approvals.queue_link.queues_link",
             ],
         },
     }

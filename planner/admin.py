@@ -15,7 +15,6 @@ from django.db.models import Count
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from planner import services
 from planner.admin_forms import (
     ReadOnlyAdmin,
     ReadOnlyTabularInline,
@@ -50,6 +49,8 @@ from planner.models import (
     StepReminder,
     Variant,
 )
+from planner.planning import services
+from planner.posts import writing
 
 
 def _excerpt(text: str) -> str:
@@ -340,15 +341,15 @@ class PostAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Submit the selected posts for approval"))
     def submit(self, request, queryset):
-        self._each(request, queryset, services.post_submit, _("“%(object)s” is submitted."))
+        self._each(request, queryset, writing.post_submit, _("“%(object)s” is submitted."))
 
     @admin.action(description=_("Cancel the selected posts"))
     def cancel(self, request, queryset):
-        self._each(request, queryset, services.post_cancel, _("“%(object)s” is cancelled."))
+        self._each(request, queryset, writing.post_cancel, _("“%(object)s” is cancelled."))
 
     @admin.action(description=_("Reopen the selected posts as drafts"))
     def reopen(self, request, queryset):
-        self._each(request, queryset, services.post_reopen, _("“%(object)s” is reopened."))
+        self._each(request, queryset, writing.post_reopen, _("“%(object)s” is reopened."))
 
 
 # --- read-only records -----------------------------------------------------------
@@ -487,7 +488,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(StepReminder)
 class StepReminderAdmin(ReadOnlyAdmin):
-    """Written by the reminder run (``services.reminders``): what was sent, once."""
+    """Written by the reminder run (``approvals.reminders``): what was sent, once."""
 
     list_display = ["post", "version", "step_position", "reminded_at", "escalated_at"]
     list_select_related = ["post"]
@@ -506,7 +507,7 @@ class RiskFlagAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    """Written by ``planner.notifications.notify``; read by its recipient in the inbox."""
+    """Written by ``planner.notifications.notify.notify``; read by its recipient in the inbox."""
 
     list_display = ["created_at", "workspace", "recipient", "kind", "post", "actor", "read_at"]
     list_filter = ["kind", "workspace"]
@@ -527,7 +528,7 @@ class NotificationPreferenceAdmin(ReadOnlyAdmin):
 
 @admin.register(KeyDateSource)
 class KeyDateSourceAdmin(ReadOnlyAdmin):
-    """Imported and removed on the Key dates page (``services.key_dates``)."""
+    """Imported and removed on the Key dates page (``calendar_feeds.key_dates``)."""
 
     # Listed, so that the admin need not build a form to find them (a URLField's form
     # field warns about its default scheme).
@@ -541,7 +542,7 @@ class KeyDateSourceAdmin(ReadOnlyAdmin):
 
 @admin.register(KeyDateImport)
 class KeyDateImportAdmin(ReadOnlyAdmin):
-    """Queued on the Key dates page, run by a worker (``services.key_dates``). The uploaded
+    """Queued on the Key dates page, run by a worker (``calendar_feeds.key_dates``). The uploaded
     file is not shown (it is gone once the import ends)."""
 
     fields = [

@@ -67,7 +67,7 @@ class CalendarPost(NamedTuple):
     assignee: str
     channels: list[str]
     labels: list[str]
-    at_risk: bool = False  # due soon and not approved (planner.risk)
+    at_risk: bool = False  # due soon and not approved (planner.approvals.risk)
     # When ``at_risk`` next changes by time passing alone; None: never.
     risk_changes_at: datetime | None = None
 
@@ -125,7 +125,7 @@ def calendar_posts(
     queries whatever the number of posts: the posts (with campaign and assignee joined),
     their channels, their labels. Rows, not model instances. Whether a post is at risk
     at ``now`` is read from its own columns: no query."""
-    from planner import risk
+    from planner.approvals import risk
 
     now = now or timezone.now()
     hours = workspace.at_risk_hours
@@ -274,7 +274,7 @@ def unread_notification_count(user: User) -> int:
 
 def notification_email_choices(user: User) -> dict[str, bool]:
     """For each kind of notification, whether the user gets it by email too."""
-    from planner.notifications import EMAIL_BY_DEFAULT
+    from planner.notifications.notify import EMAIL_BY_DEFAULT
 
     chosen = dict(user.notification_preferences.values_list("kind", "email"))
     return {kind: chosen.get(kind, default) for kind, default in EMAIL_BY_DEFAULT.items()}

@@ -8,7 +8,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from calendar_project import health
-from planner.services import control, key_dates, metrics, notifications, publishing, reminders
+from planner.analytics import collection
+from planner.approvals import reminders
+from planner.calendar_feeds import key_dates
+from planner.notifications import inbox
+from planner.publishing import control, engine
 
 logger = logging.getLogger(__name__)
 
@@ -22,13 +26,13 @@ def worker_heartbeat() -> None:
 @shared_task(ignore_result=True)
 def dispatch() -> int:
     """The engine's tick: return expired leases, claim what is due, queue one task each."""
-    reaped = publishing.publication_reap_expired()
+    reaped = engine.publication_reap_expired()
     if any(reaped.values()):
         logger.warning("Leases expired: %s", reaped)
-    claims = publishing.publication_claim_due()
+    claims = engine.publication_claim_due()
     for claim in claims:
         publish.delay(claim.publication_id, claim.token)
-    for publication_id in publishing.publication_due_for_reconcile():
+    for publication_id in engine.publication_due_for_reconcile():
         reconcile.delay(publication_id)
     health.mark(health.DISPATCH_KEY, str(len(claims)))
     return len(claims)
@@ -36,12 +40,12 @@ def dispatch() -> int:
 
 @shared_task(ignore_result=True)
 def publish(publication_id: int, token: str) -> str:
-    return publishing.publication_send(publication_id=publication_id, token=token)
+    return engine.publication_send(publication_id=publication_id, token=token)
 
 
 @shared_task(ignore_result=True)
 def reconcile(publication_id: int) -> str:
-    return publishing.publication_reconcile(publication_id=publication_id)
+    return engine.publication_reconcile(publication_id=publication_id)
 
 
 @shared_task(ignore_result=True)
@@ -54,8 +58,8 @@ def collect_metrics() -> dict[str, dict[str, int]]:
     """Beat's metrics tick (its own queue): counts of posts whose round is due, then
     follower counts of channels due for their daily reading."""
     return {
-        "posts": metrics.metrics_collect_due(),
-        "followers": metrics.followers_collect_due(),
+        "posts": collection.metrics_collect_due(),
+        "followers": collection.followers_collect_due(),
     }
 
 
@@ -72,10 +76,10 @@ def chat_announce(
 ) -> str:
     """Tell the workspace's chat webhook of an event; one retry at most, then give up
     (the people concerned have it in their inbox and by email anyway)."""
-    outcome = notifications.chat_deliver(
+    outcome = inbox.chat_deliver(
         workspace_id=workspace_id, kind=kind, post_id=post_id, actor_id=actor_id, data=data
     )
-    if outcome == notifications.ChatOutcome.RETRY and self.request.retries < self.max_retries:
+    if outcome == inbox.ChatOutcome.RETRY and self.request.retries < self.max_retries:
         raise self.retry()
     return outcome
 

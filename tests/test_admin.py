@@ -18,7 +18,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts import services as accounts_services
 from accounts.models import Invitation, Membership, Role, User, Workspace
-from planner import services
+from planner.approvals import chains
+from planner.calendar_feeds import links
 from planner.models import (
     ApprovalChain,
     ApprovalDecision,
@@ -47,6 +48,8 @@ from planner.models import (
     StepReminder,
     Variant,
 )
+from planner.planning import services
+from planner.posts import writing
 from planner.workflow import State
 from tests.factories import (
     PASSWORD,
@@ -133,7 +136,7 @@ def world(cast, superuser):
         decided_by=cast.marketing,
         decision="approve",
     )
-    services.approval_chain_set(
+    chains.approval_chain_set(
         actor=cast.admin, workspace=ws, campaign=None, steps=[(Role.MARKETING, "any", [])]
     )
     accounts_services.invitation_create(
@@ -169,7 +172,7 @@ def world(cast, superuser):
         error="The address answered 404 NOT FOUND.",
         problems=["Line 8 (event “Sale”): DTSTART cannot be read"],
     )
-    services.feed_link_create(actor=cast.content, workspace=ws, scope="mine")
+    links.feed_link_create(actor=cast.content, workspace=ws, scope="mine")
     delivery = Publication.objects.get(post=post)
     taken = timezone.now()
     MetricSnapshot.objects.create(publication=delivery, name="likes", value=3, taken_at=taken)
@@ -616,7 +619,7 @@ def test_the_cancel_action_cancels_a_draft_and_reports_a_refusal_for_a_cancelled
 ):
     draft = PostFactory(workspace=cast.workspace, author=cast.content, title="Draft one")
     gone = PostFactory(workspace=cast.workspace, author=cast.content, title="Gone one")
-    services.post_cancel(actor=cast.content, post=gone)
+    writing.post_cancel(actor=cast.content, post=gone)
     response = client.post(
         _url(Post, "changelist"),
         {"action": "cancel", "index": 0, ACTION_CHECKBOX_NAME: [draft.pk, gone.pk]},
@@ -640,7 +643,7 @@ def test_the_submit_action_sends_a_draft_to_review(client, cast, superuser, draf
 
 
 def test_the_reopen_action_makes_a_cancelled_post_a_draft_again(client, cast, superuser, draft):
-    services.post_cancel(actor=cast.content, post=draft)
+    writing.post_cancel(actor=cast.content, post=draft)
     client.post(
         _url(Post, "changelist"),
         {"action": "reopen", "index": 0, ACTION_CHECKBOX_NAME: [draft.pk]},

@@ -9,9 +9,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts import services as account_services
 from accounts.models import Role
-from planner import services
+from planner.approvals import chains
+from planner.calendar_feeds import key_dates, links
 from planner.errors import NotFound
 from planner.models import KeyDate, KeyDateImport, KeyDateSource, Post
+from planner.planning import services
+from planner.posts import media, writing
 from tests.factories import CampaignFactory, ChannelFactory, ObjectiveFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,24 +106,24 @@ def world(cast, other):
 
 
 POST_SERVICES = {
-    "edit": lambda a, p: services.post_edit(
+    "edit": lambda a, p: writing.post_edit(
         actor=a, post=p, expected_version=1, title="", body="x", variants={}
     ),
-    "reschedule": lambda a, p: services.post_reschedule(
+    "reschedule": lambda a, p: writing.post_reschedule(
         actor=a, post=p, scheduled_at=p.scheduled_at.replace(year=p.scheduled_at.year + 1)
     ),
-    "submit": lambda a, p: services.post_submit(actor=a, post=p),
-    "withdraw": lambda a, p: services.post_withdraw(actor=a, post=p),
-    "cancel": lambda a, p: services.post_cancel(actor=a, post=p),
-    "reopen": lambda a, p: services.post_reopen(actor=a, post=p),
-    "decide": lambda a, p: services.post_decide(
+    "submit": lambda a, p: writing.post_submit(actor=a, post=p),
+    "withdraw": lambda a, p: writing.post_withdraw(actor=a, post=p),
+    "cancel": lambda a, p: writing.post_cancel(actor=a, post=p),
+    "reopen": lambda a, p: writing.post_reopen(actor=a, post=p),
+    "decide": lambda a, p: writing.post_decide(
         actor=a, post=p, decision="approve", expected_version=1, step_position=1
     ),
-    "details": lambda a, p: services.post_update_details(
+    "details": lambda a, p: writing.post_update_details(
         actor=a, post=p, campaign=None, assignee=None, labels=[]
     ),
-    "comment": lambda a, p: services.comment_add(actor=a, post=p, body="hi"),
-    "retract": lambda a, p: services.post_retract(actor=a, post=p),
+    "comment": lambda a, p: writing.comment_add(actor=a, post=p, body="hi"),
+    "retract": lambda a, p: writing.post_retract(actor=a, post=p),
 }
 
 
@@ -134,7 +137,7 @@ def test_another_workspaces_admin_cannot_touch_a_post(world, other, name):
 
 
 WORKSPACE_SERVICES = {
-    "post_create": lambda a, w, x: services.post_create(actor=a, workspace=w, body="x"),
+    "post_create": lambda a, w, x: writing.post_create(actor=a, workspace=w, body="x"),
     "campaign_save": lambda a, w, x: services.campaign_save(
         actor=a,
         workspace=w,
@@ -159,11 +162,11 @@ WORKSPACE_SERVICES = {
     "channel_set_active": lambda a, w, x: services.channel_set_active(
         actor=a, channel=x["channel"], active=False
     ),
-    "approval_chain_set": lambda a, w, x: services.approval_chain_set(
+    "approval_chain_set": lambda a, w, x: chains.approval_chain_set(
         actor=a, workspace=w, campaign=None, steps=[("admin", "any", [])]
     ),
     "label": lambda a, w, x: services.label_get_or_create(actor=a, workspace=w, name="x"),
-    "feed_link_create": lambda a, w, x: services.feed_link_create(
+    "feed_link_create": lambda a, w, x: links.feed_link_create(
         actor=a, workspace=w, scope="workspace"
     ),
     "settings": lambda a, w, x: account_services.workspace_update_settings(
@@ -178,26 +181,26 @@ WORKSPACE_SERVICES = {
     "member_remove": lambda a, w, x: account_services.member_remove(
         actor=a, workspace=w, membership_id=w.memberships.first().pk
     ),
-    "key_dates_import_file": lambda a, w, x: services.key_dates_import_file(
+    "key_dates_import_file": lambda a, w, x: key_dates.key_dates_import_file(
         actor=a, workspace=w, name="Stolen", data=b"BEGIN:VCALENDAR"
     ),
-    "key_dates_import_url": lambda a, w, x: services.key_dates_import_url(
+    "key_dates_import_url": lambda a, w, x: key_dates.key_dates_import_url(
         actor=a, workspace=w, name="Stolen", url="https://example.test/x.ics"
     ),
-    "key_dates_refresh": lambda a, w, x: services.key_dates_refresh(actor=a, source=x["source"]),
-    "key_dates_import_queue": lambda a, w, x: services.key_dates_import_queue(
+    "key_dates_refresh": lambda a, w, x: key_dates.key_dates_refresh(actor=a, source=x["source"]),
+    "key_dates_import_queue": lambda a, w, x: key_dates.key_dates_import_queue(
         actor=a, workspace=w, name="Stolen", data=b"BEGIN:VCALENDAR"
     ),
-    "key_dates_refresh_queue": lambda a, w, x: services.key_dates_refresh_queue(
+    "key_dates_refresh_queue": lambda a, w, x: key_dates.key_dates_refresh_queue(
         actor=a, source=x["source"]
     ),
-    "key_date_source_remove": lambda a, w, x: services.key_date_source_remove(
+    "key_date_source_remove": lambda a, w, x: key_dates.key_date_source_remove(
         actor=a, source=x["source"]
     ),
-    "key_date_add": lambda a, w, x: services.key_date_add(
+    "key_date_add": lambda a, w, x: key_dates.key_date_add(
         actor=a, workspace=w, title="Stolen", starts_on=date(2027, 1, 1)
     ),
-    "key_date_remove": lambda a, w, x: services.key_date_remove(actor=a, key_date=x["key_date"]),
+    "key_date_remove": lambda a, w, x: key_dates.key_date_remove(actor=a, key_date=x["key_date"]),
 }
 
 
@@ -307,14 +310,14 @@ def full_world(world, cast):
     from tests.planner.test_media import png
 
     post = world["post"]
-    added = services.media_add(
+    added = media.media_add(
         actor=cast.content,
         post=post,
         file=png("secret.png"),
         expected_version=post.version,
         alt_text="Acme secret picture",
     )
-    feed, _token = services.feed_link_create(
+    feed, _token = links.feed_link_create(
         actor=cast.admin, workspace=cast.workspace, scope="workspace"
     )
     invitation, _token = account_services.invitation_create(
@@ -323,7 +326,7 @@ def full_world(world, cast):
         email="newcomer@acme.test",
         role="viewer",
     )
-    services.approval_chain_set(
+    chains.approval_chain_set(
         actor=cast.admin,
         workspace=cast.workspace,
         campaign=world["campaign"],

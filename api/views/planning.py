@@ -15,8 +15,9 @@ from api.serializers.planning import (
     ObjectiveSerializer,
 )
 from api.views.base import WorkspaceViewSet
-from planner import services
+from planner.calendar_feeds import key_dates
 from planner.models import Campaign, Channel, Objective
+from planner.planning import services
 
 
 def _merged(instance, data: dict, names: list[str]) -> dict:
@@ -158,9 +159,9 @@ class KeyDateViewSet(mixins.RetrieveModelMixin, WorkspaceViewSet):
 
     def create(self, request):
         data = self.validated(KeyDateCreateSerializer)
-        key_date = services.key_date_add(actor=request.user, workspace=self.workspace, **data)
+        key_date = key_dates.key_date_add(actor=request.user, workspace=self.workspace, **data)
         return Response(KeyDateSerializer(key_date).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, pk=None):
-        services.key_date_remove(actor=request.user, key_date=self.get_object())
+        key_dates.key_date_remove(actor=request.user, key_date=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -22,8 +22,9 @@ from api.serializers.posts import (
     RescheduleSerializer,
 )
 from api.views.base import WorkspaceViewSet
-from planner import services
 from planner.models import Decision
+from planner.planning import services
+from planner.posts import writing
 
 CONFLICT = OpenApiResponse(
     response=ErrorSerializer,
@@ -79,7 +80,7 @@ class PostViewSet(mixins.RetrieveModelMixin, WorkspaceViewSet):
     def create(self, request):
         data = self.validated(PostCreateSerializer)
         with transaction.atomic():
-            post = services.post_create(
+            post = writing.post_create(
                 actor=request.user,
                 workspace=self.workspace,
                 body=data["body"],
@@ -97,7 +98,7 @@ class PostViewSet(mixins.RetrieveModelMixin, WorkspaceViewSet):
         data = self.validated(PostUpdateSerializer)
         with transaction.atomic():
             labels = self._labels(data["labels"]) if "labels" in data else list(post.labels.all())
-            post = services.post_save(
+            post = writing.post_save(
                 actor=request.user,
                 post=post,
                 expected_version=data["version"],
@@ -116,7 +117,7 @@ class PostViewSet(mixins.RetrieveModelMixin, WorkspaceViewSet):
     def reschedule(self, request, pk=None):
         post = self.get_object()
         data = self.validated(RescheduleSerializer)
-        post = services.post_reschedule(
+        post = writing.post_reschedule(
             actor=request.user, post=post, scheduled_at=data["scheduled_at"]
         )
         return self._shown(post)
@@ -128,12 +129,12 @@ class PostViewSet(mixins.RetrieveModelMixin, WorkspaceViewSet):
     @_action_schema("Submit for approval")
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._transition(services.post_submit)
+        return self._transition(writing.post_submit)
 
     @_action_schema("Withdraw from review")
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return self._transition(services.post_withdraw)
+        return self._transition(writing.post_withdraw)
 
     @_action_schema("Cancel: the post will not be published", ReasonSerializer)
     @action(detail=True, methods=["post"])
@@ -141,18 +142,18 @@ class PostViewSet(mixins.RetrieveModelMixin, WorkspaceViewSet):
         post = self.get_object()
         data = self.validated(ReasonSerializer)
         return self._shown(
-            services.post_cancel(actor=request.user, post=post, reason=data["reason"])
+            writing.post_cancel(actor=request.user, post=post, reason=data["reason"])
         )
 
     @_action_schema("Reopen a cancelled post or one whose changes were requested")
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        return self._transition(services.post_reopen)
+        return self._transition(writing.post_reopen)
 
     def _decide(self, decision: str, serializer_class) -> Response:
         post = self.get_object()
         data = self.validated(serializer_class)
-        post = services.post_decide(
+        post = writing.post_decide(
             actor=self.request.user,
             post=post,
             decision=decision,

@@ -18,7 +18,7 @@ from accounts.selectors import membership_or_404
 from api import selectors, services
 from api.forms import NewTokenForm
 from planner.errors import ServiceError
-from planner.forms import add_service_error
+from planner.posts.forms import add_service_error
 
 
 def _end_of_day(day: dt.date, user) -> dt.datetime:

@@ -229,7 +229,7 @@ class Adapter:
 
         Subclasses override ``read_metrics``, never this: the names are mapped here
         only, through the table in planner/metrics.py."""
-        from planner.metrics import canonical
+        from planner.channels.metrics import canonical
 
         return canonical(self.kind, self.read_metrics(session, message))
 

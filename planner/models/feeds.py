@@ -177,7 +177,7 @@ class KeyDateImport(models.Model):
     """One import of a calendar into a source, run by a Celery worker.
 
     The page that asked for it follows ``status`` and the progress counts; the dates are
-    written at the end in one transaction (``services.key_dates``), so a failed import
+    written at the end in one transaction (``calendar_feeds.key_dates``), so a failed import
     leaves them as they were. The uploaded file is kept here until the import ends."""
 
     UNDER_WAY = (

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class NotificationKind(models.TextChoices):
-    """Each kind has its sentence (planner.notifications) and an email preference."""
+    """Each kind has its sentence (planner.notifications.notify) and an email preference."""
 
     SUBMITTED = "submitted", _("A post waits for my approval")
     DECIDED = "decided", _("A decision on my post")
@@ -59,7 +59,7 @@ class Notification(models.Model):
 
 class NotificationPreference(models.Model):
     """Whether a person wants a kind by email too (the inbox always has it). No row:
-    the kind's default (planner.notifications.EMAIL_BY_DEFAULT)."""
+    the kind's default (planner.notifications.notify.EMAIL_BY_DEFAULT)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import template
 
-from planner import weak_link
+from planner.analytics import weak_link
 
 register = template.Library()
 

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import role_in
-from planner import approvals, services
+from planner.approvals import chain_progress
 from planner.errors import Invalid, ServiceError
 from planner.models import Decision
+from planner.posts import writing
 from planner.views.posts import post_or_404, render_post
 from planner.workflow import State
 
@@ -44,7 +45,9 @@ def _decided_message(post, decision: str, step_position: int) -> str:
         return _("Rejected: the post is cancelled.")
     if post.state == State.APPROVED:
         return _("Approved: the post will go out as planned.")
-    current = approvals.progress(post, four_eyes_relaxed=post.workspace.four_eyes_relaxed).current
+    current = chain_progress.progress(
+        post, four_eyes_relaxed=post.workspace.four_eyes_relaxed
+    ).current
     if current is not None and current.position == step_position:
         return _("Your approval is recorded; this step still waits for the others.")
     return _("Approved: the post now waits for the next step of the chain.")
@@ -63,7 +66,9 @@ def post_decide(request, pk: int):
         messages.error(request, _("This decision form was incomplete: please try again."))
         return render_post(request, post, status=400, **typed)
     if decision == Decision.REJECT and request.POST.get("confirmed") != "yes":
-        turn = approvals.turn_of(post, request.user, role=role_in(request.user, post.workspace_id))
+        turn = chain_progress.turn_of(
+            post, request.user, role=role_in(request.user, post.workspace_id)
+        )
         # Only someone who may reject is asked to confirm; the service refuses the others.
         if Decision.REJECT in turn.decisions:
             return render(
@@ -77,7 +82,7 @@ def post_decide(request, pk: int):
                 },
             )
     try:
-        post = services.post_decide(
+        post = writing.post_decide(
             actor=request.user,
             post=post,
             decision=decision,
@@ -97,7 +102,7 @@ def comment_add(request, pk: int):
     post = post_or_404(request, pk)
     body = request.POST.get("body", "")
     try:
-        services.comment_add(actor=request.user, post=post, body=body)
+        writing.comment_add(actor=request.user, post=post, body=body)
     except ServiceError as exc:
         return _refused(
             request, pk, exc, field="body", form="comment", typed={"comment_body": body}

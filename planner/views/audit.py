@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET
 
 from accounts.permissions import Capability, role_can
 from accounts.selectors import membership_or_404
-from planner import audit_trail, history
-from planner.audit_forms import AuditFilterForm
-from planner.csv_export import csv_stream
+from planner.analytics.csv_export import csv_stream
+from planner.posts import history
+from planner.workspace import audit_trail
+from planner.workspace.forms import AuditFilterForm
 
 
 @login_required

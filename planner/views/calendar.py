@@ -28,9 +28,10 @@ from redis.exceptions import RedisError
 
 from accounts.permissions import Capability, role_can
 from accounts.selectors import current_membership, members_of
-from planner import calendar_cache, selectors, services, workflow
+from planner import calendar_cache, selectors, workflow
 from planner.errors import ServiceError
 from planner.models import Campaign, Channel, Label
+from planner.posts import writing
 from planner.timezones import zone_of
 from planner.workflow import Action, State
 
@@ -358,7 +359,7 @@ def post_move(request, pk: int):
         )
     was_approved = post.approved_version is not None
     try:
-        post = services.post_reschedule(actor=request.user, post=post, scheduled_at=when)
+        post = writing.post_reschedule(actor=request.user, post=post, scheduled_at=when)
     except ServiceError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     message = _("Moved to %(when)s.") % {"when": _local_text(post.scheduled_at, zone)}

@@ -16,10 +16,12 @@ from django.utils.translation import gettext_lazy
 
 from accounts.permissions import Capability, role_can
 from accounts.selectors import membership_or_404
-from planner import approvals, selectors, services
+from planner import selectors
+from planner.approvals import chain_progress
 from planner.errors import ServiceError
-from planner.forms import add_service_error
 from planner.models import ApprovalChain, Campaign, Channel, Objective
+from planner.planning import services
+from planner.posts.forms import add_service_error
 from planner.views.chains import chain_label
 
 
@@ -123,7 +125,7 @@ def campaign_detail(request, pk: int):
             "can_schedule": role_can(membership.role, Capability.POST_SCHEDULE),
             "has_posts": campaign.posts.exists(),
             "approval_chain": chain_label(
-                approvals.chain_steps_for(membership.workspace.pk, campaign.pk)
+                chain_progress.chain_steps_for(membership.workspace.pk, campaign.pk)
             ),
             "own_chain": ApprovalChain.objects.filter(campaign=campaign).exists(),
             # Its calendar opens on today while it runs, otherwise on its first day.

@@ -22,12 +22,12 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Membership, Role, User, Workspace
 from accounts.permissions import Capability, role_can
 from accounts.selectors import membership_or_404
-from planner import approvals, services
-from planner.approvals import StepSpec
+from planner.approvals import chain_progress, chains
+from planner.approvals.chain_progress import StepSpec
+from planner.approvals.chains import APPROVER_ROLES, MAX_STEPS, posts_following
 from planner.errors import Invalid, NotAllowed, NotFound, ServiceError
-from planner.forms import add_service_error
 from planner.models import ApprovalChain, Campaign, StepMode
-from planner.services.chains import APPROVER_ROLES, MAX_STEPS, posts_following
+from planner.posts.forms import add_service_error
 
 # --- how a chain reads -------------------------------------------------------------
 
@@ -135,7 +135,7 @@ class _Target:
         ).first()
 
     def steps(self) -> tuple[StepSpec, ...]:
-        return approvals.chain_steps_for(self.workspace.pk, self.campaign_id)
+        return chain_progress.chain_steps_for(self.workspace.pk, self.campaign_id)
 
     def url(self) -> str:
         if self.campaign is None:
@@ -153,7 +153,7 @@ class _Target:
         return reverse("planner:campaign_detail", args=[self.campaign.pk])
 
     def save(self, request, steps: list[tuple[str, str, list[User]]]) -> None:
-        services.approval_chain_set(
+        chains.approval_chain_set(
             actor=request.user, workspace=self.workspace, campaign=self.campaign, steps=steps
         )
 
@@ -198,7 +198,7 @@ def _page(request, target: _Target, forms_by_key: dict | None = None, status: in
         )
     add_form = bound.get("new") or StepForm(prefix="new", workspace=target.workspace)
     in_review = posts_following(target.workspace, target.campaign)
-    default_steps = approvals.chain_steps_for(target.workspace.pk, None)
+    default_steps = chain_progress.chain_steps_for(target.workspace.pk, None)
     return render(
         request,
         "planner/approval_chain.html",
@@ -349,14 +349,14 @@ def approval_chain_reset(request, pk: int):
                     "The campaign's own chain is deleted. Its posts are then approved by the "
                     "workspace's chain: %(chain)s. Posts in review follow it from now on."
                 )
-                % {"chain": chain_label(approvals.chain_steps_for(target.workspace.pk, None))},
+                % {"chain": chain_label(chain_progress.chain_steps_for(target.workspace.pk, None))},
                 "action": reverse("planner:approval_chain_reset", args=[pk]),
                 "confirm_label": _("Yes, use the workspace's chain"),
                 "back": target.url(),
             },
         )
     try:
-        services.approval_chain_remove(
+        chains.approval_chain_remove(
             actor=request.user, workspace=target.workspace, campaign=target.campaign
         )
     except ServiceError as exc:

@@ -15,13 +15,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import Capability, role_can
 from accounts.selectors import membership_or_404
-from planner import services
-from planner.channel_forms import NETWORKS, ChannelForm
+from planner.analytics.collection import metrics_kinds
 from planner.errors import NotAllowed, NotFound, ServiceError
-from planner.forms import add_service_error
 from planner.models import Channel, Publication
-from planner.services.metrics import metrics_kinds
-from planner.services.publishing import IN_FLIGHT
+from planner.planning import services
+from planner.planning.channel_forms import NETWORKS, ChannelForm
+from planner.posts.forms import add_service_error
+from planner.publishing.engine import IN_FLIGHT
 
 UPCOMING_SHOWN = 10
 

@@ -12,13 +12,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import current_membership
-from planner import selectors, services
+from planner import selectors
 from planner.channels.registry import adapter_for
 from planner.errors import Conflict, ServiceError
-from planner.forms import PostForm, add_service_error
 from planner.models import Campaign, Channel
-from planner.previews import alt_limit, alt_status, preview
-from planner.services.media import media_files
+from planner.posts import media as post_media
+from planner.posts import writing
+from planner.posts.forms import PostForm, add_service_error
+from planner.posts.media import media_files
+from planner.posts.previews import alt_limit, alt_status, preview
 from planner.views.media import media_items, typed_alt_texts, upload_settings
 from planner.views.reports import editor_good_times
 
@@ -29,7 +31,7 @@ def _page(request, form, post, **extra):
         "form": form,
         "post": post,
         "media_items": media_items(post, alt_values),
-        "media_warnings": services.media_warnings(post, alt_values) if post else [],
+        "media_warnings": post_media.media_warnings(post, alt_values) if post else [],
         "good_times": editor_good_times(form, post),
         **upload_settings(),
         **extra,
@@ -66,7 +68,7 @@ def post_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            post = services.post_create(
+            post = writing.post_create(
                 actor=request.user,
                 workspace=workspace,
                 title=data["title"],
@@ -78,7 +80,7 @@ def post_new(request):
                 labels=data["labels"],
             )
             if request.POST.get("submit_for_review"):
-                services.post_submit(actor=request.user, post=post)
+                writing.post_submit(actor=request.user, post=post)
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
@@ -108,7 +110,7 @@ def post_edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            post = services.post_save(
+            post = writing.post_save(
                 actor=request.user,
                 post=post,
                 expected_version=data["version"] or post.version,
@@ -122,7 +124,7 @@ def post_edit(request, pk: int):
                 alt_texts=typed_alt_texts(request.POST, post),
             )
             if request.POST.get("submit_for_review"):
-                services.post_submit(actor=request.user, post=post)
+                writing.post_submit(actor=request.user, post=post)
         except Conflict as exc:
             # Someone saved first: keep this person's text in the form, show theirs
             # beside it, and let a second save overwrite knowingly.

@@ -24,10 +24,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Membership
 from accounts.selectors import membership_or_404
-from planner import feed_text, feed_validators, feeds, queues, services
+from planner.approvals import queues
+from planner.calendar_feeds import content, links, text, validators
 from planner.errors import NotAllowed, NotFound, ServiceError
-from planner.forms import add_service_error
 from planner.models import Campaign, Channel, FeedLink, FeedScope
+from planner.posts.forms import add_service_error
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 MASK = "••••••••"
@@ -36,7 +37,7 @@ MASK = "••••••••"
 # --- the feed itself -------------------------------------------------------------------------
 
 
-def _feed_headers(response: HttpResponse, valid: feed_validators.Validators) -> HttpResponse:
+def _feed_headers(response: HttpResponse, valid: validators.Validators) -> HttpResponse:
     # private: it is one person's view; no-cache: ask each time, so a revoked address
     # stops at once (the ETag makes asking cheap).
     response["Cache-Control"] = "private, no-cache"
@@ -54,15 +55,15 @@ def feed(request, token: str):
     """GET or HEAD /feeds/<token>.ics: 404 unless the link is live and its owner still a
     member. ETag and Last-Modified come from an aggregate query (kept until the next
     write), so a 304 (and a HEAD) never builds the feed."""
-    link = feeds.link_for_token(token)
+    link = content.link_for_token(token)
     if link is None:
         raise Http404
     now = timezone.now()
-    window = feeds.window_of(link, now.date())
-    valid = feed_validators.validators(link, window, now)
+    window = content.window_of(link, now.date())
+    valid = validators.validators(link, window, now)
     if valid is None:
         raise Http404
-    feed_validators.mark_used(link, now)
+    validators.mark_used(link, now)
     unchanged = get_conditional_response(
         request,
         etag=valid.etag,
@@ -72,7 +73,7 @@ def feed(request, token: str):
         return _feed_headers(unchanged, valid)
     if request.method == "HEAD":
         return _feed_headers(HttpResponse(content_type=CONTENT_TYPE), valid)
-    body = feed_text.render(feeds.feed_contents(link, valid.role, window), link.user.language)
+    body = text.render(content.feed_contents(link, valid.role, window), link.user.language)
     return _feed_headers(HttpResponse(body, content_type=CONTENT_TYPE), valid)
 
 
@@ -89,7 +90,7 @@ def campaign_calendar(request, pk: int):
     )
     if campaign is None:
         raise Http404
-    body = feed_text.render(feeds.campaign_contents(campaign), request.user.language)
+    body = text.render(content.campaign_contents(campaign), request.user.language)
     filename = f"{slugify(campaign.name) or 'campaign'}.ics"
     response = HttpResponse(body, content_type=CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, filename)
@@ -214,7 +215,7 @@ def _page(
         entries.append(
             Entry(
                 link=link,
-                label=feeds.label_of(link),
+                label=content.label_of(link),
                 https=feed_address(token) if token else _masked_address(),
                 webcal=feed_address(token, "webcal") if token else "",
                 fresh=token is not None,
@@ -271,7 +272,7 @@ def feed_create(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            link, token = services.feed_link_create(
+            link, token = links.feed_link_create(
                 actor=request.user,
                 workspace=membership.workspace,
                 name=data["name"],
@@ -295,7 +296,7 @@ def feed_edit(request, pk: int):
     form = WindowFields(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.feed_link_update(actor=request.user, link=link, **form.cleaned_data)
+            links.feed_link_update(actor=request.user, link=link, **form.cleaned_data)
         except ServiceError as exc:
             _refusal(exc)
             add_service_error(form, exc)
@@ -305,7 +306,7 @@ def feed_edit(request, pk: int):
     return render(
         request,
         "planner/feed_edit.html",
-        {"form": form, "link": link, "label": feeds.label_of(link)},
+        {"form": form, "link": link, "label": content.label_of(link)},
     )
 
 
@@ -327,7 +328,7 @@ def _confirm(request, link: FeedLink, *, title: str, explanation: str, action: s
 def feed_regenerate(request, pk: int):
     membership = membership_or_404(request.user)
     link = _own_link(request, membership, pk)
-    name = link.name or feeds.label_of(link)
+    name = link.name or content.label_of(link)
     if request.method != "POST":
         return _confirm(
             request,
@@ -342,7 +343,7 @@ def feed_regenerate(request, pk: int):
             label=_("Yes, regenerate"),
         )
     try:
-        link, token = services.feed_link_regenerate(actor=request.user, link=link)
+        link, token = links.feed_link_regenerate(actor=request.user, link=link)
     except ServiceError as exc:
         _refusal(exc)
         messages.error(request, exc.message)
@@ -354,7 +355,7 @@ def feed_regenerate(request, pk: int):
 def feed_revoke(request, pk: int):
     membership = membership_or_404(request.user)
     link = _own_link(request, membership, pk)
-    name = link.name or feeds.label_of(link)
+    name = link.name or content.label_of(link)
     if request.method != "POST":
         return _confirm(
             request,
@@ -368,7 +369,7 @@ def feed_revoke(request, pk: int):
             label=_("Yes, revoke"),
         )
     try:
-        services.feed_link_revoke(actor=request.user, link=link)
+        links.feed_link_revoke(actor=request.user, link=link)
     except ServiceError as exc:
         _refusal(exc)
         messages.error(request, exc.message)

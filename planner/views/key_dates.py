@@ -1,5 +1,5 @@
 """Key dates: every member sees the sources and the dates to come; admins and marketing
-import, refresh and remove them. Every write goes through ``planner.services.key_dates``.
+import, refresh and remove them. Every write goes through ``planner.calendar_feeds.key_dates``.
 
 An import (a file, an address, a refresh) is queued and run by a worker
 (``services.key_dates_import_queue``); its page follows the progress, refreshing itself
@@ -20,12 +20,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import Capability, role_can
 from accounts.selectors import membership_or_404
-from planner import ical_read, safe_fetch, selectors, services
+from planner import selectors
+from planner.calendar_feeds import ical_read, key_dates, safe_fetch
+from planner.calendar_feeds.forms import KeyDateAddForm, KeyDateImportForm
+from planner.calendar_feeds.key_dates import masked_url
 from planner.errors import NotAllowed, NotFound, ServiceError
-from planner.forms import add_service_error
-from planner.key_date_forms import KeyDateAddForm, KeyDateImportForm
 from planner.models import ImportStatus, KeyDate, KeyDateImport, KeyDateSource
-from planner.services.key_dates import masked_url
+from planner.posts.forms import add_service_error
 from planner.timezones import zone_of
 
 UPCOMING_SHOWN = 30
@@ -73,7 +74,7 @@ def _page(request, membership, *, import_form=None, add_form=None):
     )
     imports = []
     if can_manage:
-        services.key_date_imports_expire(workspace=workspace)
+        key_dates.key_date_imports_expire(workspace=workspace)
         imports = selectors.key_date_imports(workspace)[:IMPORTS_SHOWN]
     return render(
         request,
@@ -147,7 +148,7 @@ def key_dates_import(request):
             # A file far too large is not read at all (the service checks again).
             content = data["file"].read(int(settings.KEY_DATES_MAX_BYTES) + 1)
         try:
-            job = services.key_dates_import_queue(
+            job = key_dates.key_dates_import_queue(
                 actor=request.user,
                 workspace=membership.workspace,
                 name=data["name"],
@@ -169,7 +170,7 @@ def key_date_import(request, import_id: int):
     membership = membership_or_404(request.user)
     _require_manager(membership)
     workspace = membership.workspace
-    services.key_date_imports_expire(workspace=workspace)
+    key_dates.key_date_imports_expire(workspace=workspace)
     job = (
         KeyDateImport.objects.filter(workspace=workspace, pk=import_id)
         .select_related("source", "created_by")
@@ -205,7 +206,7 @@ def key_date_source_refresh(request, source_id: int):
     source = _source(membership, source_id)
     _require_manager(membership)
     try:
-        job = services.key_dates_refresh_queue(actor=request.user, source=source)
+        job = key_dates.key_dates_refresh_queue(actor=request.user, source=source)
     except ServiceError as exc:
         _refusal(exc)
         messages.error(
@@ -230,7 +231,7 @@ def key_date_source_remove(request, source_id: int):
             {"source": source, "count": source.key_dates.count()},
         )
     try:
-        count = services.key_date_source_remove(actor=request.user, source=source)
+        count = key_dates.key_date_source_remove(actor=request.user, source=source)
     except ServiceError as exc:
         _refusal(exc)
         messages.error(request, exc.message)
@@ -252,7 +253,7 @@ def key_date_add(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            key_date = services.key_date_add(
+            key_date = key_dates.key_date_add(
                 actor=request.user,
                 workspace=membership.workspace,
                 title=data["title"],
@@ -280,7 +281,7 @@ def key_date_remove(request, key_date_id: int):
     if request.POST.get("confirmed") != "yes":
         return render(request, "planner/key_date_confirm_remove.html", {"key_date": key_date})
     try:
-        services.key_date_remove(actor=request.user, key_date=key_date)
+        key_dates.key_date_remove(actor=request.user, key_date=key_date)
     except ServiceError as exc:
         _refusal(exc)
         messages.error(request, exc.message)

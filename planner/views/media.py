@@ -13,11 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import current_membership
-from planner import previews, selectors, services
+from planner import selectors
 from planner.errors import Conflict, Invalid, ServiceError
-from planner.forms import PostForm
 from planner.models import Media, Post
-from planner.uploads import accepted_types, display_name, inspect_upload
+from planner.posts import media as post_media
+from planner.posts import previews, writing
+from planner.posts.forms import PostForm
+from planner.posts.uploads import accepted_types, display_name, inspect_upload
 
 # Room for the form's other fields in a request that carries one file.
 FORM_OVERHEAD = 1024 * 1024
@@ -65,7 +67,7 @@ def _answer(
         "planner/_media.html",
         {
             "items": media_items(post),
-            "warnings": services.media_warnings(post) if warnings is None else warnings,
+            "warnings": post_media.media_warnings(post) if warnings is None else warnings,
         },
         request=request,
     )
@@ -137,7 +139,7 @@ def media_upload_new(request):
             errors = [str(e) for field in form.errors.values() for e in field]
             raise Invalid(" ".join(errors))
         data = form.cleaned_data
-        post = services.post_create(
+        post = writing.post_create(
             actor=request.user,
             workspace=membership.workspace,
             title=data["title"],
@@ -151,7 +153,7 @@ def media_upload_new(request):
     except ServiceError as exc:
         return _refusal(exc)
     try:
-        added = services.media_add(
+        added = post_media.media_add(
             actor=request.user, post=post, file=upload, expected_version=post.version
         )
     except ServiceError as exc:
@@ -170,7 +172,7 @@ def media_upload(request, pk: int):
     if refused := _too_large(request):
         return refused
     try:
-        added = services.media_add(
+        added = post_media.media_add(
             actor=request.user,
             post=post,
             file=_the_file(request),
@@ -209,7 +211,7 @@ def media_remove(request, pk: int):
     media = _media_or_404(request, pk)
     name = display_name(media.file.name)
     try:
-        post = services.media_remove(
+        post = post_media.media_remove(
             actor=request.user, media=media, expected_version=_version(request, media.post)
         )
     except ServiceError as exc:
@@ -226,7 +228,7 @@ def media_move(request, pk: int):
     if not value.lstrip("-").isdigit():
         return _refusal(Invalid(_("Say where the file goes.")))
     try:
-        post = services.media_move(
+        post = post_media.media_move(
             actor=request.user,
             media=media,
             position=int(value),

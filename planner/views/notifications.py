@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import membership_or_404
-from planner import selectors, services
+from planner import selectors
 from planner.errors import NotFound, ServiceError
 from planner.models import NotificationKind
-from planner.notifications import describe, link
+from planner.notifications import inbox as notification_inbox
+from planner.notifications.notify import describe, link
 
 PER_PAGE = 50
 
@@ -36,7 +37,7 @@ def inbox(request):
 def notification_open(request, pk: int):
     """Mark it read and go where it points."""
     try:
-        notification = services.notification_open(actor=request.user, notification_id=pk)
+        notification = notification_inbox.notification_open(actor=request.user, notification_id=pk)
     except NotFound:
         raise Http404 from None
     return redirect(link(notification))
@@ -46,7 +47,9 @@ def notification_open(request, pk: int):
 @require_POST
 def mark_all_read(request):
     membership = membership_or_404(request.user)
-    count = services.notifications_mark_all_read(actor=request.user, workspace=membership.workspace)
+    count = notification_inbox.notifications_mark_all_read(
+        actor=request.user, workspace=membership.workspace
+    )
     if count:
         messages.success(request, _("All notifications are marked as read."))
     target = request.POST.get("next", "")
@@ -73,7 +76,9 @@ def preferences(request):
         form = PreferencesForm(request.POST)
         if form.is_valid():
             try:
-                services.notification_preferences_set(user=user, choices=form.cleaned_data)
+                notification_inbox.notification_preferences_set(
+                    user=user, choices=form.cleaned_data
+                )
             except ServiceError as exc:
                 messages.error(request, exc.message)
             else:

@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from accounts.permissions import Capability, role_can
 from accounts.selectors import membership_or_404
-from planner import services
 from planner.errors import ServiceError
-from planner.forms import add_service_error
 from planner.models import Campaign, Objective
 from planner.models.campaigns import Kpi
+from planner.planning import services
+from planner.posts.forms import add_service_error
 
 
 class ObjectiveForm(forms.Form):

@@ -13,10 +13,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import Capability, role_can
 from accounts.selectors import role_in
-from planner import history, selectors, services, workflow
+from planner import selectors, workflow
 from planner.channels.registry import adapter_for
 from planner.errors import ServiceError
-from planner.services.media import media_files
+from planner.posts import history, writing
+from planner.posts.media import media_files
+from planner.publishing import control
 from planner.timezones import zone_of
 from planner.views.calendar import WITHDRAWN_BY_MOVE, from_wall_clock, wall_clock
 from planner.views.review import review_context
@@ -25,13 +27,13 @@ from planner.workflow import Action
 # What a person can do from the post's page: the service, and whether it needs a
 # second, explicit confirmation because it cannot be undone from here.
 ACTIONS = {
-    Action.SUBMIT: (services.post_submit, False),
-    Action.WITHDRAW: (services.post_withdraw, False),
-    Action.CANCEL: (services.post_cancel, True),
-    Action.REOPEN: (services.post_reopen, False),
-    Action.PUBLISH_NOW: (services.post_publish_now, True),
-    Action.RETRY: (services.post_retry, False),
-    Action.RETRACT: (services.post_retract, True),
+    Action.SUBMIT: (writing.post_submit, False),
+    Action.WITHDRAW: (writing.post_withdraw, False),
+    Action.CANCEL: (writing.post_cancel, True),
+    Action.REOPEN: (writing.post_reopen, False),
+    Action.PUBLISH_NOW: (control.post_publish_now, True),
+    Action.RETRY: (control.post_retry, False),
+    Action.RETRACT: (writing.post_retract, True),
 }
 CONFIRM_TEXT = {
     Action.CANCEL: gettext_lazy("The post will not be published. You can reopen it later."),
@@ -87,7 +89,7 @@ def post_reschedule(request, pk: int):
         return redirect("planner:post_detail", pk=post.pk)
     was_approved = post.approved_version is not None
     try:
-        moved = services.post_reschedule(actor=request.user, post=post, scheduled_at=when)
+        moved = writing.post_reschedule(actor=request.user, post=post, scheduled_at=when)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:

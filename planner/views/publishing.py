@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import current_membership
-from planner import services
 from planner.errors import ServiceError
+from planner.publishing import control
 
 
 @login_required
@@ -21,7 +21,7 @@ def pause(request):
     if request.POST.get("confirmed") != "yes":
         return render(request, "planner/confirm_pause.html", {"reason": reason})
     try:
-        services.workspace_pause(actor=request.user, workspace=membership.workspace, reason=reason)
+        control.workspace_pause(actor=request.user, workspace=membership.workspace, reason=reason)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
@@ -36,7 +36,7 @@ def resume(request):
     if membership is None:
         return redirect("planner:home")
     try:
-        result = services.workspace_resume(actor=request.user, workspace=membership.workspace)
+        result = control.workspace_resume(actor=request.user, workspace=membership.workspace)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:

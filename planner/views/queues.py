@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.permissions import Capability, role_can
 from accounts.selectors import current_membership
-from planner import queues
+from planner.approvals import queues
 
 TITLES = {
     queues.WAITING: _("Waiting for me"),

@@ -14,8 +14,8 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
 from accounts.selectors import membership_or_404
-from planner import best_times, reports
-from planner.csv_export import csv_response
+from planner.analytics import best_times, reports
+from planner.analytics.csv_export import csv_response
 from planner.models import Campaign
 
 Table = tuple[list[str], list[list[object]]]

@@ -4,9 +4,9 @@ to decide, and the comments with their mentions."""
 from __future__ import annotations
 
 from accounts.permissions import Capability, role_can
-from planner import mentions
-from planner.review import review_of
-from planner.services.posts import MAX_COMMENT
+from planner.approvals.review import review_of
+from planner.posts import mentions
+from planner.posts.writing import MAX_COMMENT
 
 
 def review_context(post, user, role: str | None) -> dict:

@@ -19,10 +19,11 @@ from accounts.models import ChatWebhookKind, Membership
 from accounts.permissions import Capability, role_can
 from accounts.selectors import membership_or_404
 from accounts.services import SETTING_BOUNDS
-from planner import approvals, services
+from planner.approvals import chain_progress
 from planner.errors import NotAllowed, ServiceError
-from planner.forms import add_service_error
 from planner.models import Campaign
+from planner.notifications import inbox
+from planner.posts.forms import add_service_error
 from planner.views.chains import chain_label
 
 
@@ -191,9 +192,10 @@ def settings_page(request):
         {
             "workspace": workspace,
             "form": form,
-            "default_chain": chain_label(approvals.chain_steps_for(workspace.pk, None)),
+            "default_chain": chain_label(chain_progress.chain_steps_for(workspace.pk, None)),
             "campaign_chains": [
-                (c, chain_label(approvals.chain_steps_for(workspace.pk, c.pk))) for c in own_chains
+                (c, chain_label(chain_progress.chain_steps_for(workspace.pk, c.pk)))
+                for c in own_chains
             ],
             "webhook_configured": bool(workspace.notify_webhook_kind and stored),
             "webhook_hint": stored,
@@ -208,7 +210,7 @@ def settings_webhook_test(request):
     """Post a test message through the stored chat webhook and say how it went."""
     workspace = _admin_membership(request).workspace
     try:
-        services.workspace_webhook_test(actor=request.user, workspace=workspace)
+        inbox.workspace_webhook_test(actor=request.user, workspace=workspace)
     except NotAllowed as exc:
         raise PermissionDenied(exc.message) from None
     except ServiceError as exc:

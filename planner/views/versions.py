@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from planner.versions import version_history
+from planner.posts.versions import version_history
 from planner.views.posts import post_or_404
 
 

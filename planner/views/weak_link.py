@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.selectors import current_membership
-from planner import weak_link
-from planner.csv_export import safe_cell
+from planner.analytics import weak_link
+from planner.analytics.csv_export import safe_cell
 
 
 @login_required

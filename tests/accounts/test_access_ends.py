@@ -21,7 +21,7 @@ from accounts.services_two_factor import (
 )
 from api import services as api_services
 from api.models import ApiToken
-from planner import services
+from planner.calendar_feeds import links
 from planner.models import AuditEvent, FeedLink
 from tests.factories import MembershipFactory
 from tests.two_factor import VerifiedClient, give_authenticator
@@ -41,9 +41,7 @@ class Access:
             _token, secret = api_services.api_token_create(
                 actor=user, workspace=workspace, name="script"
             )
-            _link, feed = services.feed_link_create(
-                actor=user, workspace=workspace, scope="workspace"
-            )
+            _link, feed = links.feed_link_create(actor=user, workspace=workspace, scope="workspace")
             self.secrets.append(secret)
             self.feeds.append(feed)
 

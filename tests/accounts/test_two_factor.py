@@ -138,9 +138,9 @@ def test_an_unverified_session_reaches_the_open_paths(cast, path):
 
 
 def test_an_unverified_session_reaches_its_token_feed(cast):
-    from planner import services
+    from planner.calendar_feeds import links
 
-    _link, token = services.feed_link_create(
+    _link, token = links.feed_link_create(
         actor=cast.marketing, workspace=cast.workspace, scope="workspace"
     )
     client, _response = sign_in(cast.marketing)

@@ -15,7 +15,6 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Role
-from planner import services
 from planner.models import (
     ApprovalDecision,
     AuditEvent,
@@ -29,6 +28,7 @@ from planner.models import (
     Publication,
     Variant,
 )
+from planner.posts import writing
 from tests.api.conftest import make_client
 from tests.factories import CampaignFactory, ChannelFactory, ObjectiveFactory, PostFactory
 
@@ -61,7 +61,7 @@ def world(cast):
         title=SECRET,
     )
     post.labels.add(Label.objects.create(workspace=cast.workspace, name="secret-label"))
-    services.post_submit(actor=cast.content, post=post)
+    writing.post_submit(actor=cast.content, post=post)
     publication = Publication.objects.create(post=post, channel=channel, due_at=post.scheduled_at)
     key_date = KeyDate.objects.create(
         workspace=cast.workspace,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Role
-from planner import services
+from planner.approvals import chains
 from planner.models import Post
 from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
 from tests.factories import CampaignFactory, ChannelFactory
@@ -36,7 +36,7 @@ def test_a_post_goes_through_a_two_step_chain_between_three_people(page, cast):
     channel = ChannelFactory(workspace=cast.workspace, name="Mastodon", kind="mastodon")
     campaign = CampaignFactory(workspace=cast.workspace, name="Annual report", colour="#8250df")
     campaign.channels.set([channel])
-    services.approval_chain_set(
+    chains.approval_chain_set(
         actor=cast.admin,
         workspace=cast.workspace,
         campaign=campaign,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from planner import services
+from planner.posts import writing
 from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
 from tests.factories import ChannelFactory
 
@@ -14,14 +14,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_an_admin_finds_who_changed_a_posts_text(page, cast):
     channel = ChannelFactory(workspace=cast.workspace, name="Mastodon")
-    post = services.post_create(
+    post = writing.post_create(
         actor=cast.content,
         workspace=cast.workspace,
         title="Spring sale",
         body="Everything at -10% this weekend.",
         variants={channel.pk: "Everything at -10% this weekend #sale"},
     )
-    services.post_edit(
+    writing.post_edit(
         actor=cast.marketing,
         post=post,
         expected_version=post.version,

@@ -4,7 +4,7 @@ a keyboard and a screen reader (axe finds nothing serious)."""
 import pytest
 from playwright.sync_api import expect
 
-from planner import services
+from planner.posts import writing
 from tests.browser.conftest import serious_accessibility_violations, sign_in
 from tests.factories import PostFactory
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_an_approver_requests_changes_and_the_pages_are_accessible(page, cast):
     post = PostFactory(workspace=cast.workspace, author=cast.content, title="Spring sale")
-    services.post_edit(
+    writing.post_edit(
         actor=cast.content,
         post=post,
         expected_version=1,
@@ -22,8 +22,8 @@ def test_an_approver_requests_changes_and_the_pages_are_accessible(page, cast):
         variants={v.channel_id: "" for v in post.variants.all()},
     )
     post.refresh_from_db()
-    services.post_submit(actor=cast.content, post=post)
-    services.comment_add(actor=cast.content, post=post, body="@marketing ready for you.")
+    writing.post_submit(actor=cast.content, post=post)
+    writing.comment_add(actor=cast.content, post=post, body="@marketing ready for you.")
     sign_in(page, cast.marketing)
     page.goto(f"/posts/{post.pk}/")
     expect(page.get_by_test_id("decision-form")).to_be_visible()

@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from planner import demo_history, services
+from planner.demo import history
 from planner.models import ChannelKind, Post, PostVersion
+from planner.posts import writing
 from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
 from tests.factories import ChannelFactory, PostFactory
 
@@ -25,9 +26,9 @@ def three_months_of_history(cast) -> None:
         )
     ]
     now = timezone.now()
-    demo_history.write_history(
+    history.write_history(
         cast.workspace,
-        demo_history.Cast(
+        history.Cast(
             writers=(cast.content, cast.contributor),
             approvers=(cast.marketing, cast.marketing2),
             planner=cast.content,
@@ -38,7 +39,7 @@ def three_months_of_history(cast) -> None:
         posts=90,
     )
     # One approval waiting for 30 hours now (the reminder limit is 24).
-    post = services.post_submit(
+    post = writing.post_submit(
         actor=cast.content,
         post=PostFactory(workspace=cast.workspace, author=cast.content, title="Autumn repair tour"),
     )

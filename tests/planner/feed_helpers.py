@@ -15,8 +15,9 @@ import icalendar
 import vobject
 from django.urls import reverse
 
-from planner import services
+from planner.calendar_feeds import links
 from planner.models import KeyDate, KeyDateSource
+from planner.posts import writing
 from tests.factories import CampaignFactory, ChannelFactory, PostFactory
 
 NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -37,7 +38,7 @@ def feed_path(token: str) -> str:
 
 def subscribe(user, workspace, scope: str = "workspace", **fields) -> str:
     """A new feed link of ``user``: its address's path."""
-    _link, token = services.feed_link_create(actor=user, workspace=workspace, scope=scope, **fields)
+    _link, token = links.feed_link_create(actor=user, workspace=workspace, scope=scope, **fields)
     return feed_path(token)
 
 
@@ -63,7 +64,7 @@ class Plan:
         )
         self.spring.channels.add(self.mastodon)
         both = {self.mastodon.pk: "", self.bluesky.pk: ""}
-        self.launch = services.post_create(
+        self.launch = writing.post_create(
             actor=cast.content,
             workspace=ws,
             title="Launch: colours, linen; \\o/",
@@ -72,14 +73,14 @@ class Plan:
             campaign=self.spring,
             scheduled_at=paris(2027, 3, 12, 10, 0),
         )
-        self.untitled = services.post_create(
+        self.untitled = writing.post_create(
             actor=cast.content,
             workspace=ws,
             body="A short note without a title\nand a second line.",
             variants={self.bluesky.pk: ""},
             scheduled_at=paris(2027, 3, 20, 15, 30),
         )
-        self.approved = services.post_create(
+        self.approved = writing.post_create(
             actor=cast.content,
             workspace=ws,
             title="Approved one",
@@ -87,15 +88,15 @@ class Plan:
             variants={self.mastodon.pk: ""},
             scheduled_at=paris(2027, 3, 22, 9, 0),
         )
-        services.post_submit(actor=cast.content, post=self.approved)
-        services.post_decide(
+        writing.post_submit(actor=cast.content, post=self.approved)
+        writing.post_decide(
             actor=cast.marketing,
             post=self.approved,
             decision="approve",
             expected_version=1,
             step_position=1,
         )
-        self.cancelled = services.post_create(
+        self.cancelled = writing.post_create(
             actor=cast.content,
             workspace=ws,
             title="Cancelled one",
@@ -103,8 +104,8 @@ class Plan:
             variants={self.mastodon.pk: ""},
             scheduled_at=paris(2027, 3, 23, 9, 0),
         )
-        services.post_cancel(actor=cast.content, post=self.cancelled)
-        self.in_review = services.post_create(
+        writing.post_cancel(actor=cast.content, post=self.cancelled)
+        self.in_review = writing.post_create(
             actor=cast.content,
             workspace=ws,
             title="Waiting for marketing",
@@ -112,7 +113,7 @@ class Plan:
             variants={self.mastodon.pk: ""},
             scheduled_at=paris(2027, 3, 24, 9, 0),
         )
-        services.post_submit(actor=cast.content, post=self.in_review)
+        writing.post_submit(actor=cast.content, post=self.in_review)
         self.too_far = PostFactory(
             workspace=ws,
             author=cast.content,

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Role
-from planner import approvals, history, services
+from planner.approvals import chain_progress, chains
 from planner.errors import Invalid, NotAllowed, NotFound
 from planner.models import (
     ApprovalChain,
@@ -17,6 +17,7 @@ from planner.models import (
     Post,
     StepMode,
 )
+from planner.posts import history, writing
 from planner.views.chains import chain_signature
 from planner.workflow import State
 from tests.factories import CampaignFactory
@@ -32,13 +33,13 @@ def campaign(cast):
 
 
 def set_chain(cast, campaign, steps, actor=None):
-    return services.approval_chain_set(
+    return chains.approval_chain_set(
         actor=actor or cast.admin, workspace=cast.workspace, campaign=campaign, steps=steps
     )
 
 
 def roles(cast, campaign=None) -> list[str]:
-    steps = approvals.chain_steps_for(cast.workspace.pk, campaign.pk if campaign else None)
+    steps = chain_progress.chain_steps_for(cast.workspace.pk, campaign.pk if campaign else None)
     return [s.role for s in steps]
 
 
@@ -49,7 +50,7 @@ def in_campaign(post, campaign):
 
 
 def approve(post, who, position):
-    return services.post_decide(
+    return writing.post_decide(
         actor=who,
         post=post,
         decision="approve",
@@ -60,7 +61,7 @@ def approve(post, who, position):
 
 def waiting_at(post) -> int | None:
     post.refresh_from_db()
-    current = approvals.progress(post, four_eyes_relaxed=False).current
+    current = chain_progress.progress(post, four_eyes_relaxed=False).current
     return current.position if current else None
 
 
@@ -87,7 +88,7 @@ def test_other_roles_cannot_set_or_drop_a_campaigns_chain(cast, campaign, role):
         set_chain(cast, campaign, MARKETING_THEN_ADMIN, actor=cast.as_role(role))
     set_chain(cast, campaign, MARKETING_THEN_ADMIN)
     with pytest.raises(NotAllowed):
-        services.approval_chain_remove(
+        chains.approval_chain_remove(
             actor=cast.as_role(role), workspace=cast.workspace, campaign=campaign
         )
     assert roles(cast, campaign) == [Role.MARKETING, Role.ADMIN]
@@ -141,7 +142,7 @@ def test_named_approvers_are_kept_once_each(cast):
 
 def test_a_named_step_lets_only_those_people_decide(cast, draft):
     set_chain(cast, None, [(Role.MARKETING, StepMode.ANY, [cast.marketing2])])
-    services.post_submit(actor=cast.content, post=draft)
+    writing.post_submit(actor=cast.content, post=draft)
     with pytest.raises(NotAllowed):
         approve(draft, cast.marketing, 1)
     assert approve(draft, cast.marketing2, 1).state == State.APPROVED
@@ -172,9 +173,7 @@ def test_saving_a_chain_as_it_is_records_nothing(cast, campaign):
 
 def test_dropping_a_campaigns_chain_is_audited_and_the_default_applies(cast, campaign):
     set_chain(cast, campaign, MARKETING_THEN_ADMIN)
-    services.approval_chain_remove(
-        actor=cast.marketing, workspace=cast.workspace, campaign=campaign
-    )
+    chains.approval_chain_remove(actor=cast.marketing, workspace=cast.workspace, campaign=campaign)
     assert not ApprovalChain.objects.filter(campaign=campaign).exists()
     assert roles(cast, campaign) == [Role.MARKETING]
     event = AuditEvent.objects.get(action="approval_chain.remove")
@@ -187,7 +186,7 @@ def test_dropping_a_campaigns_chain_is_audited_and_the_default_applies(cast, cam
 def test_a_post_of_the_campaign_needs_marketing_then_admin(cast, campaign, draft):
     set_chain(cast, campaign, MARKETING_THEN_ADMIN, actor=cast.marketing)
     post = in_campaign(draft, campaign)
-    services.post_submit(actor=cast.content, post=post)
+    writing.post_submit(actor=cast.content, post=post)
     with pytest.raises(NotAllowed):
         approve(post, cast.admin, 1)  # step 1 is marketing's
     post = approve(post, cast.marketing, 1)
@@ -200,7 +199,7 @@ def test_a_post_of_the_campaign_needs_marketing_then_admin(cast, campaign, draft
 
 def test_posts_outside_the_campaign_keep_the_default_chain(cast, campaign, draft):
     set_chain(cast, campaign, MARKETING_THEN_ADMIN)
-    services.post_submit(actor=cast.content, post=draft)
+    writing.post_submit(actor=cast.content, post=draft)
     assert approve(draft, cast.marketing, 1).state == State.APPROVED
 
 
@@ -212,7 +211,7 @@ def halfway(cast, campaign, draft):
     """A campaign post whose marketing step is approved, waiting for an admin."""
     set_chain(cast, campaign, MARKETING_THEN_ADMIN)
     post = in_campaign(draft, campaign)
-    services.post_submit(actor=cast.content, post=post)
+    writing.post_submit(actor=cast.content, post=post)
     approve(post, cast.marketing, 1)
     assert waiting_at(post) == 2
     return post
@@ -256,7 +255,7 @@ def test_approved_posts_stay_approved_when_the_chain_changes(cast, campaign, hal
 
 def test_dropping_the_campaigns_chain_applies_the_same_rule(cast, campaign, halfway):
     set_chain(cast, None, [(Role.ADMIN, StepMode.ANY, [])])
-    services.approval_chain_remove(actor=cast.admin, workspace=cast.workspace, campaign=campaign)
+    chains.approval_chain_remove(actor=cast.admin, workspace=cast.workspace, campaign=campaign)
     assert live_approvals(halfway) == []
     assert waiting_at(halfway) == 1
     assert approve(halfway, cast.admin, 1).state == State.APPROVED
@@ -287,7 +286,7 @@ def step_fields(prefix: str, role: str, mode: str = "any", people=()) -> dict:
 
 
 def post_op(client, url, cast, campaign=None, **data):
-    steps = approvals.chain_steps_for(cast.workspace.pk, campaign.pk if campaign else None)
+    steps = chain_progress.chain_steps_for(cast.workspace.pk, campaign.pk if campaign else None)
     return client.post(url, {"chain": chain_signature(steps), **data})
 
 
@@ -315,7 +314,7 @@ def test_an_admin_changes_a_steps_mode_and_people(admin, cast):
         **step_fields("step-1", "marketing", "all", [cast.marketing, cast.marketing2]),
     )
     assert response.status_code == 302
-    (step,) = approvals.chain_steps_for(cast.workspace.pk, None)
+    (step,) = chain_progress.chain_steps_for(cast.workspace.pk, None)
     assert step.mode == StepMode.ALL
     assert step.approver_ids == {cast.marketing.pk, cast.marketing2.pk}
     page = admin.get(DEFAULT_URL).text
@@ -353,7 +352,7 @@ def test_the_last_step_cannot_be_removed(admin, cast):
 
 
 def test_a_button_pressed_on_an_out_of_date_page_changes_nothing(admin, cast):
-    stale = chain_signature(approvals.chain_steps_for(cast.workspace.pk, None))
+    stale = chain_signature(chain_progress.chain_steps_for(cast.workspace.pk, None))
     set_chain(cast, None, MARKETING_THEN_ADMIN)
     admin.post(DEFAULT_URL, {"chain": stale, "op": "up", "position": "2"})
     assert roles(cast) == [Role.MARKETING, Role.ADMIN]
@@ -461,7 +460,7 @@ def admin_first(cast):
 
 
 def move_to(cast, post, campaign, actor=None):
-    return services.post_update_details(
+    return writing.post_update_details(
         actor=actor or cast.content, post=post, campaign=campaign, assignee=None, labels=[]
     )
 
@@ -481,7 +480,7 @@ def test_a_decision_counts_only_for_the_step_and_role_it_was_given_for(cast, hal
     # Moved by hand, around the services: the reading itself refuses the mismatch.
     in_campaign(halfway, admin_first)
     assert waiting_at(halfway) == 1
-    assert approvals.progress(halfway, four_eyes_relaxed=False).approvals == {}
+    assert chain_progress.progress(halfway, four_eyes_relaxed=False).approvals == {}
 
 
 def test_a_campaign_change_in_review_withdraws_by_the_rule_of_a_chain_edit(

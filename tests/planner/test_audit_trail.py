@@ -13,9 +13,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts import services as account_services
-from planner import services
 from planner.models import AuditEvent
 from planner.models.audit import AppendOnly
+from planner.posts import writing
 from tests.factories import CampaignFactory, ChannelFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def trail(cast):
     channel = ChannelFactory(workspace=cast.workspace, name="Mastodon main")
     campaign = CampaignFactory(workspace=cast.workspace, name="Spring launch")
     with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False):
-        post = services.post_create(
+        post = writing.post_create(
             actor=cast.content,
             workspace=cast.workspace,
             title="Launch day",
@@ -38,7 +38,7 @@ def trail(cast):
             campaign=campaign,
         )
     with time_machine.travel(dt.datetime(2026, 3, 5, 9, 0, tzinfo=dt.UTC), tick=False):
-        post = services.post_edit(
+        post = writing.post_edit(
             actor=cast.marketing,
             post=post,
             expected_version=post.version,
@@ -79,7 +79,7 @@ def test_only_admins_see_the_link_in_the_navigation(client, cast):
 
 
 def test_another_workspaces_events_never_show(client, cast, other, trail):
-    services.post_create(actor=other.content, workspace=other.workspace, body="Globex secret")
+    writing.post_create(actor=other.content, workspace=other.workspace, body="Globex secret")
     client.force_login(other.admin)
     response = client.get(URL)
     assert rows(response) == ["post.create"]
@@ -141,7 +141,7 @@ def test_filters_what_maillon_did_by_itself(client, cast, trail):
 
 
 def test_filters_by_post(client, cast, trail):
-    services.post_create(actor=cast.content, workspace=cast.workspace, body="Another")
+    writing.post_create(actor=cast.content, workspace=cast.workspace, body="Another")
     client.force_login(cast.admin)
     assert rows(client.get(URL, {"post": trail["post"].pk})) == ["post.edit", "post.create"]
 
@@ -205,7 +205,7 @@ def test_the_page_costs_the_same_queries_whatever_the_trail(client, cast, trail)
 
     few = cost()
     for n in range(40):
-        services.post_create(
+        writing.post_create(
             actor=cast.content,
             workspace=cast.workspace,
             body=f"Post {n}",

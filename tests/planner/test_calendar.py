@@ -6,8 +6,9 @@ import zoneinfo
 import pytest
 from django.utils import timezone
 
-from planner import services
 from planner.models import Publication
+from planner.posts import writing
+from planner.publishing import engine
 from planner.views.calendar import from_wall_clock
 from planner.workflow import State
 from tests.factories import CampaignFactory, ChannelFactory, PostFactory
@@ -112,8 +113,8 @@ def test_dropping_a_post_on_another_day_moves_it_in_the_viewers_time_zone(client
 
 
 def test_an_approved_post_moved_goes_back_to_review_and_says_so(client, cast, draft):
-    services.post_submit(actor=cast.content, post=draft)
-    services.post_decide(
+    writing.post_submit(actor=cast.content, post=draft)
+    writing.post_decide(
         actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
     )
     client.force_login(cast.content)
@@ -144,12 +145,12 @@ def test_a_viewer_or_a_contributor_cannot_move_posts(client, cast, draft):
 
 
 def test_a_published_post_cannot_be_moved(client, cast, draft):
-    services.post_submit(actor=cast.content, post=draft)
-    post = services.post_decide(
+    writing.post_submit(actor=cast.content, post=draft)
+    post = writing.post_decide(
         actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
     )
-    services.post_engine_transition(post=post, action="start_publishing")
-    services.post_engine_transition(post=post, action="mark_published")
+    engine.post_engine_transition(post=post, action="start_publishing")
+    engine.post_engine_transition(post=post, action="mark_published")
     client.force_login(cast.admin)
     response = move(client, draft, local(4))
     assert response.status_code == 409

@@ -13,9 +13,11 @@ from django.utils import translation
 
 from accounts.models import Role
 from accounts.services import member_change_role, member_remove, user_update_preferences
-from planner import calendar_cache, services
+from planner import calendar_cache
 from planner.models import Label, Post, Variant
-from planner.services.publishing import post_engine_transition
+from planner.planning import services
+from planner.posts import writing
+from planner.publishing.engine import post_engine_transition
 from planner.workflow import Action, State
 from tests.factories import CampaignFactory, ChannelFactory
 
@@ -346,7 +348,7 @@ def test_without_redis_the_calendar_still_answers(client, cast, settings):
     }
     # Sessions live in the database; the cache is only the calendar's.
     assert by_id(fetch(client), post)["title"] == str(post)
-    services.post_cancel(actor=cast.content, post=post)  # a bump that cannot reach Redis
+    writing.post_cancel(actor=cast.content, post=post)  # a bump that cannot reach Redis
     assert by_id(fetch(client), post)["extendedProps"]["state"] == "cancelled"
 
 
@@ -356,7 +358,7 @@ def test_an_edited_post_shows_at_once_after_a_real_commit(client, cast):
     assert post.state == "draft"
     client.force_login(cast.content)
     fetch(client)
-    services.post_edit(
+    writing.post_edit(
         actor=cast.content,
         post=post,
         expected_version=post.version,
@@ -372,7 +374,7 @@ def test_an_edited_post_shows_at_once(client, cast, committed):
     client.force_login(cast.content)
     fetch(client)
     with committed():
-        services.post_edit(
+        writing.post_edit(
             actor=cast.content,
             post=post,
             expected_version=post.version,
@@ -408,7 +410,7 @@ def test_a_cancelled_post_shows_at_once(client, cast, committed):
     client.force_login(cast.content)
     assert by_id(fetch(client), post)["editable"] is True
     with committed():
-        services.post_cancel(actor=cast.content, post=post, reason="Not this month")
+        writing.post_cancel(actor=cast.content, post=post, reason="Not this month")
     event = by_id(fetch(client), post)
     assert (event["extendedProps"]["state"], event["editable"]) == ("cancelled", False)
 

@@ -13,11 +13,12 @@ from django.utils.html import escape
 from werkzeug import Request, Response
 
 from accounts.models import Role
-from planner import services
-from planner.channel_forms import NETWORKS
 from planner.channels.registry import ADAPTERS, adapter_for
 from planner.errors import Invalid, NotAllowed
 from planner.models import AuditEvent, Channel, Publication
+from planner.planning import services
+from planner.planning.channel_forms import NETWORKS
+from planner.posts import writing
 from tests.factories import ChannelFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -628,8 +629,8 @@ def test_a_rename_through_the_service_keeps_the_address_and_the_token(cast, chan
 
 def _approved_on(cast, channel):
     post = PostFactory(workspace=cast.workspace, author=cast.content, channels=[channel])
-    services.post_submit(actor=cast.content, post=post)
-    services.post_decide(
+    writing.post_submit(actor=cast.content, post=post)
+    writing.post_decide(
         actor=cast.marketing,
         post=post,
         decision="approve",

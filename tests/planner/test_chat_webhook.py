@@ -11,11 +11,13 @@ from pytest_httpserver import HTTPServer
 
 from accounts.models import ChatWebhookKind
 from calendar_project.celery import app
-from planner import services, tasks
+from planner import tasks
+from planner.approvals import notices
 from planner.errors import Invalid, NotAllowed
 from planner.models import AuditEvent, Notification, NotificationKind, Publication
-from planner.services import notices
-from planner.services.notifications import ChatOutcome
+from planner.notifications import inbox
+from planner.notifications.inbox import ChatOutcome
+from planner.posts import writing
 from planner.workflow import State
 from tests.factories import PostFactory
 
@@ -71,13 +73,13 @@ def closed_port() -> int:
 
 def submit(cast, post, capture):
     with capture(execute=True):
-        return services.post_submit(actor=cast.content, post=post)
+        return writing.post_submit(actor=cast.content, post=post)
 
 
 def decide(actor, post, capture, decision="approve", comment=""):
     post.refresh_from_db()
     with capture(execute=True):
-        return services.post_decide(
+        return writing.post_decide(
             actor=actor,
             post=post,
             decision=decision,
@@ -184,7 +186,7 @@ def test_a_workspace_without_a_webhook_queues_nothing(
     cast, draft, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
-        services.post_submit(actor=cast.content, post=draft)
+        writing.post_submit(actor=cast.content, post=draft)
     # The calendar's cache and the approvers' emails; no chat task.
     assert all("chat" not in repr(callback) for callback in callbacks)
     assert len(callbacks) == 2
@@ -192,7 +194,7 @@ def test_a_workspace_without_a_webhook_queues_nothing(
 
 def test_nothing_is_posted_when_the_change_rolls_back(cast, draft, httpserver):
     use_webhook(cast, ChatWebhookKind.SLACK, httpserver.url_for(HOOK))
-    services.post_submit(actor=cast.content, post=draft)  # the test's transaction never commits
+    writing.post_submit(actor=cast.content, post=draft)  # the test's transaction never commits
     assert httpserver.log == []
 
 
@@ -245,7 +247,7 @@ def test_a_webhook_removed_before_the_task_runs_is_skipped(cast, draft, httpserv
 def test_an_admin_sends_a_test_message(cast, httpserver):
     use_webhook(cast, ChatWebhookKind.SLACK, httpserver.url_for(HOOK))
     httpserver.expect_request(HOOK, method="POST").respond_with_data("ok")
-    assert services.workspace_webhook_test(actor=cast.admin, workspace=cast.workspace) is None
+    assert inbox.workspace_webhook_test(actor=cast.admin, workspace=cast.workspace) is None
     (body,) = received(httpserver)
     assert body["text"].startswith("Maillon test message: approvals and failed deliveries")
     event = AuditEvent.objects.get(action="workspace.webhook_test")
@@ -254,7 +256,7 @@ def test_an_admin_sends_a_test_message(cast, httpserver):
 
 def test_a_test_message_can_try_an_address_before_it_is_saved(cast, httpserver):
     httpserver.expect_request(HOOK, method="POST").respond_with_data("", status=202)
-    services.workspace_webhook_test(
+    inbox.workspace_webhook_test(
         actor=cast.admin,
         workspace=cast.workspace,
         kind=ChatWebhookKind.TEAMS,
@@ -268,26 +270,26 @@ def test_the_test_message_says_the_status_the_chat_answered(cast, httpserver):
     use_webhook(cast, ChatWebhookKind.DISCORD, httpserver.url_for(HOOK))
     httpserver.expect_request(HOOK).respond_with_json({"message": "Unknown Webhook"}, status=404)
     with pytest.raises(Invalid, match="answered HTTP 404"):
-        services.workspace_webhook_test(actor=cast.admin, workspace=cast.workspace)
+        inbox.workspace_webhook_test(actor=cast.admin, workspace=cast.workspace)
     assert AuditEvent.objects.get(action="workspace.webhook_test").data["ok"] is False
 
 
 def test_the_test_message_says_when_the_chat_cannot_be_reached(cast):
     use_webhook(cast, ChatWebhookKind.SLACK, f"http://127.0.0.1:{closed_port()}/hook")
     with pytest.raises(Invalid, match="could not be reached"):
-        services.workspace_webhook_test(actor=cast.admin, workspace=cast.workspace)
+        inbox.workspace_webhook_test(actor=cast.admin, workspace=cast.workspace)
 
 
 def test_the_test_message_refuses_a_plain_http_address_elsewhere(cast):
     use_webhook(cast, ChatWebhookKind.SLACK, "http://hooks.slack.com/services/T/B/X")
     with pytest.raises(Invalid, match="https://"):
-        services.workspace_webhook_test(actor=cast.admin, workspace=cast.workspace)
+        inbox.workspace_webhook_test(actor=cast.admin, workspace=cast.workspace)
 
 
 def test_nothing_is_posted_to_this_machine_unless_allowed(cast, httpserver, settings):
     settings.OUTBOUND_ALLOW_LOOPBACK = False
     with pytest.raises(Invalid, match="https://"):
-        services.workspace_webhook_test(
+        inbox.workspace_webhook_test(
             actor=cast.admin,
             workspace=cast.workspace,
             kind=ChatWebhookKind.SLACK,
@@ -298,7 +300,7 @@ def test_nothing_is_posted_to_this_machine_unless_allowed(cast, httpserver, sett
 
 def test_nothing_is_posted_to_another_host_than_the_services(cast):
     with pytest.raises(Invalid, match="not a Discord webhook address"):
-        services.workspace_webhook_test(
+        inbox.workspace_webhook_test(
             actor=cast.admin,
             workspace=cast.workspace,
             kind=ChatWebhookKind.DISCORD,
@@ -308,19 +310,19 @@ def test_nothing_is_posted_to_another_host_than_the_services(cast):
 
 def test_without_a_webhook_the_test_asks_for_one(cast):
     with pytest.raises(Invalid, match="webhook address first"):
-        services.workspace_webhook_test(actor=cast.admin, workspace=cast.workspace)
+        inbox.workspace_webhook_test(actor=cast.admin, workspace=cast.workspace)
 
 
 @pytest.mark.parametrize("role", ["marketing", "content", "viewer"])
 def test_only_admins_send_a_test_message(cast, httpserver, role):
     use_webhook(cast, ChatWebhookKind.SLACK, httpserver.url_for(HOOK))
     with pytest.raises(NotAllowed):
-        services.workspace_webhook_test(actor=getattr(cast, role), workspace=cast.workspace)
+        inbox.workspace_webhook_test(actor=getattr(cast, role), workspace=cast.workspace)
     assert httpserver.log == []
 
 
 def test_an_outsider_cannot_send_a_test_message(cast, other, httpserver):
     use_webhook(cast, ChatWebhookKind.SLACK, httpserver.url_for(HOOK))
     with pytest.raises(Exception, match="not a member"):
-        services.workspace_webhook_test(actor=other.admin, workspace=cast.workspace)
+        inbox.workspace_webhook_test(actor=other.admin, workspace=cast.workspace)
     assert httpserver.log == []

@@ -9,10 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from planner import services
 from planner.channels.registry import adapter_for
 from planner.models import Media, Post
-from planner.previews import over_limit_at, segments
+from planner.posts import media as post_media
+from planner.posts import writing
+from planner.posts.previews import over_limit_at, segments
 from tests.factories import ChannelFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def fake_png():
 
 def attach(cast, post, alt_text="", name="photo.png"):
     post.refresh_from_db()
-    return services.media_add(
+    return post_media.media_add(
         actor=cast.content,
         post=post,
         file=png(name),
@@ -320,8 +321,8 @@ def test_the_post_page_shows_the_media_and_what_the_networks_would_refuse(client
 
 
 def test_uploading_to_an_approved_post_says_the_approval_was_withdrawn(client, cast, post):
-    services.post_submit(actor=cast.content, post=post)
-    services.post_decide(
+    writing.post_submit(actor=cast.content, post=post)
+    writing.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     client.force_login(cast.content)

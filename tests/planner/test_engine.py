@@ -12,10 +12,10 @@ from django.core import mail
 from django.utils import timezone
 from werkzeug import Response
 
-from planner import services
 from planner.models import AuditEvent, ChannelKind, Post, Publication
 from planner.models import PublicationState as P
-from planner.services import publishing
+from planner.posts import writing
+from planner.publishing import control, engine
 from planner.workflow import State
 from tests.factories import ChannelFactory, PostFactory
 
@@ -56,8 +56,8 @@ def approved_post(cast, channels, *, when=None):
         channels=channels,
         scheduled_at=when or timezone.now() + dt.timedelta(hours=1),
     )
-    services.post_submit(actor=cast.content, post=post)
-    return services.post_decide(
+    writing.post_submit(actor=cast.content, post=post)
+    return writing.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
 
@@ -72,9 +72,9 @@ def make_due(post):
 def run_engine():
     """One tick, and every claimed send, as the worker would run them."""
     results = []
-    for claim in services.publication_claim_due():
+    for claim in engine.publication_claim_due():
         results.append(
-            services.publication_send(publication_id=claim.publication_id, token=claim.token)
+            engine.publication_send(publication_id=claim.publication_id, token=claim.token)
         )
     return results
 
@@ -89,15 +89,15 @@ def state_of(post):
 
 def test_a_post_not_yet_due_is_not_claimed(cast, receiver):
     approved_post(cast, [webhook_channel(cast, receiver)])
-    assert services.publication_claim_due() == []
+    assert engine.publication_claim_due() == []
 
 
 def test_a_due_publication_is_claimed_once(cast, receiver):
     post = approved_post(cast, [webhook_channel(cast, receiver)])
     make_due(post)
-    first = services.publication_claim_due()
+    first = engine.publication_claim_due()
     assert len(first) == 1
-    assert services.publication_claim_due() == []
+    assert engine.publication_claim_due() == []
     assert Publication.objects.get(post=post).state == P.CLAIMED
 
 
@@ -105,14 +105,14 @@ def test_a_duplicate_or_stale_message_sends_nothing(cast, receiver):
     post = approved_post(cast, [webhook_channel(cast, receiver)])
     make_due(post)
     receiver.expect_request("/hook", method="POST").respond_with_handler(receiver.accept)
-    (claim,) = services.publication_claim_due()
-    assert services.publication_send(publication_id=claim.publication_id, token="0" * 32) == (
+    (claim,) = engine.publication_claim_due()
+    assert engine.publication_send(publication_id=claim.publication_id, token="0" * 32) == (
         "skipped"
     )
-    assert services.publication_send(publication_id=claim.publication_id, token=claim.token) == (
+    assert engine.publication_send(publication_id=claim.publication_id, token=claim.token) == (
         P.PUBLISHED
     )
-    assert services.publication_send(publication_id=claim.publication_id, token=claim.token) == (
+    assert engine.publication_send(publication_id=claim.publication_id, token=claim.token) == (
         "skipped"
     )
     assert len(receiver.deliveries) == 1
@@ -200,8 +200,8 @@ def test_an_unclear_outcome_is_never_resent_blindly(cast, receiver, settings):
     time.sleep(1.1)
     # The next ticks do not send it again: they ask the network, which cannot tell.
     assert run_engine() == []
-    (publication_id,) = publishing.publication_due_for_reconcile()
-    assert services.publication_reconcile(publication_id=publication_id) == P.UNKNOWN
+    (publication_id,) = engine.publication_due_for_reconcile()
+    assert engine.publication_reconcile(publication_id=publication_id) == P.UNKNOWN
     assert state_of(post) == State.NEEDS_ATTENTION
     assert (
         "Check the account before publishing again"
@@ -215,21 +215,21 @@ def test_an_unclear_outcome_is_never_resent_blindly(cast, receiver, settings):
 def test_a_pause_between_claim_and_send_stops_the_send(cast, receiver):
     post = approved_post(cast, [webhook_channel(cast, receiver)])
     make_due(post)
-    (claim,) = services.publication_claim_due()
-    services.workspace_pause(actor=cast.admin, workspace=cast.workspace, reason="Crisis")
-    assert services.publication_send(publication_id=claim.publication_id, token=claim.token) == (
+    (claim,) = engine.publication_claim_due()
+    control.workspace_pause(actor=cast.admin, workspace=cast.workspace, reason="Crisis")
+    assert engine.publication_send(publication_id=claim.publication_id, token=claim.token) == (
         "skipped"
     )
     assert Publication.objects.get(post=post).state == P.SCHEDULED
-    assert services.publication_claim_due() == []
+    assert engine.publication_claim_due() == []
     assert receiver.log == []
 
 
 def test_an_edit_after_approval_stops_a_claimed_send(cast, receiver):
     post = approved_post(cast, [webhook_channel(cast, receiver)])
     make_due(post)
-    (claim,) = services.publication_claim_due()
-    services.post_edit(
+    (claim,) = engine.publication_claim_due()
+    writing.post_edit(
         actor=cast.content,
         post=post,
         expected_version=1,
@@ -237,7 +237,7 @@ def test_an_edit_after_approval_stops_a_claimed_send(cast, receiver):
         body="Changed at the last second",
         variants={v.channel_id: "" for v in post.variants.all()},
     )
-    assert services.publication_send(publication_id=claim.publication_id, token=claim.token) == (
+    assert engine.publication_send(publication_id=claim.publication_id, token=claim.token) == (
         "skipped"
     )
     assert Publication.objects.get(post=post).state == P.CANCELLED
@@ -267,7 +267,7 @@ def test_publish_now_sends_a_held_post(cast, receiver):
     Post.objects.filter(pk=post.pk).update(scheduled_at=late)
     Publication.objects.filter(post=post).update(due_at=late)
     run_engine()
-    post = services.post_publish_now(actor=cast.content, post=post)
+    post = control.post_publish_now(actor=cast.content, post=post)
     assert post.state == State.APPROVED
     receiver.expect_request("/hook").respond_with_handler(receiver.accept)
     assert run_engine() == [P.PUBLISHED]
@@ -282,7 +282,7 @@ def test_retry_sends_only_the_failed_channel_again(cast, receiver):
     receiver.expect_oneshot_request("/broken").respond_with_data("no", status=400)
     assert sorted(run_engine()) == [P.FAILED, P.PUBLISHED]
     assert state_of(post) == State.FAILED
-    services.post_retry(actor=cast.content, post=post)
+    control.post_retry(actor=cast.content, post=post)
     receiver.expect_request("/broken").respond_with_handler(receiver.accept)
     assert run_engine() == [P.PUBLISHED]
     assert state_of(post) == State.PUBLISHED
@@ -296,21 +296,21 @@ def test_only_an_admin_pauses_and_a_reason_is_required(cast):
     from planner.errors import Invalid, NotAllowed
 
     with pytest.raises(NotAllowed):
-        services.workspace_pause(actor=cast.marketing, workspace=cast.workspace, reason="x")
+        control.workspace_pause(actor=cast.marketing, workspace=cast.workspace, reason="x")
     with pytest.raises(Invalid, match="why"):
-        services.workspace_pause(actor=cast.admin, workspace=cast.workspace, reason=" ")
-    services.workspace_pause(actor=cast.admin, workspace=cast.workspace, reason="Crisis")
+        control.workspace_pause(actor=cast.admin, workspace=cast.workspace, reason=" ")
+    control.workspace_pause(actor=cast.admin, workspace=cast.workspace, reason="Crisis")
     assert AuditEvent.objects.filter(action="publishing.pause").exists()
 
 
 def test_on_resume_posts_past_the_cut_off_wait_for_a_person(cast, receiver):
     channel = webhook_channel(cast, receiver)
     missed, soon = approved_post(cast, [channel]), approved_post(cast, [channel])
-    services.workspace_pause(actor=cast.admin, workspace=cast.workspace, reason="Crisis")
+    control.workspace_pause(actor=cast.admin, workspace=cast.workspace, reason="Crisis")
     long_ago = timezone.now() - dt.timedelta(minutes=40)
     Publication.objects.filter(post=missed).update(due_at=long_ago)
     Post.objects.filter(pk=missed.pk).update(scheduled_at=long_ago)
-    result = services.workspace_resume(actor=cast.admin, workspace=cast.workspace)
+    result = control.workspace_resume(actor=cast.admin, workspace=cast.workspace)
     assert result == {"held": 1, "posts": 1}
     assert state_of(missed) == State.NEEDS_ATTENTION
     assert Publication.objects.get(post=missed).state == P.HELD
@@ -324,27 +324,25 @@ def test_on_resume_posts_past_the_cut_off_wait_for_a_person(cast, receiver):
 def test_a_claim_nobody_started_returns_to_the_queue(cast, receiver):
     post = approved_post(cast, [webhook_channel(cast, receiver)])
     make_due(post)
-    (old,) = services.publication_claim_due()
+    (old,) = engine.publication_claim_due()
     Publication.objects.filter(post=post).update(
         lease_until=timezone.now() - dt.timedelta(seconds=1)
     )
-    assert services.publication_reap_expired() == {"returned": 1, "unknown": 0}
-    (new,) = services.publication_claim_due()
+    assert engine.publication_reap_expired() == {"returned": 1, "unknown": 0}
+    (new,) = engine.publication_claim_due()
     assert new.token != old.token
-    assert (
-        services.publication_send(publication_id=old.publication_id, token=old.token) == "skipped"
-    )
+    assert engine.publication_send(publication_id=old.publication_id, token=old.token) == "skipped"
 
 
 def test_a_send_whose_worker_vanished_becomes_unknown_not_resent(cast, receiver):
     post = approved_post(cast, [webhook_channel(cast, receiver)])
     make_due(post)
-    services.publication_claim_due()
+    engine.publication_claim_due()
     Publication.objects.filter(post=post).update(
         state=P.SENDING, lease_until=timezone.now() - dt.timedelta(seconds=1)
     )
-    assert services.publication_reap_expired() == {"returned": 0, "unknown": 1}
-    assert services.publication_claim_due() == []
+    assert engine.publication_reap_expired() == {"returned": 0, "unknown": 1}
+    assert engine.publication_claim_due() == []
     assert Publication.objects.get(post=post).state == P.UNKNOWN
 
 
@@ -369,10 +367,10 @@ def test_a_post_planned_for_nine_local_goes_out_at_nine_local_around_dst(cast, r
         post = approved_post(cast, [channel], when=nine)
     receiver.expect_request("/hook").respond_with_handler(receiver.accept)
     with time_machine.travel(nine - dt.timedelta(seconds=1), tick=False):
-        assert services.publication_claim_due(as_of=timezone.now()) == []
+        assert engine.publication_claim_due(as_of=timezone.now()) == []
     with time_machine.travel(nine + dt.timedelta(seconds=1), tick=False):
-        (claim,) = services.publication_claim_due(as_of=timezone.now())
-        services.publication_send(publication_id=claim.publication_id, token=claim.token)
+        (claim,) = engine.publication_claim_due(as_of=timezone.now())
+        engine.publication_send(publication_id=claim.publication_id, token=claim.token)
         sent_at = timezone.now()
     assert sent_at.astimezone(PARIS).hour == 9
     assert state_of(post) == State.PUBLISHED
@@ -419,12 +417,12 @@ def test_a_burst_is_fed_to_the_workers_a_batch_at_a_time(cast, receiver, setting
     posts = [approved_post(cast, [channel]) for _ in range(3)]
     for post in posts:
         make_due(post)
-    first = services.publication_claim_due()
+    first = engine.publication_claim_due()
     assert len(first) == 2
-    assert services.publication_claim_due() == []  # two already wait for a worker
+    assert engine.publication_claim_due() == []  # two already wait for a worker
     receiver.expect_request("/hook").respond_with_handler(receiver.accept)
-    services.publication_send(publication_id=first[0].publication_id, token=first[0].token)
-    assert len(services.publication_claim_due()) == 1
+    engine.publication_send(publication_id=first[0].publication_id, token=first[0].token)
+    assert len(engine.publication_claim_due()) == 1
 
 
 def test_retracting_where_the_network_cannot_delete_says_so_on_the_delivery(cast, receiver):
@@ -432,9 +430,9 @@ def test_retracting_where_the_network_cannot_delete_says_so_on_the_delivery(cast
     make_due(post)
     receiver.expect_request("/hook").respond_with_data("ok")
     assert run_engine() == [P.PUBLISHED]
-    services.post_retract(actor=cast.admin, post=post, reason="Wrong date")
+    writing.post_retract(actor=cast.admin, post=post, reason="Wrong date")
     publication = Publication.objects.get(post=post)
-    assert services.publication_retract(publication_id=publication.pk) == P.PUBLISHED
+    assert control.publication_retract(publication_id=publication.pk) == P.PUBLISHED
     publication.refresh_from_db()
     assert "does not let Maillon delete posts: remove it by hand" in publication.last_error
     assert state_of(post) == State.RETRACTED

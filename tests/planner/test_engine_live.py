@@ -14,9 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 from werkzeug import Response
 
-from planner import services
 from planner.models import ChannelKind, Post, Publication
 from planner.models import PublicationState as P
+from planner.posts import writing
 from planner.workflow import State
 from tests import processes
 from tests.factories import ChannelFactory, PostFactory
@@ -55,8 +55,8 @@ class Receiver:
 
 
 def approve(cast, post):
-    services.post_submit(actor=cast.content, post=post)
-    return services.post_decide(
+    writing.post_submit(actor=cast.content, post=post)
+    return writing.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
 

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from django.conf import settings
 
-from planner import feeds, ical, services
+from planner.calendar_feeds import content, ical
 from planner.models import Post
+from planner.posts import writing
 from tests.planner import ical_lint
 from tests.planner.feed_helpers import (
     LONG_TEXT,
@@ -112,7 +113,7 @@ def expected(plan) -> dict[str, dict]:
     launch_description = (
         "Status: Draft\nChannels: Bluesky, main; news, Mastodon\n"
         'Campaign: Spring, "linen"; 2027\n\n'
-        + LONG_TEXT[: feeds.TEXT_EXCERPT]
+        + LONG_TEXT[: content.TEXT_EXCERPT]
         + "…\n\n"
         + post_url(plan.launch)
     )
@@ -201,7 +202,7 @@ def test_a_rescheduled_post_keeps_its_uid_and_raises_its_sequence(client, cast, 
     path = subscribe(cast.content, cast.workspace)
     before = by_icalendar(client.get(path).content)[uid(plan.launch)]
     clock.shift(dt.timedelta(hours=1))
-    services.post_reschedule(
+    writing.post_reschedule(
         actor=cast.content, post=plan.launch, scheduled_at=paris(2027, 3, 13, 11, 0)
     )
     after = by_icalendar(client.get(path).content)
@@ -215,7 +216,7 @@ def test_a_rescheduled_post_keeps_its_uid_and_raises_its_sequence(client, cast, 
 def test_an_edited_post_keeps_its_uid_and_raises_its_sequence(client, cast, plan, clock):
     path = subscribe(cast.content, cast.workspace)
     clock.shift(dt.timedelta(minutes=5))
-    services.post_edit(
+    writing.post_edit(
         actor=cast.content,
         post=plan.untitled,
         expected_version=1,
@@ -237,7 +238,7 @@ def test_the_uids_are_the_same_from_one_request_to_the_next(client, cast, plan):
 def test_the_services_raise_the_sequence_on_every_content_change_and_move(cast, plan, clock):
     post = plan.untitled
     steps = [
-        lambda: services.post_edit(
+        lambda: writing.post_edit(
             actor=cast.content,
             post=post,
             expected_version=post.version,
@@ -245,10 +246,10 @@ def test_the_services_raise_the_sequence_on_every_content_change_and_move(cast, 
             body="Edited once.",
             variants={plan.bluesky.pk: ""},
         ),
-        lambda: services.post_reschedule(
+        lambda: writing.post_reschedule(
             actor=cast.content, post=post, scheduled_at=paris(2027, 3, 21, 9, 0)
         ),
-        lambda: services.post_save(
+        lambda: writing.post_save(
             actor=cast.content,
             post=post,
             expected_version=post.version,
@@ -271,7 +272,7 @@ def test_the_services_raise_the_sequence_on_every_content_change_and_move(cast, 
 
 
 def test_a_change_of_planning_details_only_keeps_the_sequence(cast, plan):
-    services.post_update_details(
+    writing.post_update_details(
         actor=cast.content, post=plan.untitled, campaign=plan.spring, assignee=None, labels=[]
     )
     plan.untitled.refresh_from_db()
@@ -293,7 +294,7 @@ def test_a_change_of_planning_details_only_keeps_the_sequence(cast, plan):
 def test_ten_in_paris_is_the_right_utc_on_both_sides_of_a_clock_change(
     client, cast, clock, tmp_path, local, utc
 ):
-    post = services.post_create(
+    post = writing.post_create(
         actor=cast.content,
         workspace=cast.workspace,
         title="Ten o'clock",

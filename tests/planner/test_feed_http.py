@@ -10,8 +10,12 @@ from django.utils.http import http_date
 
 from accounts.models import Role
 from accounts.services import member_change_role, member_remove
-from planner import calendar_cache, feed_validators, services
+from planner import calendar_cache
+from planner.approvals import chains
+from planner.calendar_feeds import key_dates, links, validators
 from planner.models import FeedLink, KeyDate, Post
+from planner.planning import services
+from planner.posts import writing
 from tests.factories import CampaignFactory, ChannelFactory, PostFactory
 from tests.planner.feed_helpers import NOW, Plan, by_icalendar, feed_path, subscribe
 
@@ -102,7 +106,7 @@ def test_what_waits_on_me_is_the_waiting_for_me_queue(client, cast, plan):
     }
     # The author of a post never waits on it (four eyes), even as an approver.
     written = PostFactory(workspace=cast.workspace, author=cast.marketing2)
-    services.post_submit(actor=cast.marketing2, post=written)
+    writing.post_submit(actor=cast.marketing2, post=written)
     assert post_uids(client.get(subscribe(cast.marketing2, cast.workspace, "waiting"))) == {
         uid(plan.in_review)
     }
@@ -112,7 +116,7 @@ def test_a_role_that_approves_nothing_cannot_make_a_waiting_feed(cast):
     from planner.errors import NotAllowed
 
     with pytest.raises(NotAllowed):
-        services.feed_link_create(actor=cast.content, workspace=cast.workspace, scope="waiting")
+        links.feed_link_create(actor=cast.content, workspace=cast.workspace, scope="waiting")
 
 
 # --- only what the owner may see now --------------------------------------------------------------
@@ -124,20 +128,20 @@ def test_an_unknown_or_malformed_token_is_not_found(client, plan):
 
 
 def test_a_revoked_link_is_not_found(client, cast, plan):
-    link, token = services.feed_link_create(
+    link, token = links.feed_link_create(
         actor=cast.content, workspace=cast.workspace, scope="workspace"
     )
     assert client.get(feed_path(token)).status_code == 200
-    services.feed_link_revoke(actor=cast.content, link=link)
+    links.feed_link_revoke(actor=cast.content, link=link)
     assert client.get(feed_path(token)).status_code == 404
     assert client.head(feed_path(token)).status_code == 404
 
 
 def test_a_regenerated_link_answers_at_its_new_address_only(client, cast, plan):
-    link, old = services.feed_link_create(
+    link, old = links.feed_link_create(
         actor=cast.content, workspace=cast.workspace, scope="workspace"
     )
-    _link, new = services.feed_link_regenerate(actor=cast.content, link=link)
+    _link, new = links.feed_link_regenerate(actor=cast.content, link=link)
     assert client.get(feed_path(old)).status_code == 404
     assert client.get(feed_path(new)).status_code == 200
 
@@ -158,7 +162,7 @@ def test_a_deactivated_persons_links_are_not_found(client, cast, plan):
 
 def test_a_link_into_a_workspace_its_owner_is_not_in_is_not_found(client, cast, other, plan):
     # Not something the services make; made by hand, it still shows nothing.
-    _link, token = services.feed_link_create(
+    _link, token = links.feed_link_create(
         actor=other.admin, workspace=other.workspace, scope="workspace"
     )
     FeedLink.objects.filter(user=other.admin).update(workspace=cast.workspace)
@@ -169,14 +173,14 @@ def test_another_workspaces_campaign_or_channel_is_refused_when_making_a_link(ca
     from planner.errors import NotFound
 
     with pytest.raises(NotFound):
-        services.feed_link_create(
+        links.feed_link_create(
             actor=cast.content,
             workspace=cast.workspace,
             scope="campaign",
             campaign=CampaignFactory(workspace=other.workspace),
         )
     with pytest.raises(NotFound):
-        services.feed_link_create(
+        links.feed_link_create(
             actor=cast.content,
             workspace=cast.workspace,
             scope="channel",
@@ -187,7 +191,7 @@ def test_another_workspaces_campaign_or_channel_is_refused_when_making_a_link(ca
 def test_a_link_pointed_at_another_workspaces_campaign_shows_none_of_it(client, cast, other):
     theirs = CampaignFactory(workspace=other.workspace)
     PostFactory(workspace=other.workspace, author=other.content, campaign=theirs)
-    link, token = services.feed_link_create(
+    link, token = links.feed_link_create(
         actor=cast.content,
         workspace=cast.workspace,
         scope="campaign",
@@ -217,19 +221,19 @@ def test_a_role_change_narrows_what_waits_on_me(client, cast, plan, committed):
 def test_a_decision_that_moves_the_step_on_moves_the_waiting_feed_on(client, cast, plan, committed):
     """Approving the first of two steps changes no post row, yet the post now waits for
     someone else: the feed must not answer 304."""
-    services.approval_chain_set(
+    chains.approval_chain_set(
         actor=cast.admin,
         workspace=cast.workspace,
         campaign=None,
         steps=[(Role.MARKETING, "any", []), (Role.ADMIN, "any", [])],
     )
     post = PostFactory(workspace=cast.workspace, author=cast.content, title="Two steps")
-    services.post_submit(actor=cast.content, post=post)
+    writing.post_submit(actor=cast.content, post=post)
     path = subscribe(cast.marketing, cast.workspace, "waiting")
     before = client.get(path)
     assert uid(post) in post_uids(before)
     with committed():
-        services.post_decide(
+        writing.post_decide(
             actor=cast.marketing2,
             post=post,
             decision="approve",
@@ -340,7 +344,7 @@ def test_a_post_is_not_accepted(client, cast, plan):
 
 
 CHANGES = {
-    "an edit": lambda plan, cast: services.post_edit(
+    "an edit": lambda plan, cast: writing.post_edit(
         actor=cast.content,
         post=plan.untitled,
         expected_version=1,
@@ -348,10 +352,10 @@ CHANGES = {
         body="Edited.",
         variants={plan.bluesky.pk: ""},
     ),
-    "a move out of the window": lambda plan, cast: services.post_reschedule(
+    "a move out of the window": lambda plan, cast: writing.post_reschedule(
         actor=cast.content, post=plan.untitled, scheduled_at=NOW + dt.timedelta(days=500)
     ),
-    "a cancellation": lambda plan, cast: services.post_cancel(actor=cast.content, post=plan.launch),
+    "a cancellation": lambda plan, cast: writing.post_cancel(actor=cast.content, post=plan.launch),
     "a campaign renamed": lambda plan, cast: services.campaign_save(
         actor=cast.admin,
         workspace=cast.workspace,
@@ -367,7 +371,7 @@ CHANGES = {
         kind=plan.mastodon.kind,
         name="Mastodon renamed",
     ),
-    "a key date removed": lambda plan, cast: services.key_date_remove(
+    "a key date removed": lambda plan, cast: key_dates.key_date_remove(
         actor=cast.admin, key_date=plan.press_call
     ),
     "a post deleted": lambda plan, cast: delete(plan.approved),
@@ -409,7 +413,7 @@ def test_two_changes_in_the_same_second_still_move_last_modified_on(
     path = subscribe(cast.content, cast.workspace)
     first = client.get(path)
     with committed():  # no newer updated_at anywhere, the same second
-        services.key_date_remove(actor=cast.admin, key_date=plan.press_call)
+        key_dates.key_date_remove(actor=cast.admin, key_date=plan.press_call)
     again = client.get(path, headers={"If-Modified-Since": first["Last-Modified"]})
     assert again.status_code == 200
     assert again["Last-Modified"] == http_date(NOW.timestamp() + 1)
@@ -436,7 +440,7 @@ def test_a_write_that_bypasses_the_services_shows_within_minutes(client, cast, p
     clock.shift(dt.timedelta(minutes=10))
     first = client.get(path)
     plan.press_call.delete()  # by hand, in a shell: no audited write, no counter moved
-    clock.shift(feed_validators.KEEP_FINGERPRINT - dt.timedelta(seconds=1))
+    clock.shift(validators.KEEP_FINGERPRINT - dt.timedelta(seconds=1))
     assert client.get(path, headers={"If-None-Match": first["ETag"]}).status_code == 304
     clock.shift(dt.timedelta(seconds=2))
     later = client.get(path, headers={"If-None-Match": first["ETag"]})
@@ -452,7 +456,7 @@ def test_a_304_costs_one_query_however_big_the_feed(
     for more in (0, 60):
         with committed():
             for i in range(more):
-                services.post_create(
+                writing.post_create(
                     actor=cast.content,
                     workspace=cast.workspace,
                     body=f"Post {i}",
@@ -477,7 +481,7 @@ def test_after_a_write_a_304_costs_one_aggregate_more_and_reads_no_post(
     clock.shift(dt.timedelta(minutes=3))
     etag = client.get(path)["ETag"]
     with committed():  # a write elsewhere in the workspace: the counter moves on
-        services.comment_add(actor=cast.content, post=plan.launch, body="Nice.")
+        writing.comment_add(actor=cast.content, post=plan.launch, body="Nice.")
     with (
         django_assert_max_num_queries(QUERIES_304_AFTER_A_WRITE),
         CaptureQueriesContext(connection) as queries,
@@ -495,9 +499,7 @@ def test_the_etag_does_not_depend_on_the_feed_being_built(client, cast, plan, cl
 
 
 def test_the_feed_remembers_when_it_was_last_fetched_at_most_hourly(client, cast, plan, clock):
-    link, token = services.feed_link_create(
-        actor=cast.content, workspace=cast.workspace, scope="mine"
-    )
+    link, token = links.feed_link_create(actor=cast.content, workspace=cast.workspace, scope="mine")
     assert link.last_used_at is None
     client.get(feed_path(token))
     link.refresh_from_db()
@@ -537,19 +539,19 @@ def test_the_fingerprint_counts_the_rows_the_feed_reads(cast, plan, clock, scope
     key dates as the feed's queries, scope by scope."""
     from django.db.models import Max
 
-    from planner import feeds
+    from planner.calendar_feeds import content
 
     PostFactory(workspace=cast.workspace, author=cast.marketing, assignee=cast.admin)
     target = {"campaign": {"campaign": plan.spring}, "channel": {"channel": plan.bluesky}}
-    link, _token = services.feed_link_create(
+    link, _token = links.feed_link_create(
         actor=cast.admin, workspace=cast.workspace, scope=scope, **target.get(scope, {})
     )
-    window = feeds.window_of(link, NOW.date())
-    found = feed_validators.fingerprint(link, window)
-    posts = feeds.scoped_posts(link, window)
-    key_dates = feeds.key_dates_in(cast.workspace.pk, window)
+    window = content.window_of(link, NOW.date())
+    found = validators.fingerprint(link, window)
+    posts = content.scoped_posts(link, window)
+    dates = content.key_dates_in(cast.workspace.pk, window)
     assert found.role == "admin"
     assert found.numbers[0] == posts.count() > 0
     assert found.numbers[1] == posts.aggregate(at=Max("updated_at"))["at"]
-    assert found.numbers[6] == key_dates.count() == 2
-    assert found.numbers[7] == key_dates.aggregate(at=Max("updated_at"))["at"]
+    assert found.numbers[6] == dates.count() == 2
+    assert found.numbers[7] == dates.aggregate(at=Max("updated_at"))["at"]

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from planner import services
+from planner.calendar_feeds import links
 from planner.models import FeedLink
 from tests.factories import CampaignFactory, ChannelFactory, PostFactory
 from tests.planner import ical_lint
@@ -111,9 +111,7 @@ def test_a_window_out_of_bounds_is_explained(signed_in):
 
 
 def make(cast):
-    return services.feed_link_create(
-        actor=cast.content, workspace=cast.workspace, scope="workspace"
-    )
+    return links.feed_link_create(actor=cast.content, workspace=cast.workspace, scope="workspace")
 
 
 def test_revoking_asks_first_then_the_address_stops(signed_in, cast):

@@ -6,17 +6,16 @@ import json
 
 import pytest
 
-from planner import services
+from planner.calendar_feeds import links
 from planner.errors import Invalid, NotAllowed, NotFound
 from planner.models import AuditEvent, FeedLink
-from planner.services import feeds as feed_services
 from tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def make(user, workspace, scope="workspace", **fields):
-    return services.feed_link_create(actor=user, workspace=workspace, scope=scope, **fields)
+    return links.feed_link_create(actor=user, workspace=workspace, scope=scope, **fields)
 
 
 def test_a_link_gets_a_random_token_of_256_bits_and_stores_only_its_sha256(cast):
@@ -77,19 +76,19 @@ def test_the_others_cannot_follow_what_waits_on_them(cast, role):
 
 
 def test_a_person_keeps_at_most_so_many_links_per_workspace(cast, monkeypatch):
-    monkeypatch.setattr(feed_services, "MAX_LINKS", 2)
+    monkeypatch.setattr(links, "MAX_LINKS", 2)
     first, _t = make(cast.content, cast.workspace)
     make(cast.content, cast.workspace)
     with pytest.raises(Invalid):
         make(cast.content, cast.workspace)
-    services.feed_link_revoke(actor=cast.content, link=first)
+    links.feed_link_revoke(actor=cast.content, link=first)
     make(cast.content, cast.workspace)  # a revoked one no longer counts
 
 
 def test_regenerating_changes_the_hash_and_notes_when(cast):
     link, token = make(cast.content, cast.workspace)
     old_hash = link.token_hash
-    link, new_token = services.feed_link_regenerate(actor=cast.content, link=link)
+    link, new_token = links.feed_link_regenerate(actor=cast.content, link=link)
     assert new_token != token
     assert link.token_hash == hashlib.sha256(new_token.encode()).hexdigest() != old_hash
     assert link.regenerated_at is not None
@@ -97,35 +96,33 @@ def test_regenerating_changes_the_hash_and_notes_when(cast):
 
 def test_revoking_is_for_good(cast):
     link, _token = make(cast.content, cast.workspace)
-    link = services.feed_link_revoke(actor=cast.content, link=link)
+    link = links.feed_link_revoke(actor=cast.content, link=link)
     assert link.revoked_at is not None
     with pytest.raises(NotFound):
-        services.feed_link_revoke(actor=cast.content, link=link)
+        links.feed_link_revoke(actor=cast.content, link=link)
     with pytest.raises(NotFound):
-        services.feed_link_regenerate(actor=cast.content, link=link)
+        links.feed_link_regenerate(actor=cast.content, link=link)
 
 
 def test_the_window_and_name_change_keeping_the_address(cast):
     link, _token = make(cast.content, cast.workspace)
     token_hash = link.token_hash
-    link = services.feed_link_update(
+    link = links.feed_link_update(
         actor=cast.content, link=link, name="Next month", days_back=0, days_ahead=31
     )
     link.refresh_from_db()
     assert (link.name, link.days_back, link.days_ahead) == ("Next month", 0, 31)
     assert link.token_hash == token_hash
     with pytest.raises(Invalid):
-        services.feed_link_update(
-            actor=cast.content, link=link, name="", days_back=-1, days_ahead=31
-        )
+        links.feed_link_update(actor=cast.content, link=link, name="", days_back=-1, days_ahead=31)
 
 
 @pytest.mark.parametrize(
     "act",
     [
-        lambda actor, link: services.feed_link_revoke(actor=actor, link=link),
-        lambda actor, link: services.feed_link_regenerate(actor=actor, link=link),
-        lambda actor, link: services.feed_link_update(
+        lambda actor, link: links.feed_link_revoke(actor=actor, link=link),
+        lambda actor, link: links.feed_link_regenerate(actor=actor, link=link),
+        lambda actor, link: links.feed_link_update(
             actor=actor, link=link, name="Mine now", days_back=1, days_ahead=1
         ),
     ],
@@ -142,14 +139,10 @@ def test_nobody_else_touches_a_persons_link(cast, other, act):
 
 def test_every_change_is_audited_without_the_token(cast):
     link, token = make(cast.content, cast.workspace, name="All")
-    link, new_token = services.feed_link_regenerate(actor=cast.content, link=link)
-    services.feed_link_update(
-        actor=cast.content, link=link, name="All", days_back=90, days_ahead=365
-    )
-    services.feed_link_update(
-        actor=cast.content, link=link, name="All", days_back=7, days_ahead=365
-    )
-    services.feed_link_revoke(actor=cast.content, link=link)
+    link, new_token = links.feed_link_regenerate(actor=cast.content, link=link)
+    links.feed_link_update(actor=cast.content, link=link, name="All", days_back=90, days_ahead=365)
+    links.feed_link_update(actor=cast.content, link=link, name="All", days_back=7, days_ahead=365)
+    links.feed_link_revoke(actor=cast.content, link=link)
     events = AuditEvent.objects.filter(action__startswith="feed.").order_by("pk")
     # Saving it unchanged records nothing.
     assert [e.action for e in events] == [

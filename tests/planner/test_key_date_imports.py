@@ -11,7 +11,8 @@ from django.utils import timezone
 from werkzeug import Response
 
 from accounts.models import Role
-from planner import services, tasks
+from planner import tasks
+from planner.calendar_feeds import key_dates
 from planner.errors import Conflict, Invalid, NotAllowed
 from planner.models import AuditEvent, KeyDate, KeyDateImport, KeyDateSource
 from tests import processes
@@ -37,7 +38,7 @@ def leap_days(count: int) -> bytes:
 
 
 def queue(cast, data: bytes | None = None, name: str = "Holidays", **kwargs) -> KeyDateImport:
-    return services.key_dates_import_queue(
+    return key_dates.key_dates_import_queue(
         actor=kwargs.pop("actor", cast.marketing),
         workspace=cast.workspace,
         name=name,
@@ -91,14 +92,14 @@ def test_a_member_demoted_before_the_import_runs_is_refused_and_nothing_is_writt
 def test_a_source_removed_before_its_refresh_runs_fails_cleanly(cast, settings, httpserver):
     settings.OUTBOUND_ALLOW_LOOPBACK = True
     httpserver.expect_request("/h.ics").respond_with_data(holidays())
-    source = services.key_dates_import_url(
+    source = key_dates.key_dates_import_url(
         actor=cast.marketing,
         workspace=cast.workspace,
         name="Holidays",
         url=httpserver.url_for("/h.ics"),
     ).source
-    job = services.key_dates_refresh_queue(actor=cast.marketing, source=source)
-    services.key_date_source_remove(actor=cast.marketing, source=source)
+    job = key_dates.key_dates_refresh_queue(actor=cast.marketing, source=source)
+    key_dates.key_date_source_remove(actor=cast.marketing, source=source)
     assert tasks.key_dates_import(job.pk) == "failed"
     assert fresh(job).error == "The source was removed meanwhile: nothing was imported."
     assert not KeyDate.objects.exists()
@@ -133,7 +134,7 @@ def test_only_a_few_imports_run_at_once_per_workspace(cast, other, settings):
     with pytest.raises(Conflict):
         queue(cast, name="Three")
     # Another workspace has its own allowance.
-    services.key_dates_import_queue(
+    key_dates.key_dates_import_queue(
         actor=other.admin, workspace=other.workspace, name="One", data=holidays()
     )
 
@@ -150,7 +151,7 @@ def test_imports_that_can_never_end_are_marked_failed(cast, settings, time_machi
     KeyDateImport.objects.filter(pk=running.pk).update(status="reading", started_at=now)
     time_machine.move_to(now + dt.timedelta(minutes=61), tick=False)
     KeyDateImport.objects.filter(pk=running.pk).update(started_at=timezone.now())
-    assert services.key_date_imports_expire(workspace=cast.workspace) == 2
+    assert key_dates.key_date_imports_expire(workspace=cast.workspace) == 2
     assert fresh(never_taken).error.startswith("No worker started this import")
     assert fresh(lost).error.startswith("The import stopped before the end")
     assert fresh(running).status == "reading"

@@ -13,7 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
-from planner import services, tasks
+from planner import tasks
+from planner.calendar_feeds import key_dates
 from planner.models import AuditEvent, KeyDate, KeyDateImport, KeyDateSource
 from tests.planner.ics import calendar, holidays, vevent
 from tests.planner.test_calendar_queries import QUERIES, QUERIES_KEPT, Month
@@ -38,7 +39,7 @@ def import_page(client, **data):
 
 
 def imported(cast, data: bytes = b"", name: str = "Holidays") -> KeyDateSource:
-    return services.key_dates_import_file(
+    return key_dates.key_dates_import_file(
         actor=cast.marketing, workspace=cast.workspace, name=name, data=data or holidays()
     ).source
 
@@ -82,7 +83,7 @@ def test_sources_show_their_address_last_import_and_count(client, cast, settings
         calendar(vevent("DTSTART;VALUE=DATE:20270601", uid="f", summary="Outdoor fair"))
     )
     imported(cast)
-    services.key_dates_import_url(
+    key_dates.key_dates_import_url(
         actor=cast.admin,
         workspace=cast.workspace,
         name="Trade fairs",
@@ -99,7 +100,7 @@ def test_sources_show_their_address_last_import_and_count(client, cast, settings
 
 def test_upcoming_dates_are_the_ones_not_over_yet_soonest_first(client, cast):
     imported(cast)
-    services.key_date_add(
+    key_dates.key_date_add(
         actor=cast.marketing,
         workspace=cast.workspace,
         title="Winter sales",
@@ -285,7 +286,7 @@ def test_an_oversized_upload_is_refused(client, cast, settings):
 def test_refresh_imports_the_address_again(client, cast, settings, httpserver):
     settings.OUTBOUND_ALLOW_LOOPBACK = True
     httpserver.expect_request("/h.ics").respond_with_data(holidays())
-    source = services.key_dates_import_url(
+    source = key_dates.key_dates_import_url(
         actor=cast.marketing,
         workspace=cast.workspace,
         name="Holidays",
@@ -305,7 +306,7 @@ def test_a_refresh_that_fails_keeps_the_dates_and_says_so(client, cast, settings
     settings.OUTBOUND_ALLOW_LOOPBACK = True
     httpserver.expect_request("/h.ics").respond_with_data(holidays())
     url = httpserver.url_for("/h.ics")
-    source = services.key_dates_import_url(
+    source = key_dates.key_dates_import_url(
         actor=cast.marketing, workspace=cast.workspace, name="Holidays", url=url
     ).source
     httpserver.clear()
@@ -377,7 +378,7 @@ def test_a_date_ending_before_it_starts_keeps_what_was_typed(client, cast):
 @pytest.mark.parametrize("role", [Role.CONTENT_MANAGER, Role.CONTRIBUTOR, Role.VIEWER])
 def test_only_admins_and_marketing_may_change_key_dates(client, cast, role):
     source = imported(cast)
-    key_date = services.key_date_add(
+    key_date = key_dates.key_date_add(
         actor=cast.admin, workspace=cast.workspace, title="Hand", starts_on=dt.date(2027, 6, 1)
     )
     client.force_login(cast.as_role(role))
@@ -418,14 +419,14 @@ def events(client, **params):
 
 def test_the_calendar_shows_key_dates_of_its_window_only(client, cast, other):
     imported(cast)
-    services.key_date_add(
+    key_dates.key_date_add(
         actor=cast.admin,
         workspace=cast.workspace,
         title="Spring fair",
         starts_on=dt.date(2027, 2, 27),
         ends_on=dt.date(2027, 3, 2),  # begins before the window, ends in it
     )
-    services.key_dates_import_file(
+    key_dates.key_dates_import_file(
         actor=cast.admin,
         workspace=cast.workspace,
         name="Launches",
@@ -438,7 +439,7 @@ def test_the_calendar_shows_key_dates_of_its_window_only(client, cast, other):
             )
         ),
     )
-    services.key_date_add(
+    key_dates.key_date_add(
         actor=other.admin, workspace=other.workspace, title="Theirs", starts_on=dt.date(2027, 3, 5)
     )
     client.force_login(cast.viewer)
@@ -506,7 +507,7 @@ def test_an_import_shows_on_the_calendar_at_once(client, cast):
     imported(cast, calendar(vevent("DTSTART;VALUE=DATE:20270310", uid="f", summary="Fair")))
     assert [e["title"] for e in events(client)] == ["Fair"]
     source = KeyDateSource.objects.get()
-    services.key_date_source_remove(actor=cast.admin, source=source)
+    key_dates.key_date_source_remove(actor=cast.admin, source=source)
     assert events(client) == []
 
 

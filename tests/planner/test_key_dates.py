@@ -10,7 +10,8 @@ import time
 import pytest
 from werkzeug import Response
 
-from planner import calendar_cache, ical_read, safe_fetch, services
+from planner import calendar_cache
+from planner.calendar_feeds import ical_read, key_dates, safe_fetch
 from planner.errors import Invalid, NotAllowed, NotFound
 from planner.models import AuditEvent, KeyDate, KeyDateSource
 from tests.planner.ics import NEW_YORK_VTIMEZONE, calendar, holidays, vevent
@@ -27,7 +28,7 @@ def now(time_machine):
 
 
 def import_file(cast, data: bytes, name: str = "Holidays", actor=None):
-    return services.key_dates_import_file(
+    return key_dates.key_dates_import_file(
         actor=actor or cast.marketing, workspace=cast.workspace, name=name, data=data
     )
 
@@ -556,9 +557,9 @@ def test_another_workspaces_admin_cannot_import_refresh_or_remove(cast, other):
     with pytest.raises(NotFound):
         import_file(cast, holidays(), name="Theirs", actor=other.admin)
     with pytest.raises(NotFound):
-        services.key_dates_refresh(actor=other.admin, source=source)
+        key_dates.key_dates_refresh(actor=other.admin, source=source)
     with pytest.raises(NotFound):
-        services.key_date_source_remove(actor=other.admin, source=source)
+        key_dates.key_date_source_remove(actor=other.admin, source=source)
     assert KeyDate.objects.filter(source=source).count() == 7
 
 
@@ -570,7 +571,7 @@ def test_removing_a_source_removes_its_dates_only(cast):
     fairs = import_file(
         cast, calendar(vevent("DTSTART;VALUE=DATE:20270601", uid="f", summary="Fair")), name="Fairs"
     ).source
-    assert services.key_date_source_remove(actor=cast.admin, source=holidays_source) == 7
+    assert key_dates.key_date_source_remove(actor=cast.admin, source=holidays_source) == 7
     assert list(KeyDateSource.objects.all()) == [fairs]
     assert [d.title for d in dates()] == ["Fair"]
     event = AuditEvent.objects.get(action="key_dates.source_remove")
@@ -578,7 +579,7 @@ def test_removing_a_source_removes_its_dates_only(cast):
 
 
 def test_a_date_added_by_hand_is_all_day_and_can_be_removed(cast):
-    key_date = services.key_date_add(
+    key_date = key_dates.key_date_add(
         actor=cast.marketing,
         workspace=cast.workspace,
         title="  Summer sales  ",
@@ -586,18 +587,18 @@ def test_a_date_added_by_hand_is_all_day_and_can_be_removed(cast):
         ends_on=dt.date(2027, 7, 20),
     )
     assert (key_date.title, key_date.all_day, key_date.source) == ("Summer sales", True, None)
-    one_day = services.key_date_add(
+    one_day = key_dates.key_date_add(
         actor=cast.admin, workspace=cast.workspace, title="Press day", starts_on=dt.date(2027, 5, 4)
     )
     assert one_day.ends_on == one_day.starts_on
-    services.key_date_remove(actor=cast.marketing, key_date=key_date)
+    key_dates.key_date_remove(actor=cast.marketing, key_date=key_date)
     assert [d.title for d in dates()] == ["Press day"]
     assert AuditEvent.objects.filter(action__in=["key_date.add", "key_date.remove"]).count() == 3
 
 
 def test_a_date_added_by_hand_must_end_after_it_starts(cast):
     with pytest.raises(Invalid) as caught:
-        services.key_date_add(
+        key_dates.key_date_add(
             actor=cast.marketing,
             workspace=cast.workspace,
             title="Backwards",
@@ -606,7 +607,7 @@ def test_a_date_added_by_hand_must_end_after_it_starts(cast):
         )
     assert caught.value.fields == {"ends_on": ["The last day cannot be before the first."]}
     with pytest.raises(NotAllowed):
-        services.key_date_add(
+        key_dates.key_date_add(
             actor=cast.content, workspace=cast.workspace, title="x", starts_on=dt.date(2027, 1, 1)
         )
 
@@ -614,7 +615,7 @@ def test_a_date_added_by_hand_must_end_after_it_starts(cast):
 def test_an_imported_date_is_not_removed_alone(cast):
     import_file(cast, holidays())
     with pytest.raises(Invalid, match="This date comes from “Holidays”"):
-        services.key_date_remove(actor=cast.marketing, key_date=dates()[0])
+        key_dates.key_date_remove(actor=cast.marketing, key_date=dates()[0])
     assert len(dates()) == 7
 
 
@@ -630,7 +631,7 @@ def local(settings):
 
 
 def import_url(cast, url: str, name: str = "Holidays"):
-    return services.key_dates_import_url(
+    return key_dates.key_dates_import_url(
         actor=cast.marketing, workspace=cast.workspace, name=name, url=url
     )
 
@@ -653,7 +654,7 @@ def test_an_address_is_imported_then_refreshed_by_uid(cast, local, httpserver):
     result = import_url(cast, url)
     assert (result.source.url, result.added) == (url, 7)
     whit = KeyDate.objects.get(title="Whit Monday")
-    again = services.key_dates_refresh(actor=cast.admin, source=result.source)
+    again = key_dates.key_dates_refresh(actor=cast.admin, source=result.source)
     assert (again.added, again.updated, again.unchanged) == (0, 1, 6)
     whit.refresh_from_db()
     assert (whit.title, whit.sequence) == ("Whit Monday (moved)", 1)
@@ -766,7 +767,7 @@ def test_webcal_addresses_are_read_as_https_and_credentials_refused():
 def test_a_file_source_cannot_be_refreshed(cast):
     source = import_file(cast, holidays()).source
     with pytest.raises(Invalid, match="was uploaded as a file"):
-        services.key_dates_refresh(actor=cast.marketing, source=source)
+        key_dates.key_dates_refresh(actor=cast.marketing, source=source)
 
 
 def test_a_failed_refresh_keeps_the_dates(cast, local, httpserver):
@@ -775,6 +776,6 @@ def test_a_failed_refresh_keeps_the_dates(cast, local, httpserver):
     source = import_url(cast, httpserver.url_for("/h.ics")).source
     imported_at = KeyDateSource.objects.get().imported_at
     with pytest.raises(Invalid, match="answered 500"):
-        services.key_dates_refresh(actor=cast.marketing, source=source)
+        key_dates.key_dates_refresh(actor=cast.marketing, source=source)
     assert len(dates()) == 7
     assert KeyDateSource.objects.get().imported_at == imported_at

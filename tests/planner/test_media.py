@@ -7,10 +7,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from planner import services
 from planner.errors import Conflict, Invalid, NotAllowed, NotFound
 from planner.models import ApprovalDecision, AuditEvent, Media, Post, Publication, PublicationState
-from planner.uploads import sniff
+from planner.posts import media as post_media
+from planner.posts import writing
+from planner.posts.uploads import sniff
 from planner.workflow import State
 from tests.factories import ChannelFactory, PostFactory
 
@@ -46,14 +47,14 @@ def mp4(name="clip.mp4"):
 
 def add(actor, post, file, alt_text=""):
     post.refresh_from_db()
-    return services.media_add(
+    return post_media.media_add(
         actor=actor, post=post, file=file, expected_version=post.version, alt_text=alt_text
     )
 
 
 def submit_and_approve(cast, post):
-    services.post_submit(actor=cast.content, post=post)
-    return services.post_decide(
+    writing.post_submit(actor=cast.content, post=post)
+    return writing.post_decide(
         actor=cast.marketing,
         post=post,
         decision="approve",
@@ -164,7 +165,7 @@ def test_submitting_too_many_images_is_refused_by_the_network_rules(cast, draft)
         add(cast.content, draft, png(), alt_text="x")
     draft.refresh_from_db()
     with pytest.raises(Invalid, match=r"At most 4 media files \(5 attached\)"):
-        services.post_submit(actor=cast.content, post=draft)
+        writing.post_submit(actor=cast.content, post=draft)
     draft.refresh_from_db()
     assert draft.state == State.DRAFT
 
@@ -174,7 +175,7 @@ def test_submitting_too_many_images_is_refused_by_the_network_rules(cast, draft)
 
 def test_alt_text_is_updated_as_a_new_version(cast, draft):
     media = add(cast.content, draft, png()).media
-    post = services.media_update_alt(
+    post = post_media.media_update_alt(
         actor=cast.content, media=media, alt_text="Our new shop front", expected_version=2
     )
     media.refresh_from_db()
@@ -189,7 +190,7 @@ def test_alt_text_is_updated_as_a_new_version(cast, draft):
 
 def test_the_same_alt_text_makes_no_version(cast, draft):
     media = add(cast.content, draft, png(), alt_text="Same").media
-    post = services.media_update_alt(
+    post = post_media.media_update_alt(
         actor=cast.content, media=media, alt_text="Same", expected_version=2
     )
     assert post.version == 2
@@ -197,7 +198,7 @@ def test_the_same_alt_text_makes_no_version(cast, draft):
 
 def test_alt_text_saved_with_the_text_is_one_version(cast, draft):
     media = add(cast.content, draft, png()).media
-    post = services.post_save(
+    post = writing.post_save(
         actor=cast.content,
         post=draft,
         expected_version=2,
@@ -222,7 +223,7 @@ def test_removing_a_file_deletes_it_once_committed(
     path = media_root / first.file.name
     assert path.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        post = services.media_remove(actor=cast.content, media=first, expected_version=3)
+        post = post_media.media_remove(actor=cast.content, media=first, expected_version=3)
     assert not path.exists()
     assert list(post.media.values_list("pk", "position")) == [(second.pk, 0)]
     assert post.version == 4
@@ -231,7 +232,7 @@ def test_removing_a_file_deletes_it_once_committed(
 
 def test_files_are_reordered(cast, draft):
     media = [add(cast.content, draft, png(name=f"{n}.png")).media for n in "abc"]
-    post = services.media_move(actor=cast.content, media=media[2], position=0, expected_version=4)
+    post = post_media.media_move(actor=cast.content, media=media[2], position=0, expected_version=4)
     assert list(post.media.values_list("pk", flat=True)) == [media[2].pk, media[0].pk, media[1].pk]
     assert [m["id"] for m in post.versions.get(number=5).media] == [
         media[2].pk,
@@ -261,7 +262,7 @@ def test_the_media_of_a_published_post_cannot_change(cast, draft, media_root):
     with pytest.raises(Conflict):
         add(cast.admin, draft, png())
     with pytest.raises(Conflict):
-        services.media_remove(actor=cast.admin, media=media, expected_version=2)
+        post_media.media_remove(actor=cast.admin, media=media, expected_version=2)
     assert Media.objects.count() == 1
     assert sum(1 for p in media_root.rglob("*") if p.is_file()) == 1
 
@@ -279,16 +280,18 @@ def test_another_workspaces_admin_cannot_touch_the_media(cast, other, draft):
     with pytest.raises(NotFound):
         add(other.admin, draft, png())
     with pytest.raises(NotFound):
-        services.media_remove(actor=other.admin, media=media, expected_version=2)
+        post_media.media_remove(actor=other.admin, media=media, expected_version=2)
     with pytest.raises(NotFound):
-        services.media_update_alt(actor=other.admin, media=media, alt_text="x", expected_version=2)
+        post_media.media_update_alt(
+            actor=other.admin, media=media, alt_text="x", expected_version=2
+        )
     assert Media.objects.count() == 1
 
 
 def test_a_change_from_a_stale_editor_is_a_conflict(cast, draft):
     media = add(cast.content, draft, png()).media
     with pytest.raises(Conflict, match="Someone else saved"):
-        services.media_remove(actor=cast.content, media=media, expected_version=1)
+        post_media.media_remove(actor=cast.content, media=media, expected_version=1)
     assert Media.objects.count() == 1
 
 

@@ -20,7 +20,8 @@ import time_machine
 from django.utils import timezone
 from werkzeug import Request, Response
 
-from planner import metrics
+from planner.analytics.collection import followers_collect_due, metrics_collect_due
+from planner.channels import metrics
 from planner.channels.base import Outgoing, Session
 from planner.channels.bluesky import BlueskyAdapter
 from planner.channels.x import XAdapter
@@ -33,7 +34,6 @@ from planner.models import (
     PublicationMetric,
 )
 from planner.models import PublicationState as P
-from planner.services.metrics import followers_collect_due, metrics_collect_due
 from tests.factories import ChannelFactory
 from tests.planner.test_engine import approved_post, make_due, run_engine
 

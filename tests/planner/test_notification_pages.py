@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import Role
 from planner import selectors
 from planner.models import Notification, NotificationKind, NotificationPreference
-from planner.notifications import notify
+from planner.notifications.notify import notify
 from tests.factories import MembershipFactory, PostFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Role
-from planner import services
+from planner.approvals import notices
 from planner.errors import Invalid
 from planner.models import (
     ApprovalChain,
@@ -17,8 +17,9 @@ from planner.models import (
     PublicationState,
     StepMode,
 )
-from planner.notifications import describe
-from planner.services import notices
+from planner.notifications import inbox
+from planner.notifications.notify import describe
+from planner.posts import writing
 from tests.factories import PostFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.domain]
@@ -39,12 +40,12 @@ def emails(*people) -> set[str]:
 
 
 def submit(cast, post: Post, actor=None) -> Post:
-    return services.post_submit(actor=actor or cast.content, post=post)
+    return writing.post_submit(actor=actor or cast.content, post=post)
 
 
 def decide(actor, post: Post, decision: str = "approve", comment: str = "", step: int = 1):
     post.refresh_from_db()
-    return services.post_decide(
+    return writing.post_decide(
         actor=actor,
         post=post,
         decision=decision,
@@ -56,7 +57,7 @@ def decide(actor, post: Post, decision: str = "approve", comment: str = "", step
 
 def edit(actor, post: Post, body: str) -> Post:
     post.refresh_from_db()
-    return services.post_edit(
+    return writing.post_edit(
         actor=actor,
         post=post,
         expected_version=post.version,
@@ -304,7 +305,7 @@ def test_the_delivery_problem_email_gives_the_reason(
 def test_with_email_turned_off_for_a_kind_the_inbox_still_has_it(
     cast, draft, mailoutbox, django_capture_on_commit_callbacks
 ):
-    services.notification_preferences_set(user=cast.marketing2, choices={Kind.SUBMITTED: False})
+    inbox.notification_preferences_set(user=cast.marketing2, choices={Kind.SUBMITTED: False})
     with django_capture_on_commit_callbacks(execute=True):
         submit(cast, draft)
     assert {m.to[0] for m in mailoutbox} == emails(cast.marketing)
@@ -314,7 +315,7 @@ def test_with_email_turned_off_for_a_kind_the_inbox_still_has_it(
 def test_turning_one_kind_off_keeps_the_others_by_email(
     cast, draft, mailoutbox, django_capture_on_commit_callbacks
 ):
-    services.notification_preferences_set(user=cast.content, choices={Kind.APPROVED: False})
+    inbox.notification_preferences_set(user=cast.content, choices={Kind.APPROVED: False})
     submit(cast, draft)
     with django_capture_on_commit_callbacks(execute=True):
         decide(cast.marketing, draft, "request_changes", comment="Shorter.")
@@ -323,4 +324,4 @@ def test_turning_one_kind_off_keeps_the_others_by_email(
 
 def test_unknown_kinds_are_refused_in_preferences(cast):
     with pytest.raises(Invalid):
-        services.notification_preferences_set(user=cast.content, choices={"gossip": True})
+        inbox.notification_preferences_set(user=cast.content, choices={"gossip": True})

@@ -5,7 +5,6 @@ import re
 import pytest
 
 from accounts.models import Role
-from planner import services
 from planner.models import (
     ApprovalChain,
     ApprovalDecision,
@@ -16,6 +15,7 @@ from planner.models import (
     Post,
     StepMode,
 )
+from planner.posts import writing
 from planner.workflow import State
 from tests.factories import CampaignFactory, PostFactory
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def in_review(cast, author=None, **kwargs):
     post = PostFactory(workspace=cast.workspace, author=author or cast.content, **kwargs)
-    return services.post_submit(actor=author or cast.content, post=post)
+    return writing.post_submit(actor=author or cast.content, post=post)
 
 
 def decide(client, post, decision, comment="", **fields):
@@ -151,7 +151,7 @@ def test_a_decision_on_a_stale_version_is_a_conflict_409(client, cast):
     client.force_login(cast.marketing)
     page = text(client.get(f"/posts/{post.pk}/"))
     assert 'name="expected_version" value="1"' in page
-    services.post_edit(
+    writing.post_edit(
         actor=cast.content, post=post, expected_version=1, title="", body="New text", variants={}
     )
     response = decide(client, post, "approve", expected_version=1)
@@ -167,7 +167,7 @@ def test_a_step_someone_else_decided_first_is_a_conflict_409(client, cast):
     client.force_login(cast.marketing2)
     assert 'name="step_position" value="1"' in text(client.get(f"/posts/{post.pk}/"))
     # Marketing decides while marketing2 still has the page open.
-    services.post_decide(
+    writing.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     response = decide(client, post, "approve", expected_version=1, step_position=1)
@@ -219,7 +219,7 @@ def test_the_author_who_is_an_approver_is_told_the_four_eyes_rule(client, cast):
 
 def test_when_every_approver_wrote_the_post_the_page_says_nobody_can_decide(client, cast):
     post = PostFactory(workspace=cast.workspace, author=cast.marketing)
-    services.post_edit(
+    writing.post_edit(
         actor=cast.marketing2,
         post=post,
         expected_version=1,
@@ -228,7 +228,7 @@ def test_when_every_approver_wrote_the_post_the_page_says_nobody_can_decide(clie
         variants={v.channel_id: "" for v in post.variants.all()},
     )
     post.refresh_from_db()
-    services.post_submit(actor=cast.marketing, post=post)
+    writing.post_submit(actor=cast.marketing, post=post)
     client.force_login(cast.content)
     page = text(client.get(f"/posts/{post.pk}/"))
     assert "Nobody can decide this step now" in page
@@ -287,7 +287,7 @@ def test_the_chain_shows_each_step_done_current_or_pending_in_words(client, cast
         (Role.MARKETING, StepMode.ALL, []),
     ]
     post = two_steps(cast, in_review(cast), three)
-    services.post_decide(
+    writing.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     client.force_login(cast.viewer)
@@ -346,7 +346,7 @@ def test_an_empty_comment_shows_the_form_again_with_the_error(client, cast, draf
 
 
 def test_a_viewer_sees_comments_but_cannot_comment(client, cast, draft):
-    services.comment_add(actor=cast.content, post=draft, body="First!")
+    writing.comment_add(actor=cast.content, post=draft, body="First!")
     client.force_login(cast.viewer)
     page = text(client.get(f"/posts/{draft.pk}/"))
     assert "First!" in page
@@ -358,7 +358,7 @@ def test_a_viewer_sees_comments_but_cannot_comment(client, cast, draft):
 
 def test_a_decision_comment_appears_among_the_comments(client, cast):
     post = in_review(cast)
-    services.post_decide(
+    writing.post_decide(
         actor=cast.marketing,
         post=post,
         decision="request_changes",

@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from planner import services
 from planner.models import AuditEvent
+from planner.posts import writing
+from planner.publishing import engine
 from planner.workflow import Action, State
 from tests.factories import ChannelFactory, PostFactory
 
@@ -16,8 +17,8 @@ pytestmark = pytest.mark.django_db
 
 def approved(cast):
     post = PostFactory(workspace=cast.workspace, author=cast.content)
-    services.post_submit(actor=cast.content, post=post)
-    return services.post_decide(
+    writing.post_submit(actor=cast.content, post=post)
+    return writing.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
 
@@ -109,8 +110,8 @@ def test_only_admins_see_and_use_the_crisis_switch(client, cast):
 
 def test_the_history_reads_as_sentences_newest_first(client, cast):
     post = PostFactory(workspace=cast.workspace, author=cast.content)
-    services.post_submit(actor=cast.content, post=post)
-    services.post_decide(
+    writing.post_submit(actor=cast.content, post=post)
+    writing.post_decide(
         actor=cast.marketing,
         post=post,
         decision="request_changes",
@@ -133,7 +134,7 @@ def test_the_history_reads_as_sentences_newest_first(client, cast):
 
 def test_the_history_of_the_engine_names_maillon(client, cast):
     post = approved(cast)
-    services.post_engine_transition(post=post, action=Action.START_PUBLISHING)
+    engine.post_engine_transition(post=post, action=Action.START_PUBLISHING)
     client.force_login(cast.content)
     page = client.get(f"/posts/{post.pk}/").content.decode()
     assert "Publishing started" in page

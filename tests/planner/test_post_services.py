@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
-from planner import services
-from planner.approvals import progress
+from planner.approvals import chains
+from planner.approvals.chain_progress import progress
 from planner.errors import Conflict, Invalid, NotAllowed, NotFound
 from planner.models import (
     ApprovalDecision,
@@ -18,6 +18,8 @@ from planner.models import (
     PublicationState,
     StepMode,
 )
+from planner.posts import writing
+from planner.publishing import engine
 from planner.workflow import State
 from tests.factories import ChannelFactory, PostFactory
 
@@ -29,8 +31,8 @@ def later(days=2):
 
 
 def submit_and_approve(cast, post):
-    services.post_submit(actor=cast.content, post=post)
-    return services.post_decide(
+    writing.post_submit(actor=cast.content, post=post)
+    return writing.post_decide(
         actor=cast.marketing,
         post=post,
         decision="approve",
@@ -40,7 +42,7 @@ def submit_and_approve(cast, post):
 
 
 def edit(actor, post, body, version=None):
-    return services.post_edit(
+    return writing.post_edit(
         actor=actor,
         post=post,
         expected_version=post.version if version is None else version,
@@ -55,7 +57,7 @@ def edit(actor, post, body, version=None):
 
 def test_creating_a_post_keeps_its_first_version_and_logs_it(cast):
     channel = ChannelFactory(workspace=cast.workspace)
-    post = services.post_create(
+    post = writing.post_create(
         actor=cast.content,
         workspace=cast.workspace,
         body="Hello",
@@ -73,22 +75,22 @@ def test_creating_a_post_keeps_its_first_version_and_logs_it(cast):
 
 
 def test_a_contributor_drafts_but_cannot_schedule(cast):
-    post = services.post_create(actor=cast.contributor, workspace=cast.workspace, body="Idea")
+    post = writing.post_create(actor=cast.contributor, workspace=cast.workspace, body="Idea")
     assert post.scheduled_at is None
     with pytest.raises(NotAllowed, match="cannot schedule"):
-        services.post_create(
+        writing.post_create(
             actor=cast.contributor, workspace=cast.workspace, body="Idea", scheduled_at=later()
         )
 
 
 def test_a_viewer_cannot_draft(cast):
     with pytest.raises(NotAllowed):
-        services.post_create(actor=cast.viewer, workspace=cast.workspace, body="Hi")
+        writing.post_create(actor=cast.viewer, workspace=cast.workspace, body="Hi")
 
 
 def test_a_post_cannot_be_planned_in_the_past(cast):
     with pytest.raises(Invalid, match="future") as error:
-        services.post_create(
+        writing.post_create(
             actor=cast.content,
             workspace=cast.workspace,
             body="Late",
@@ -101,7 +103,7 @@ def test_a_post_cannot_be_planned_in_the_past(cast):
 def test_a_post_cannot_use_another_workspaces_channel(cast, other):
     foreign = ChannelFactory(workspace=other.workspace)
     with pytest.raises(Invalid, match="does not exist in this workspace"):
-        services.post_create(
+        writing.post_create(
             actor=cast.content, workspace=cast.workspace, body="Hi", variants={foreign.pk: ""}
         )
     assert not Post.objects.exists()
@@ -110,14 +112,14 @@ def test_a_post_cannot_use_another_workspaces_channel(cast, other):
 def test_a_disabled_channel_cannot_be_used(cast):
     channel = ChannelFactory(workspace=cast.workspace, is_active=False)
     with pytest.raises(Invalid, match="disabled"):
-        services.post_create(
+        writing.post_create(
             actor=cast.content, workspace=cast.workspace, body="Hi", variants={channel.pk: ""}
         )
 
 
 def test_an_outsider_gets_not_found_rather_than_a_hint(cast, outsider):
     with pytest.raises(NotFound):
-        services.post_create(actor=outsider, workspace=cast.workspace, body="Hi")
+        writing.post_create(actor=outsider, workspace=cast.workspace, body="Hi")
 
 
 # --- editing -----------------------------------------------------------------------
@@ -140,7 +142,7 @@ def test_saving_unchanged_content_makes_no_version(cast, draft):
 
 
 def test_the_second_of_two_editors_gets_a_conflict_and_nothing_is_lost(cast, draft):
-    services.post_edit(
+    writing.post_edit(
         actor=cast.content,
         post=draft,
         expected_version=1,
@@ -149,7 +151,7 @@ def test_the_second_of_two_editors_gets_a_conflict_and_nothing_is_lost(cast, dra
         variants={v.channel_id: "" for v in draft.variants.all()},
     )
     with pytest.raises(Conflict, match="Someone else saved"):
-        services.post_edit(
+        writing.post_edit(
             actor=cast.content2,
             post=draft,
             expected_version=1,
@@ -181,7 +183,7 @@ def test_a_reapproved_post_reuses_its_publication_and_idempotency_key(cast, draf
     post = submit_and_approve(cast, draft)
     key = Publication.objects.get(post=post).idempotency_key
     post = edit(cast.content, post, "Fixed")
-    post = services.post_decide(
+    post = writing.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=2, step_position=1
     )
     publication = Publication.objects.get(post=post)
@@ -201,7 +203,7 @@ def test_moving_an_approved_post_sends_it_back_to_review_and_is_logged(cast, dra
 
     post = submit_and_approve(cast, draft)
     new_time = later(days=5)
-    post = services.post_reschedule(actor=cast.content, post=post, scheduled_at=new_time)
+    post = writing.post_reschedule(actor=cast.content, post=post, scheduled_at=new_time)
     assert (post.state, post.approved_version) == (State.IN_REVIEW, None)
     assert not ApprovalDecision.objects.filter(post=post, withdrawn_at__isnull=True).exists()
     assert Publication.objects.get(post=post).state == PublicationState.CANCELLED
@@ -212,7 +214,7 @@ def test_moving_an_approved_post_sends_it_back_to_review_and_is_logged(cast, dra
     told = Notification.objects.filter(post=post, kind="approval_withdrawn")
     assert set(told.values_list("recipient", flat=True)) == {cast.marketing.pk}
     # Approved again, it goes out at its new time.
-    post = services.post_decide(
+    post = writing.post_decide(
         actor=cast.marketing2,
         post=post,
         decision="approve",
@@ -223,23 +225,23 @@ def test_moving_an_approved_post_sends_it_back_to_review_and_is_logged(cast, dra
 
 
 def test_moving_a_post_in_review_starts_its_chain_again(cast, draft):
-    services.approval_chain_set(
+    chains.approval_chain_set(
         actor=cast.admin,
         workspace=cast.workspace,
         campaign=None,
         steps=[(Role.MARKETING, StepMode.ANY, []), (Role.ADMIN, StepMode.ANY, [])],
     )
-    services.post_submit(actor=cast.content, post=draft)
-    services.post_decide(
+    writing.post_submit(actor=cast.content, post=draft)
+    writing.post_decide(
         actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
     )
-    post = services.post_reschedule(actor=cast.content, post=draft, scheduled_at=later(days=4))
+    post = writing.post_reschedule(actor=cast.content, post=draft, scheduled_at=later(days=4))
     assert post.state == State.IN_REVIEW
     assert progress(post, four_eyes_relaxed=False).current.position == 1
 
 
 def test_moving_a_draft_changes_nothing_else(cast, draft):
-    post = services.post_reschedule(actor=cast.content, post=draft, scheduled_at=later(days=4))
+    post = writing.post_reschedule(actor=cast.content, post=draft, scheduled_at=later(days=4))
     assert post.state == State.DRAFT
     assert (
         AuditEvent.objects.get(post=post, action="post.reschedule").data["approvals_withdrawn"] == 0
@@ -248,22 +250,22 @@ def test_moving_a_draft_changes_nothing_else(cast, draft):
 
 def test_a_post_cannot_be_moved_into_the_past(cast, draft):
     with pytest.raises(Invalid, match="future"):
-        services.post_reschedule(
+        writing.post_reschedule(
             actor=cast.content, post=draft, scheduled_at=timezone.now() - dt.timedelta(hours=1)
         )
 
 
 def test_a_published_post_cannot_be_moved(cast, draft):
     post = submit_and_approve(cast, draft)
-    services.post_engine_transition(post=post, action="start_publishing")
-    post = services.post_engine_transition(post=post, action="mark_published")
+    engine.post_engine_transition(post=post, action="start_publishing")
+    post = engine.post_engine_transition(post=post, action="mark_published")
     with pytest.raises(Conflict):
-        services.post_reschedule(actor=cast.admin, post=post, scheduled_at=later())
+        writing.post_reschedule(actor=cast.admin, post=post, scheduled_at=later())
 
 
 def test_a_contributor_cannot_move_posts(cast, draft):
     with pytest.raises(NotAllowed):
-        services.post_reschedule(actor=cast.contributor, post=draft, scheduled_at=later(3))
+        writing.post_reschedule(actor=cast.contributor, post=draft, scheduled_at=later(3))
 
 
 # --- review -------------------------------------------------------------------------
@@ -271,18 +273,18 @@ def test_a_contributor_cannot_move_posts(cast, draft):
 
 def test_nobody_approves_their_own_post(cast):
     post = PostFactory(workspace=cast.workspace, author=cast.marketing)
-    services.post_submit(actor=cast.marketing, post=post)
+    writing.post_submit(actor=cast.marketing, post=post)
     with pytest.raises(NotAllowed, match="someone else"):
-        services.post_decide(
+        writing.post_decide(
             actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
         )
 
 
 def test_nobody_approves_a_version_they_edited(cast, draft):
     draft = edit(cast.marketing, draft, "Marketing's rewrite")
-    services.post_submit(actor=cast.content, post=draft)
+    writing.post_submit(actor=cast.content, post=draft)
     with pytest.raises(NotAllowed, match="someone else"):
-        services.post_decide(
+        writing.post_decide(
             actor=cast.marketing,
             post=draft,
             decision="approve",
@@ -290,7 +292,7 @@ def test_nobody_approves_a_version_they_edited(cast, draft):
             step_position=1,
         )
     assert (
-        services.post_decide(
+        writing.post_decide(
             actor=cast.marketing2,
             post=draft,
             decision="approve",
@@ -307,8 +309,8 @@ def test_an_admin_relaxing_four_eyes_is_logged_and_lets_authors_approve(cast):
     workspace_update_settings(actor=cast.admin, workspace=cast.workspace, four_eyes_relaxed=True)
     assert AuditEvent.objects.filter(action="workspace.settings").exists()
     post = PostFactory(workspace=cast.workspace, author=cast.marketing)
-    services.post_submit(actor=cast.marketing, post=post)
-    post = services.post_decide(
+    writing.post_submit(actor=cast.marketing, post=post)
+    post = writing.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     assert post.state == State.APPROVED
@@ -324,16 +326,16 @@ def test_only_an_admin_may_relax_four_eyes(cast):
 
 
 def test_requesting_changes_needs_a_comment(cast, draft):
-    services.post_submit(actor=cast.content, post=draft)
+    writing.post_submit(actor=cast.content, post=draft)
     with pytest.raises(Invalid, match="comment is required"):
-        services.post_decide(
+        writing.post_decide(
             actor=cast.marketing,
             post=draft,
             decision="request_changes",
             expected_version=1,
             step_position=1,
         )
-    post = services.post_decide(
+    post = writing.post_decide(
         actor=cast.marketing,
         post=draft,
         decision="request_changes",
@@ -346,8 +348,8 @@ def test_requesting_changes_needs_a_comment(cast, draft):
 
 
 def test_rejecting_cancels_the_post(cast, draft):
-    services.post_submit(actor=cast.content, post=draft)
-    post = services.post_decide(
+    writing.post_submit(actor=cast.content, post=draft)
+    post = writing.post_decide(
         actor=cast.marketing,
         post=draft,
         decision="reject",
@@ -359,18 +361,18 @@ def test_rejecting_cancels_the_post(cast, draft):
 
 
 def test_a_content_manager_cannot_approve(cast, draft):
-    services.post_submit(actor=cast.content, post=draft)
+    writing.post_submit(actor=cast.content, post=draft)
     with pytest.raises(NotAllowed):
-        services.post_decide(
+        writing.post_decide(
             actor=cast.content2, post=draft, decision="approve", expected_version=1, step_position=1
         )
 
 
 def test_a_decision_on_a_stale_version_is_a_conflict(cast, draft):
-    draft = services.post_submit(actor=cast.content, post=draft)
+    draft = writing.post_submit(actor=cast.content, post=draft)
     edit(cast.content, draft, "Changed during review")
     with pytest.raises(Conflict, match="changed while you were reviewing"):
-        services.post_decide(
+        writing.post_decide(
             actor=cast.marketing,
             post=draft,
             decision="approve",
@@ -380,12 +382,12 @@ def test_a_decision_on_a_stale_version_is_a_conflict(cast, draft):
 
 
 def test_the_second_decision_on_the_same_step_is_a_conflict(cast, draft):
-    services.post_submit(actor=cast.content, post=draft)
-    services.post_decide(
+    writing.post_submit(actor=cast.content, post=draft)
+    writing.post_decide(
         actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
     )
     with pytest.raises(Conflict):
-        services.post_decide(
+        writing.post_decide(
             actor=cast.marketing2,
             post=draft,
             decision="approve",
@@ -397,9 +399,9 @@ def test_the_second_decision_on_the_same_step_is_a_conflict(cast, draft):
 
 def test_a_post_without_a_time_cannot_be_approved(cast):
     post = PostFactory(workspace=cast.workspace, author=cast.contributor, scheduled_at=None)
-    services.post_submit(actor=cast.contributor, post=post)
+    writing.post_submit(actor=cast.contributor, post=post)
     with pytest.raises(NotAllowed, match="time"):
-        services.post_decide(
+        writing.post_decide(
             actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
         )
 
@@ -407,14 +409,14 @@ def test_a_post_without_a_time_cannot_be_approved(cast):
 def test_a_post_without_channels_cannot_be_submitted(cast):
     post = PostFactory(workspace=cast.workspace, author=cast.content, channels=[])
     with pytest.raises(NotAllowed, match="at least one channel"):
-        services.post_submit(actor=cast.content, post=post)
+        writing.post_submit(actor=cast.content, post=post)
 
 
 def test_a_two_step_chain_needs_marketing_then_admin(cast, draft):
     from tests.factories import CampaignFactory
 
     campaign = CampaignFactory(workspace=cast.workspace, name="Sensitive")
-    services.approval_chain_set(
+    chains.approval_chain_set(
         actor=cast.marketing,
         workspace=cast.workspace,
         campaign=campaign,
@@ -422,47 +424,47 @@ def test_a_two_step_chain_needs_marketing_then_admin(cast, draft):
     )
     Post.objects.filter(pk=draft.pk).update(campaign=campaign)
     draft.refresh_from_db()
-    services.post_submit(actor=cast.content, post=draft)
-    post = services.post_decide(
+    writing.post_submit(actor=cast.content, post=draft)
+    post = writing.post_decide(
         actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
     )
     assert post.state == State.IN_REVIEW
     assert progress(post, four_eyes_relaxed=False).current.position == 2
     with pytest.raises(NotAllowed, match="not an approver"):
-        services.post_decide(
+        writing.post_decide(
             actor=cast.marketing2,
             post=post,
             decision="approve",
             expected_version=1,
             step_position=2,
         )
-    post = services.post_decide(
+    post = writing.post_decide(
         actor=cast.admin, post=post, decision="approve", expected_version=1, step_position=2
     )
     assert post.state == State.APPROVED
 
 
 def test_an_all_of_them_step_waits_for_every_eligible_approver(cast, draft):
-    services.approval_chain_set(
+    chains.approval_chain_set(
         actor=cast.admin,
         workspace=cast.workspace,
         campaign=None,
         steps=[(Role.MARKETING, StepMode.ALL, [])],
     )
-    services.post_submit(actor=cast.content, post=draft)
-    post = services.post_decide(
+    writing.post_submit(actor=cast.content, post=draft)
+    post = writing.post_decide(
         actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
     )
     assert post.state == State.IN_REVIEW
     with pytest.raises(NotAllowed):
-        services.post_decide(
+        writing.post_decide(
             actor=cast.marketing,
             post=post,
             decision="approve",
             expected_version=1,
             step_position=1,
         )
-    post = services.post_decide(
+    post = writing.post_decide(
         actor=cast.marketing2, post=post, decision="approve", expected_version=1, step_position=1
     )
     assert post.state == State.APPROVED
@@ -470,7 +472,7 @@ def test_an_all_of_them_step_waits_for_every_eligible_approver(cast, draft):
 
 def test_marketing_cannot_change_the_workspace_default_chain(cast):
     with pytest.raises(NotAllowed):
-        services.approval_chain_set(
+        chains.approval_chain_set(
             actor=cast.marketing,
             workspace=cast.workspace,
             campaign=None,
@@ -483,35 +485,35 @@ def test_marketing_cannot_change_the_workspace_default_chain(cast):
 
 def test_cancelling_an_approved_post_stops_its_deliveries(cast, draft):
     post = submit_and_approve(cast, draft)
-    post = services.post_cancel(actor=cast.content, post=post, reason="Event postponed")
+    post = writing.post_cancel(actor=cast.content, post=post, reason="Event postponed")
     assert post.state == State.CANCELLED
     assert Publication.objects.get(post=post).state == PublicationState.CANCELLED
     assert AuditEvent.objects.get(post=post, action="post.cancel").data["note"] == "Event postponed"
 
 
 def test_a_cancelled_post_can_be_reopened_as_a_draft(cast, draft):
-    services.post_cancel(actor=cast.content, post=draft)
-    assert services.post_reopen(actor=cast.content, post=draft).state == State.DRAFT
+    writing.post_cancel(actor=cast.content, post=draft)
+    assert writing.post_reopen(actor=cast.content, post=draft).state == State.DRAFT
 
 
 def test_a_viewer_cannot_comment_and_an_empty_comment_is_refused(cast, draft):
     with pytest.raises(NotAllowed):
-        services.comment_add(actor=cast.viewer, post=draft, body="Nice")
+        writing.comment_add(actor=cast.viewer, post=draft, body="Nice")
     with pytest.raises(Invalid, match="Write something"):
-        services.comment_add(actor=cast.contributor, post=draft, body="   ")
-    assert services.comment_add(actor=cast.contributor, post=draft, body="Nice").version == 1
+        writing.comment_add(actor=cast.contributor, post=draft, body="   ")
+    assert writing.comment_add(actor=cast.contributor, post=draft, body="Nice").version == 1
 
 
 def published(cast, draft):
     post = submit_and_approve(cast, draft)
-    services.post_engine_transition(post=post, action="start_publishing")
-    return services.post_engine_transition(post=post, action="mark_published")
+    engine.post_engine_transition(post=post, action="start_publishing")
+    return engine.post_engine_transition(post=post, action="mark_published")
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.MARKETING])
 def test_admin_and_marketing_retract_a_published_post(cast, draft, role):
     post = published(cast, draft)
-    post = services.post_retract(actor=cast.as_role(role), post=post, reason="Wrong price")
+    post = writing.post_retract(actor=cast.as_role(role), post=post, reason="Wrong price")
     assert post.state == State.RETRACTED
     assert AuditEvent.objects.get(post=post, action="post.retract").data["note"] == "Wrong price"
 
@@ -520,12 +522,12 @@ def test_admin_and_marketing_retract_a_published_post(cast, draft, role):
 def test_other_roles_cannot_retract(cast, draft, role):
     post = published(cast, draft)
     with pytest.raises(NotAllowed):
-        services.post_retract(actor=cast.as_role(role), post=post)
+        writing.post_retract(actor=cast.as_role(role), post=post)
 
 
 def test_only_a_published_post_can_be_retracted(cast, draft):
     with pytest.raises(Conflict):
-        services.post_retract(actor=cast.admin, post=draft)
+        writing.post_retract(actor=cast.admin, post=draft)
 
 
 def test_a_post_a_network_would_refuse_cannot_be_submitted(cast):
@@ -534,7 +536,7 @@ def test_a_post_a_network_would_refuse_cannot_be_submitted(cast):
         workspace=cast.workspace, author=cast.content, body="x" * 501, channels=[channel]
     )
     with pytest.raises(Invalid, match="Mastodon: Characters: 501 of 500") as error:
-        services.post_submit(actor=cast.content, post=post)
+        writing.post_submit(actor=cast.content, post=post)
     assert error.value.fields["channels"]
     post.refresh_from_db()
     assert post.state == State.DRAFT
@@ -544,7 +546,7 @@ def test_refreshed_tokens_are_stored_and_an_empty_refresh_token_never_replaces_o
     channel = ChannelFactory(
         workspace=cast.workspace, credentials={"access_token": "old", "refresh_token": "r1"}
     )
-    services.channel_store_credentials(
+    engine.channel_store_credentials(
         channel_id=channel.pk, credentials={"access_token": "new", "refresh_token": ""}
     )
     channel.refresh_from_db()
@@ -561,7 +563,7 @@ def test_a_former_contributor_now_a_viewer_cannot_change_their_posts_details(cas
     post = PostFactory(workspace=cast.workspace, author=cast.viewer)
     campaign = CampaignFactory(workspace=cast.workspace)
     with pytest.raises(NotAllowed, match="role does not allow"):
-        services.post_update_details(
+        writing.post_update_details(
             actor=cast.viewer, post=post, campaign=campaign, assignee=cast.viewer, labels=[]
         )
     post.refresh_from_db()
@@ -571,7 +573,7 @@ def test_a_former_contributor_now_a_viewer_cannot_change_their_posts_details(cas
 
 def test_a_contributor_still_changes_the_details_of_their_own_post(cast):
     post = PostFactory(workspace=cast.workspace, author=cast.contributor)
-    services.post_update_details(
+    writing.post_update_details(
         actor=cast.contributor, post=post, campaign=None, assignee=cast.contributor, labels=[]
     )
     post.refresh_from_db()
@@ -588,7 +590,7 @@ def test_a_channels_approved_posts_go_back_to_review_when_it_points_elsewhere(ca
     channel = post.variants.get().channel
     elsewhere = PostFactory(workspace=cast.workspace, author=cast.content)
     submit_and_approve(cast, elsewhere)
-    touched = services.post_approvals_withdraw_for_channel(actor=cast.admin, channel=channel)
+    touched = writing.post_approvals_withdraw_for_channel(actor=cast.admin, channel=channel)
     assert touched == [post.pk]
     post.refresh_from_db()
     assert (post.state, post.approved_version) == (State.IN_REVIEW, None)
@@ -610,7 +612,7 @@ def test_a_channels_approved_posts_go_back_to_review_when_it_points_elsewhere(ca
 def test_only_channel_managers_withdraw_a_channels_approvals(cast, draft):
     post = submit_and_approve(cast, draft)
     with pytest.raises(NotAllowed):
-        services.post_approvals_withdraw_for_channel(
+        writing.post_approvals_withdraw_for_channel(
             actor=cast.marketing, channel=post.variants.get().channel
         )
     post.refresh_from_db()

@@ -7,8 +7,10 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.services import workspace_update_settings
-from planner import calendar_cache, queues, services
+from planner import calendar_cache
+from planner.approvals import chains, queues
 from planner.models import Post, StepMode
+from planner.posts import writing
 from planner.workflow import State
 from tests.factories import CampaignFactory, PostFactory
 
@@ -25,11 +27,11 @@ def now(time_machine):
 
 def in_review(cast, author=None, **fields):
     post = PostFactory(workspace=cast.workspace, author=author or cast.content, **fields)
-    return services.post_submit(actor=author or cast.content, post=post)
+    return writing.post_submit(actor=author or cast.content, post=post)
 
 
 def approve(actor, post, step=1):
-    return services.post_decide(
+    return writing.post_decide(
         actor=actor,
         post=post,
         decision="approve",
@@ -39,7 +41,7 @@ def approve(actor, post, step=1):
 
 
 def chain(cast, *steps, campaign=None):
-    services.approval_chain_set(
+    chains.approval_chain_set(
         actor=cast.admin, workspace=cast.workspace, campaign=campaign, steps=list(steps)
     )
 
@@ -80,7 +82,7 @@ def test_nobody_waits_on_a_post_they_wrote(cast):
 
 def test_nobody_waits_on_a_version_they_edited(cast):
     post = in_review(cast)
-    post = services.post_edit(
+    post = writing.post_edit(
         actor=cast.marketing2,
         post=post,
         expected_version=post.version,
@@ -184,7 +186,7 @@ def test_my_drafts_cost_one_query_for_3_as_for_30(cast, django_assert_num_querie
 
 
 def send_back(cast, post, comment="Shorter, please."):
-    return services.post_decide(
+    return writing.post_decide(
         actor=cast.marketing,
         post=post,
         decision="request_changes",
@@ -210,7 +212,7 @@ def test_a_post_sent_back_shows_to_its_author_and_assignee_with_the_request(cast
 def test_the_latest_request_is_the_one_shown(cast, now):
     post = send_back(cast, in_review(cast), "First round.")
     now.move_to(NOW + dt.timedelta(hours=1))
-    post = services.post_submit(actor=cast.content, post=post)
+    post = writing.post_submit(actor=cast.content, post=post)
     send_back(cast, post, "Second round.")
     (row,) = queues.sent_back_to(cast.content, cast.workspace)
     assert row.comment == "Second round."
@@ -270,7 +272,7 @@ def test_at_risk_follows_the_workspaces_hours(cast):
 def test_an_approved_post_edited_again_is_at_risk(cast):
     post = approve(cast.marketing, in_review(cast, scheduled_at=NOW + dt.timedelta(hours=6)))
     assert at_risk(cast, cast.viewer) == []
-    services.post_edit(
+    writing.post_edit(
         actor=cast.content,
         post=post,
         expected_version=post.version,

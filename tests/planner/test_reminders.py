@@ -7,9 +7,11 @@ import pytest
 
 from accounts.models import Role
 from accounts.services import workspace_update_settings
-from planner import services, tasks
+from planner import tasks
+from planner.approvals import chains
+from planner.approvals.reminders import reminders_send
 from planner.models import Notification, NotificationKind, RiskFlag, StepMode, StepReminder
-from planner.services.reminders import reminders_send
+from planner.posts import writing
 from tests.factories import CampaignFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +40,7 @@ def in_review(cast, author=None, **fields):
     """Submitted at the clock's time, due in ten days (far from being at risk)."""
     fields.setdefault("scheduled_at", T0 + dt.timedelta(days=10))
     post = PostFactory(workspace=cast.workspace, author=author or cast.content, **fields)
-    return services.post_submit(actor=author or cast.content, post=post)
+    return writing.post_submit(actor=author or cast.content, post=post)
 
 
 def told(kind):
@@ -127,7 +129,7 @@ def test_two_runs_at_once_tell_nobody_twice(cast, clock):
     at(clock, 60)
     # The second run read the same state before the first one wrote (it found the step
     # owed everything); it finds the row claimed under the post's lock.
-    from planner.services import reminders
+    from planner.approvals import reminders
 
     seen = reminders._waiting_long(reminders.timezone.now())
     assert reminders_send() == {"reminded": 1, "escalated": 1, "at_risk": 0}
@@ -143,7 +145,7 @@ def test_a_new_version_starts_the_clock_and_the_reminders_again(cast, clock):
     at(clock, 25)
     reminders_send()
     at(clock, 26)
-    post = services.post_edit(
+    post = writing.post_edit(
         actor=cast.content,
         post=post,
         expected_version=post.version,
@@ -162,7 +164,7 @@ def test_a_new_version_starts_the_clock_and_the_reminders_again(cast, clock):
 def test_a_resubmission_after_changes_requested_starts_again(cast, clock):
     post = in_review(cast)
     at(clock, 2)
-    post = services.post_decide(
+    post = writing.post_decide(
         actor=cast.marketing,
         post=post,
         decision="request_changes",
@@ -171,7 +173,7 @@ def test_a_resubmission_after_changes_requested_starts_again(cast, clock):
         comment="Shorter.",
     )
     at(clock, 3)
-    post = services.post_edit(
+    post = writing.post_edit(
         actor=cast.content,
         post=post,
         expected_version=1,
@@ -180,7 +182,7 @@ def test_a_resubmission_after_changes_requested_starts_again(cast, clock):
         variants={v.channel_id: v.text for v in post.variants.all()},
     )
     at(clock, 10)
-    services.post_submit(actor=cast.content, post=post)
+    writing.post_submit(actor=cast.content, post=post)
     at(clock, 33)
     assert reminders_send()["reminded"] == 0
     at(clock, 34)
@@ -189,7 +191,7 @@ def test_a_resubmission_after_changes_requested_starts_again(cast, clock):
 
 def test_a_decided_step_stops_reminding_and_the_next_waits_from_its_approval(cast, clock):
     campaign = CampaignFactory(workspace=cast.workspace)
-    services.approval_chain_set(
+    chains.approval_chain_set(
         actor=cast.admin,
         workspace=cast.workspace,
         campaign=campaign,
@@ -197,7 +199,7 @@ def test_a_decided_step_stops_reminding_and_the_next_waits_from_its_approval(cas
     )
     post = in_review(cast, campaign=campaign)
     at(clock, 10)
-    services.post_decide(
+    writing.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     at(clock, 33)  # the first step would be due; the second waits since 10:00
@@ -211,7 +213,7 @@ def test_a_decided_step_stops_reminding_and_the_next_waits_from_its_approval(cas
 def test_an_approved_post_is_left_alone(cast, clock):
     post = in_review(cast)
     at(clock, 1)
-    services.post_decide(
+    writing.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     at(clock, 80)
@@ -219,7 +221,7 @@ def test_an_approved_post_is_left_alone(cast, clock):
 
 
 def test_an_all_of_them_step_reminds_only_who_has_not_approved(cast, clock):
-    services.approval_chain_set(
+    chains.approval_chain_set(
         actor=cast.admin,
         workspace=cast.workspace,
         campaign=None,
@@ -227,7 +229,7 @@ def test_an_all_of_them_step_reminds_only_who_has_not_approved(cast, clock):
     )
     post = in_review(cast)
     at(clock, 1)
-    services.post_decide(
+    writing.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     at(clock, 24)
@@ -278,7 +280,7 @@ def test_a_post_is_flagged_when_it_comes_close(cast, clock):
 def test_moving_a_post_to_another_time_flags_it_again(cast, clock):
     post = due_in(cast, 30)
     reminders_send()
-    services.post_reschedule(actor=cast.content, post=post, scheduled_at=T0 + 40 * HOUR)
+    writing.post_reschedule(actor=cast.content, post=post, scheduled_at=T0 + 40 * HOUR)
     assert reminders_send()["at_risk"] == 1
     assert RiskFlag.objects.count() == 2
     assert told(Kind.AT_RISK) == ["content@acme.test", "content@acme.test"]
@@ -286,7 +288,7 @@ def test_moving_a_post_to_another_time_flags_it_again(cast, clock):
 
 def test_approved_posts_and_posts_gone_by_are_not_at_risk(cast, clock):
     post = in_review(cast, scheduled_at=T0 + 30 * HOUR)
-    services.post_decide(
+    writing.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     due_in(cast, -30)  # more than a day late

@@ -9,10 +9,10 @@ import zoneinfo
 
 import pytest
 
-from planner import best_times, reports
-from planner.csv_export import csv_text, safe_cell
+from planner.analytics import best_times, reports
+from planner.analytics.csv_export import csv_text, safe_cell
+from planner.analytics.reports import Pace
 from planner.models import Cadence, FollowerSnapshot
-from planner.reports import Pace
 from planner.workflow import State
 from tests.factories import (
     CampaignFactory,

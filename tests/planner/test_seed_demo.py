@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User, Workspace
 from accounts.selectors import role_in
-from planner import approvals, services
+from planner.approvals import chain_progress
 from planner.errors import Invalid
 from planner.models import (
     ApprovalDecision,
@@ -32,6 +32,7 @@ from planner.models import (
     Publication,
     PublicationState,
 )
+from planner.posts import writing
 from planner.workflow import State
 from tests.factories import PASSWORD, UserFactory, WorkspaceFactory
 
@@ -150,7 +151,7 @@ def test_a_failure_half_way_leaves_nothing_behind(db, monkeypatch):
     def refuse(**kwargs):
         raise Invalid("No retracting today.")
 
-    monkeypatch.setattr(services, "post_retract", refuse)
+    monkeypatch.setattr(writing, "post_retract", refuse)
     with pytest.raises(CommandError, match="No retracting today"):
         seed()
     assert not Workspace.objects.exists()
@@ -259,7 +260,8 @@ class TestTheDemoWorkspace:
     def test_in_review_posts_wait_at_each_step_of_the_sensitive_chain(self, demo):
         waiting = Post.objects.filter(campaign=sensitive_campaign(demo), state=State.IN_REVIEW)
         steps = {
-            approvals.progress(post, four_eyes_relaxed=False).current.position for post in waiting
+            chain_progress.progress(post, four_eyes_relaxed=False).current.position
+            for post in waiting
         }
         assert steps == {1, 2}
 
@@ -267,7 +269,7 @@ class TestTheDemoWorkspace:
         campaign = sensitive_campaign(demo)
         posts = Post.objects.filter(campaign=campaign)
         waiting = {
-            post.pk: approvals.progress(post, four_eyes_relaxed=False)
+            post.pk: chain_progress.progress(post, four_eyes_relaxed=False)
             for post in posts.filter(state=State.IN_REVIEW)
         }
         at_marketing = [pk for pk, p in waiting.items() if p.current.position == 1]
@@ -287,7 +289,7 @@ class TestTheDemoWorkspace:
         assert posts.filter(state=State.DRAFT).exists()
 
     def test_the_demo_default_chain_is_one_marketing_step(self, demo):
-        assert [s.role for s in approvals.chain_steps_for(demo.pk, None)] == [Role.MARKETING]
+        assert [s.role for s in chain_progress.chain_steps_for(demo.pk, None)] == [Role.MARKETING]
 
     def test_the_sensitive_campaigns_page_shows_its_chain(self, demo, client):
         client.force_login(User.objects.get(email="marketing@maillon.test"))
@@ -299,7 +301,7 @@ class TestTheDemoWorkspace:
         decisions = ApprovalDecision.objects.filter(post__workspace=demo).select_related("post")
         assert decisions.exists()
         for decision in decisions:
-            assert decision.decided_by_id not in approvals.content_authors(decision.post)
+            assert decision.decided_by_id not in chain_progress.content_authors(decision.post)
 
     def test_every_demo_post_was_created_through_the_services(self, demo):
         posts = set(Post.objects.filter(workspace=demo).values_list("pk", flat=True))
@@ -405,7 +407,7 @@ class TestTheDemoWorkspace:
             assert times["post.approve"] < post.scheduled_at <= times["post.mark_published"]
 
     def test_the_weak_link_report_names_marketing_approval_the_slowest_link(self, demo):
-        from planner import weak_link
+        from planner.analytics import weak_link
 
         report = weak_link.report(demo, 90)
         assert report.enough

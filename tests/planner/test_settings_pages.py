@@ -324,14 +324,14 @@ def test_only_admins_send_a_test_message(client, cast):
 
 
 def test_the_page_shows_the_default_chain_and_the_campaigns_with_their_own(admin, cast):
-    from planner import services
+    from planner.approvals import chains
     from tests.factories import CampaignFactory
 
     page = admin.get(URL).text
     assert "Default approval chain:" in page and "<strong>Marketing</strong>" in page
     assert 'data-testid="no-campaign-chains"' in page
     campaign = CampaignFactory(workspace=cast.workspace, name="Recall")
-    services.approval_chain_set(
+    chains.approval_chain_set(
         actor=cast.admin,
         workspace=cast.workspace,
         campaign=campaign,

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from planner import services
-from planner.diffs import DELETED, INSERTED, SAME, Piece, side_by_side
+from planner.posts import writing
+from planner.posts.diffs import DELETED, INSERTED, SAME, Piece, side_by_side
 from tests.factories import ChannelFactory, PostFactory
 
 # --- the diff --------------------------------------------------------------------
@@ -67,7 +67,7 @@ pytestmark = pytest.mark.django_db
 
 def edit(actor, post, body, title="", variants=None):
     post.refresh_from_db()
-    return services.post_edit(
+    return writing.post_edit(
         actor=actor,
         post=post,
         expected_version=post.version,
@@ -123,13 +123,13 @@ def test_a_channels_own_text_is_diffed_under_its_name(client, cast):
 
 def test_the_decisions_on_each_version_are_listed_with_withdrawal(client, cast):
     post = PostFactory(workspace=cast.workspace, author=cast.content)
-    services.post_submit(actor=cast.content, post=post)
-    services.post_decide(
+    writing.post_submit(actor=cast.content, post=post)
+    writing.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     edit(cast.admin, post, "Fixed a typo.")
     post.refresh_from_db()
-    services.post_decide(
+    writing.post_decide(
         actor=cast.marketing2,
         post=post,
         decision="request_changes",
@@ -175,8 +175,8 @@ def post_with_versions(cast, count):
             variants={c.pk: f"{c.name} {n}" for c in channels},
         )
         post.refresh_from_db()
-        services.post_submit(actor=cast.content, post=post)
-        services.post_decide(
+        writing.post_submit(actor=cast.content, post=post)
+        writing.post_decide(
             actor=cast.marketing,
             post=post,
             decision="request_changes",

@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 
 from accounts.models import Role
-from planner import services, weak_link
+from planner.analytics import weak_link
+from planner.analytics.weak_link import DRAFT, PUBLISH, STEP, StageKey
 from planner.models import AuditEvent, Publication, PublicationState
-from planner.weak_link import DRAFT, PUBLISH, STEP, StageKey
+from planner.posts import writing
 from planner.workflow import State
 from tests.factories import ChannelFactory, PostFactory
 
@@ -193,11 +194,11 @@ def test_rework_counts_changes_requested_per_post_submitted(cast, history):
 
 def test_approvals_waiting_past_the_reminder_limit_are_overdue_now(cast, clock):
     clock.move_to(NOW - 30 * HOUR, tick=False)
-    late = services.post_submit(
+    late = writing.post_submit(
         actor=cast.content, post=PostFactory(workspace=cast.workspace, author=cast.content)
     )
     clock.move_to(NOW - 2 * HOUR, tick=False)
-    services.post_submit(
+    writing.post_submit(
         actor=cast.content, post=PostFactory(workspace=cast.workspace, author=cast.content)
     )
     clock.move_to(NOW, tick=False)
@@ -261,7 +262,7 @@ def _more_history(cast, clock, posts):
             state=PublicationState.PUBLISHED,
             published_at=T0 + (n + 5) * HOUR,
         )
-    services.post_submit(
+    writing.post_submit(
         actor=cast.content, post=PostFactory(workspace=cast.workspace, author=cast.content)
     )
 

@@ -33,7 +33,10 @@ from django.utils import timezone
 
 from accounts import services as accounts_services
 from accounts.models import Role, User, Workspace
-from planner import approvals, calendar_cache, demo_history, services
+from planner import calendar_cache
+from planner.approvals import chain_progress, chains
+from planner.calendar_feeds import key_dates
+from planner.demo import history
 from planner.errors import ServiceError
 from planner.models import (
     ApprovalDecision,
@@ -45,6 +48,9 @@ from planner.models import (
     StepMode,
 )
 from planner.models.campaigns import Kpi
+from planner.planning import services
+from planner.posts import writing
+from planner.publishing import engine
 from planner.workflow import Action, State
 
 DEMO_NAME = "Demo"
@@ -1087,7 +1093,7 @@ class _Builder:
             description="People who repair their gear are our best ambassadors.",
             owner=marketing,
         )
-        services.approval_chain_set(
+        chains.approval_chain_set(
             actor=admin, workspace=ws, campaign=None, steps=[(Role.MARKETING, StepMode.ANY, [])]
         )
 
@@ -1141,7 +1147,7 @@ class _Builder:
             ),
         }
         # The sensitive campaign's own chain: marketing, then the administration.
-        services.approval_chain_set(
+        chains.approval_chain_set(
             actor=marketing,
             workspace=ws,
             campaign=self.campaigns["impact"],
@@ -1159,7 +1165,7 @@ class _Builder:
             for step in steps:
                 post = self._step(post, spec, step)
             for who, text in spec.comments:
-                services.comment_add(actor=self.people[who], post=post, body=text)
+                writing.comment_add(actor=self.people[who], post=post, body=text)
             if post.state != expected:  # a service changed its mind: say so, loudly
                 raise CommandError(f"“{spec.title}” ended {post.state}, not {expected}.")
             self._write_history(post, spec, when)
@@ -1172,9 +1178,9 @@ class _Builder:
         end = datetime.combine(self.first_day, time(0), tzinfo=self.tz) - timedelta(hours=1)
         start = end - timedelta(days=HISTORY_DAYS)
         people = self.people
-        demo_history.write_history(
+        history.write_history(
             self.workspace,
-            demo_history.Cast(
+            history.Cast(
                 writers=(people["content"], people["contributor"], people["content"]),
                 approvers=(people["marketing"], people["marketing2"]),
                 planner=people["content"],
@@ -1185,7 +1191,7 @@ class _Builder:
             posts=HISTORY_POSTS,
         )
         # The posts of the window that went out have metrics too.
-        demo_history.write_metrics(
+        history.write_metrics(
             list(
                 Publication.objects.filter(
                     post__workspace=self.workspace,
@@ -1195,12 +1201,12 @@ class _Builder:
             ),
             end=self.now,
         )
-        demo_history.write_followers(social, start=start, end=self.now)
+        history.write_followers(social, start=start, end=self.now)
 
     def _key_dates(self, marketing: User) -> None:
         """Two calendars imported as a person would upload them: public holidays (yearly,
         expanded over the import window) and this month's trade fair and launch stream."""
-        services.key_dates_import_file(
+        key_dates.key_dates_import_file(
             actor=marketing,
             workspace=self.workspace,
             name="Public holidays (France)",
@@ -1213,7 +1219,7 @@ class _Builder:
         )
         today = self.now.astimezone(self.tz).date()
         fair, stream = today + timedelta(days=2), today + timedelta(days=1)
-        services.key_dates_import_file(
+        key_dates.key_dates_import_file(
             actor=marketing,
             workspace=self.workspace,
             name="Trade fairs and launches",
@@ -1265,7 +1271,7 @@ class _Builder:
         # Past times are refused by the services: plan it ahead, move it back later.
         planned = when if when is None or when > self.now else self.now + timedelta(days=2)
         may_schedule = spec.author != "contributor"
-        post = services.post_create(
+        post = writing.post_create(
             actor=author,
             workspace=self.workspace,
             title=spec.title,
@@ -1278,7 +1284,7 @@ class _Builder:
         )
         if planned is not None and not may_schedule:
             # Contributors cannot schedule: the content manager gives their posts a time.
-            post = services.post_reschedule(
+            post = writing.post_reschedule(
                 actor=self.people["content"], post=post, scheduled_at=planned
             )
         return post
@@ -1286,7 +1292,7 @@ class _Builder:
     def _step(self, post: Post, spec: P, step: str) -> Post:
         author = self.people[spec.author]
         if step == "submit":
-            return services.post_submit(actor=author, post=post)
+            return writing.post_submit(actor=author, post=post)
         if step == "approve":
             while post.state == State.IN_REVIEW:
                 post = self._decide(post, "approve")
@@ -1302,28 +1308,28 @@ class _Builder:
                 State.IN_REVIEW: self.people["content"],
                 State.APPROVED: self.people["marketing"],
             }[post.state]
-            return services.post_cancel(actor=who, post=post, reason=spec.note)
+            return writing.post_cancel(actor=who, post=post, reason=spec.note)
         if step == "retract":
-            return services.post_retract(
-                actor=self.people["marketing"], post=post, reason=spec.note
-            )
-        engine = {
+            return writing.post_retract(actor=self.people["marketing"], post=post, reason=spec.note)
+        action = {
             "start": Action.START_PUBLISHING,
             "published": Action.MARK_PUBLISHED,
             "failed": Action.MARK_FAILED,
             "miss": Action.MISS_SLOT,
         }[step]
-        return services.post_engine_transition(post=post, action=engine, note=spec.note)
+        return engine.post_engine_transition(post=post, action=action, note=spec.note)
 
     def _decide(self, post: Post, decision: str, comment: str = "") -> Post:
-        step = approvals.progress(post, four_eyes_relaxed=self.workspace.four_eyes_relaxed).current
+        step = chain_progress.progress(
+            post, four_eyes_relaxed=self.workspace.four_eyes_relaxed
+        ).current
         if step is None:
             raise CommandError(f"“{post}” has no step left to decide.")
-        authors = approvals.content_authors(post)
+        authors = chain_progress.content_authors(post)
         for key in APPROVERS[step.role]:
             approver = self.people[key]
             if approver.pk not in authors and step.may_decide(approver.pk, step.role):
-                return services.post_decide(
+                return writing.post_decide(
                     actor=approver,
                     post=post,
                     decision=decision,

@@ -1,0 +1,542 @@
+"""The publishing engine: claim due publications, send them once, record what happened.
+
+A publication (one post on one channel) moves through these states:
+
+    scheduled -> claimed -> sending -> published
+                   |          |-> retry_wait -> (claimed again when due)
+                   |          |-> failed       (permanent, or out of attempts)
+                   |          |-> unknown      (maybe sent: reconciled, never resent blindly)
+                   |-> held   (too late, or the post changed: a person decides)
+
+Every step is a compare-and-set on the row, so a duplicate tick, a redelivered
+message or a second worker changes nothing. Network calls happen outside any
+transaction; the row says "sending" while they run, and a lease turns a
+vanished worker's send into "unknown".
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from accounts.models import Workspace
+from planner import audit, outbound, workflow
+from planner.approvals import notices
+from planner.channels import base, metrics
+from planner.channels.registry import adapter_for
+from planner.errors import Conflict
+from planner.models import Channel, Post, Publication, Variant
+from planner.models import PublicationState as P
+from planner.workflow import Action, State
+
+logger = logging.getLogger(__name__)
+
+IN_FLIGHT = (P.SCHEDULED, P.CLAIMED, P.SENDING, P.RETRY_WAIT)
+
+
+# --- post state, driven by its publications ----------------------------------------------
+
+
+def post_engine_transition(*, post: Post, action: Action, note: str = "") -> Post:
+    """Apply an engine action (start_publishing, mark_published, mark_failed, miss_slot,
+    hand_over) to a post, under its row lock, with an audit event."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update().select_related("workspace").get(pk=post.pk)
+        engine_apply(post, action, note)
+    return post
+
+
+def engine_apply(post: Post, action: Action, note: str = "") -> None:
+    verdict = workflow.check(post.state, action, workflow.Context(role=workflow.SYSTEM))
+    if not verdict:
+        raise Conflict(verdict.reason)
+    was = post.state
+    post.state = verdict.target
+    post.state_changed_at = timezone.now()
+    post.save(update_fields=["state", "state_changed_at", "updated_at"])
+    audit.record(
+        workspace=post.workspace,
+        actor=None,
+        action=f"post.{action}",
+        post=post,
+        target=str(post),
+        data={"state": [was, post.state], "note": note},
+    )
+
+
+def _settle(post: Post) -> None:
+    """After a publication's outcome: move the (locked) post to what its publications say."""
+    if post.state not in (State.APPROVED, State.PUBLISHING):
+        return
+    states = list(
+        Publication.objects.filter(post=post)
+        .exclude(state=P.CANCELLED)
+        .values_list("state", "next_attempt_at")
+    )
+    if any(s in IN_FLIGHT or (s == P.UNKNOWN and nxt) for s, nxt in states):
+        return
+    if post.state == State.APPROVED:
+        return
+    found = {s for s, _ in states}
+    if found <= {P.PUBLISHED}:
+        engine_apply(post, Action.MARK_PUBLISHED)
+    elif P.UNKNOWN in found:
+        engine_apply(post, Action.HAND_OVER, "Could not confirm a delivery.")
+    elif P.HELD in found:
+        engine_apply(post, Action.MISS_SLOT)
+    else:
+        engine_apply(post, Action.MARK_FAILED)
+
+
+# --- claiming ----------------------------------------------------------------------------
+
+
+def _due_filter(as_of=None) -> Q:
+    """Due by the database's clock, not a worker's (``as_of`` replaces it in tests
+    that travel in time, since the database clock cannot travel)."""
+    now = Now() if as_of is None else as_of
+    return Q(state=P.SCHEDULED, due_at__lte=now) | Q(state=P.RETRY_WAIT, next_attempt_at__lte=now)
+
+
+def _locked(queryset):
+    """Row locks that skip rows another claimer holds; SQLite serialises writers instead."""
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True, of=("self",))
+    return queryset
+
+
+@dataclass(frozen=True)
+class Claim:
+    publication_id: int
+    token: str
+
+
+def publication_claim_due(*, limit: int | None = None, as_of=None) -> list[Claim]:
+    """Claim due publications of unpaused workspaces, with a lease. The caller queues one
+    task per claim (after commit).
+
+    At most PUBLISH_BATCH claims wait for a worker at any time: a burst is fed to the
+    workers as they free up, so no claim outlives its lease in the queue."""
+    outstanding = Publication.objects.filter(state=P.CLAIMED).count()
+    limit = max(0, (limit or settings.PUBLISH_BATCH) - outstanding)
+    if limit == 0:
+        return []
+    lease = timezone.now() + timedelta(seconds=settings.PUBLISH_CLAIM_LEASE_SECONDS)
+    with transaction.atomic():
+        candidates = _locked(
+            Publication.objects.filter(_due_filter(as_of))
+            .filter(post__workspace__publishing_paused_at__isnull=True)
+            .order_by("due_at", "pk")
+        ).values_list("pk", flat=True)[:limit]
+        ids = list(candidates)
+        if not ids:
+            return []
+        token = uuid.uuid4()
+        claimed = Publication.objects.filter(
+            Q(pk__in=ids) & (Q(state=P.SCHEDULED) | Q(state=P.RETRY_WAIT))
+        ).update(state=P.CLAIMED, claim_token=token, lease_until=lease, updated_at=timezone.now())
+        if claimed != len(ids):  # only possible without row locks; never hand out a stranger's
+            ids = list(
+                Publication.objects.filter(pk__in=ids, claim_token=token).values_list(
+                    "pk", flat=True
+                )
+            )
+    return [Claim(pk, str(token)) for pk in ids]
+
+
+def publication_reap_expired() -> dict[str, int]:
+    """Claims nobody started go back to the queue; sends whose worker vanished become
+    unknown (they may have reached the network) and are reconciled."""
+    now = timezone.now()
+    expired = Publication.objects.filter(state=P.CLAIMED, lease_until__lt=Now())
+    returned = expired.filter(attempts=0).update(
+        state=P.SCHEDULED, claim_token=None, lease_until=None, updated_at=now
+    )
+    # A retry that was claimed goes back to waiting, due at once, its attempts kept.
+    returned += expired.filter(attempts__gt=0).update(
+        state=P.RETRY_WAIT, claim_token=None, lease_until=None, next_attempt_at=now, updated_at=now
+    )
+    vanished = Publication.objects.filter(state=P.SENDING, lease_until__lt=Now()).update(
+        state=P.UNKNOWN,
+        claim_token=None,
+        lease_until=None,
+        next_attempt_at=now,
+        last_error="The worker stopped while sending; checking with the network.",
+        updated_at=now,
+    )
+    return {"returned": returned, "unknown": vanished}
+
+
+def publication_due_for_reconcile(*, limit: int = 200) -> list[int]:
+    """Unknown outcomes whose check is due; pushes the next check out so a tick queues it once."""
+    later = timezone.now() + timedelta(seconds=settings.PUBLISH_RECONCILE_DELAY_SECONDS * 10)
+    with transaction.atomic():
+        ids = list(
+            _locked(
+                Publication.objects.filter(state=P.UNKNOWN, next_attempt_at__lte=Now())
+            ).values_list("pk", flat=True)[:limit]
+        )
+        Publication.objects.filter(pk__in=ids, state=P.UNKNOWN).update(next_attempt_at=later)
+    return ids
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+def session_for(channel: Channel, http, publication_id: int | None = None) -> base.Session:
+    adapter = adapter_for(channel.kind)
+
+    def save(new):
+        channel_store_credentials(channel_id=channel.pk, credentials=new)
+
+    def save_key(key: str) -> None:
+        if publication_id is not None:
+            Publication.objects.filter(pk=publication_id).update(platform_key=key[:100])
+
+    return base.Session(
+        kind=channel.kind,
+        base_url=channel.base_url or adapter.default_base_url,
+        handle=channel.handle,
+        credentials=dict(channel.credentials or {}),
+        http=http,
+        save_credentials=save,
+        save_platform_key=save_key,
+    )
+
+
+def channel_session(channel: Channel, http) -> base.Session:
+    """A channel's session outside any publication (a connection test): tokens the
+    network renews on the way are stored as during a send."""
+    return session_for(channel, http)
+
+
+def outgoing_post(publication: Publication) -> base.Outgoing:
+    post = publication.post
+    variant = Variant.objects.filter(post=post, channel_id=publication.channel_id).first()
+    text = variant.effective_text if variant else post.body
+    media = tuple(
+        base.MediaFile(path=m.file.path, mime_type=m.mime_type, size=m.size, alt_text=m.alt_text)
+        for m in post.media.all()
+    )
+    return base.Outgoing(
+        text=text,
+        media=media,
+        idempotency_key=str(publication.idempotency_key),
+        platform_key=publication.platform_key,
+        external_id=publication.external_id,
+        title=post.title,
+        link=f"{settings.SITE_URL}/posts/{post.pk}/",
+    )
+
+
+def publication_reference(publication: Publication) -> base.Outgoing:
+    """A post already sent, as an adapter finds it again (metrics): its ids, without
+    the text and media that ``outgoing_post`` reads from the database."""
+    return base.Outgoing(
+        text="",
+        idempotency_key=str(publication.idempotency_key),
+        platform_key=publication.platform_key,
+        external_id=publication.external_id,
+    )
+
+
+def _schedule_metrics(publication: Publication) -> None:
+    """On publication: the first metrics round is due an hour later (planner/metrics.py),
+    on networks Maillon reads counts from."""
+    publication.metrics_round = 0
+    publication.metrics_error = ""
+    publication.metrics_due_at = None
+    if adapter_for(publication.channel.kind).reads_metrics:
+        publication.metrics_due_at = metrics.first_due(publication.published_at)
+
+
+def channel_store_credentials(*, channel_id: int, credentials) -> None:
+    """Merge refreshed tokens into a channel's stored credentials, under lock.
+
+    A value given empty never replaces a stored one (a token refresh that
+    returns no new refresh token keeps the old)."""
+    kept = {k: v for k, v in credentials.items() if v not in (None, "")}
+    if not kept:
+        return
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        channel.credentials = {**(channel.credentials or {}), **kept}
+        channel.save(update_fields=["credentials", "updated_at"])
+
+
+def _hold(publication: Publication, post: Post, reason: str) -> None:
+    publication.state = P.HELD
+    publication.claim_token = None
+    publication.lease_until = None
+    publication.last_error = reason
+    publication.save(
+        update_fields=["state", "claim_token", "lease_until", "last_error", "updated_at"]
+    )
+    if post.state in (State.APPROVED, State.PUBLISHING):
+        engine_apply(post, Action.MISS_SLOT, reason)
+        notices.publication_problem(publication, reason)
+
+
+def _workspace_shared_lock(workspace_id: int) -> Workspace:
+    """Read the workspace under a lock that a pause (FOR UPDATE) waits for, while sends
+    (FOR SHARE) do not wait for each other. SQLite serialises writers anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM accounts_workspace WHERE id = %s FOR SHARE", [workspace_id]
+            )
+    return Workspace.objects.get(pk=workspace_id)
+
+
+def _start(publication_id: int, token: str) -> Publication | None:
+    """Re-check everything under lock and move the claim to "sending"; None: do not send."""
+    with transaction.atomic():
+        row = (
+            Publication.objects.filter(pk=publication_id, state=P.CLAIMED, claim_token=token)
+            .values_list("post__workspace_id", "post_id")
+            .first()
+        )
+        if row is None:
+            return None  # a stale or duplicate message: someone else has it
+        workspace = _workspace_shared_lock(row[0])
+        post = Post.objects.select_for_update().get(pk=row[1])
+        post.workspace = workspace
+        publication = (
+            Publication.objects.select_for_update()
+            .select_related("channel")
+            .filter(pk=publication_id, state=P.CLAIMED, claim_token=token)
+            .first()
+        )
+        if publication is None:
+            return None
+        publication.post = post
+        if workspace.is_paused:
+            # Paused since the claim: back to the queue, untouched; resume decides.
+            publication.state = P.SCHEDULED if publication.attempts == 0 else P.RETRY_WAIT
+            publication.claim_token = None
+            publication.lease_until = None
+            publication.save(update_fields=["state", "claim_token", "lease_until", "updated_at"])
+            return None
+        if post.state not in (State.APPROVED, State.PUBLISHING) or not post.approval_is_current:
+            publication.state = P.CANCELLED
+            publication.claim_token = None
+            publication.last_error = "The post changed after approval; it was not sent."
+            publication.save(update_fields=["state", "claim_token", "last_error", "updated_at"])
+            return None
+        late = timezone.now() - publication.due_at
+        cutoff = timedelta(minutes=workspace.late_cutoff_minutes)
+        if late > cutoff:
+            minutes = int(late.total_seconds() // 60)
+            _hold(
+                publication,
+                post,
+                f"Not sent: {minutes} min past its time, beyond the workspace's "
+                f"{workspace.late_cutoff_minutes} min cut-off. Publish now, reschedule or cancel.",
+            )
+            return None
+        channel = publication.channel
+        if not channel.is_active:
+            _finish_failed(publication, post, "The channel is disabled.")
+            return None
+        if not publication.platform_key:
+            publication.platform_key = adapter_for(channel.kind).platform_key()
+        publication.state = P.SENDING
+        publication.attempts += 1
+        publication.lease_until = timezone.now() + timedelta(
+            seconds=settings.PUBLISH_SEND_LEASE_SECONDS
+        )
+        publication.save(
+            update_fields=["state", "attempts", "lease_until", "platform_key", "updated_at"]
+        )
+        if post.state == State.APPROVED:
+            engine_apply(post, Action.START_PUBLISHING)
+    return publication
+
+
+def publication_send(*, publication_id: int, token: str) -> str:
+    """Send one claimed publication. Returns the state it ended in (for logs and tests)."""
+    publication = _start(publication_id, token)
+    if publication is None:
+        return "skipped"
+    adapter = adapter_for(publication.channel.kind)
+    message = outgoing_post(publication)
+    with base.new_http_client() as http:
+        try:
+            session = session_for(publication.channel, http, publication.pk)
+            outcome = adapter.publish(session, message)
+        except Exception as exc:
+            logger.exception("Adapter %s crashed", publication.channel.kind)
+            outcome = base.Unknown(f"Unexpected error while sending: {exc.__class__.__name__}")
+    return _record(publication_id, token, outcome)
+
+
+def _backoff(attempts: int) -> float:
+    base_delay = settings.PUBLISH_BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1)
+    capped = min(settings.PUBLISH_BACKOFF_CAP_SECONDS, base_delay)
+    return capped / 2 + random.uniform(0, capped / 2)  # jitter spreads a burst of retries
+
+
+def _finish_failed(publication: Publication, post: Post, reason: str) -> None:
+    publication.state = P.FAILED
+    publication.claim_token = None
+    publication.lease_until = None
+    publication.next_attempt_at = None
+    publication.last_error = reason
+    publication.save(
+        update_fields=[
+            "state",
+            "claim_token",
+            "lease_until",
+            "next_attempt_at",
+            "last_error",
+            "updated_at",
+        ]
+    )
+    notices.publication_problem(publication, reason)
+    _settle(post)
+
+
+def _record(publication_id: int, token: str, outcome: base.Outcome) -> str:
+    now = timezone.now()
+    with transaction.atomic():
+        post_id = Publication.objects.values_list("post_id", flat=True).get(pk=publication_id)
+        post = Post.objects.select_for_update().select_related("workspace").get(pk=post_id)
+        publication = (
+            Publication.objects.select_for_update().select_related("channel").get(pk=publication_id)
+        )
+        publication.post = post
+        if publication.state == P.PUBLISHED:
+            return P.PUBLISHED
+        superseded = publication.claim_token is not None and str(publication.claim_token) != token
+        if superseded and not isinstance(outcome, base.Published):
+            return "superseded"  # another claim owns the row now; only a success counts
+        publication.claim_token = None
+        publication.lease_until = None
+        if isinstance(outcome, base.Published):
+            publication.state = P.PUBLISHED
+            publication.external_id = outcome.external_id[:300]
+            publication.external_url = outbound.web_link(outcome.url)[:500]
+            publication.published_at = now
+            publication.next_attempt_at = None
+            publication.last_error = ""
+            _schedule_metrics(publication)
+            publication.save()
+            _settle(post)
+        elif isinstance(outcome, base.Transient) and (
+            publication.attempts < settings.PUBLISH_MAX_ATTEMPTS
+        ):
+            wait = max(outcome.retry_after or 0.0, _backoff(publication.attempts))
+            publication.state = P.RETRY_WAIT
+            publication.next_attempt_at = now + timedelta(seconds=wait)
+            publication.last_error = outcome.reason
+            publication.save()
+        elif isinstance(outcome, base.Unknown):
+            publication.state = P.UNKNOWN
+            publication.next_attempt_at = now + timedelta(
+                seconds=settings.PUBLISH_RECONCILE_DELAY_SECONDS
+            )
+            publication.last_error = f"{outcome.reason} Checking with the network before any retry."
+            publication.save()
+        else:
+            reason = outcome.reason
+            if isinstance(outcome, base.Transient):
+                reason = f"Gave up after {publication.attempts} attempts: {reason}"
+            elif getattr(outcome, "reauth", False) and "reconnect" not in reason.lower():
+                reason = f"{reason} Reconnect the channel."
+            _finish_failed(publication, post, reason)
+        return publication.state
+
+
+def _resend_is_safe(adapter: base.Adapter, publication: Publication) -> bool:
+    if not adapter.idempotent or publication.attempts >= settings.PUBLISH_MAX_ATTEMPTS:
+        return False
+    if adapter.idempotency_window is None:
+        return True
+    # Every attempt happened after the slot, so this bounds the age of the first one,
+    # with a margin for clocks.
+    age = (timezone.now() - publication.due_at).total_seconds()
+    return age < adapter.idempotency_window * 0.8
+
+
+def publication_reconcile(*, publication_id: int) -> str:
+    """Decide an unknown outcome by asking the network; a person decides if it cannot tell."""
+    publication = (
+        Publication.objects.select_related("channel", "post")
+        .filter(pk=publication_id, state=P.UNKNOWN)
+        .first()
+    )
+    if publication is None:
+        return "skipped"
+    adapter = adapter_for(publication.channel.kind)
+    if _resend_is_safe(adapter, publication):
+        # The network recognises a resend of this publication: sending it again
+        # either posts it or returns the one already there.
+        Publication.objects.filter(pk=publication_id, state=P.UNKNOWN).update(
+            state=P.RETRY_WAIT,
+            next_attempt_at=timezone.now(),
+            last_error="Unclear outcome: resending with the same key, which the network "
+            "recognises.",
+        )
+        return P.RETRY_WAIT
+    with base.new_http_client() as http:
+        try:
+            found = adapter.reconcile(
+                session_for(publication.channel, http), outgoing_post(publication)
+            )
+        except base.AdapterError as exc:
+            # The network could not be asked right now: ask again later, send nothing.
+            Publication.objects.filter(pk=publication_id, state=P.UNKNOWN).update(
+                next_attempt_at=timezone.now()
+                + timedelta(seconds=settings.PUBLISH_RECONCILE_DELAY_SECONDS * 4),
+                last_error=f"Checking with the network failed ({exc.outcome.reason}); "
+                "will check again.",
+            )
+            return P.UNKNOWN
+        except Exception:  # a bug in an adapter must not lose the post
+            logger.exception("Reconciliation with %s crashed", publication.channel.kind)
+            found = None
+    with transaction.atomic():
+        post = (
+            Post.objects.select_for_update().select_related("workspace").get(pk=publication.post_id)
+        )
+        publication = Publication.objects.select_for_update().get(pk=publication_id)
+        publication.post = post
+        if publication.state != P.UNKNOWN:
+            return publication.state
+        if isinstance(found, base.Published):
+            publication.state = P.PUBLISHED
+            publication.external_id = found.external_id[:300]
+            publication.external_url = outbound.web_link(found.url)[:500]
+            publication.published_at = timezone.now()
+            publication.next_attempt_at = None
+            publication.last_error = ""
+            _schedule_metrics(publication)
+            publication.save()
+        elif isinstance(found, base.NotThere):
+            if publication.attempts < settings.PUBLISH_MAX_ATTEMPTS:
+                publication.state = P.RETRY_WAIT
+                publication.next_attempt_at = timezone.now()
+                publication.last_error = "Not found on the network after an unclear send; retrying."
+                publication.save()
+            else:
+                _finish_failed(publication, post, "Not delivered after every attempt.")
+                return publication.state
+        else:
+            publication.next_attempt_at = None
+            publication.last_error = (
+                f"Maillon could not confirm whether this reached {publication.channel}. "
+                "Check the account before publishing again, to avoid a duplicate."
+            )
+            publication.save()
+            notices.publication_problem(publication, publication.last_error)
+        _settle(post)
+        return publication.state
