@@ -191,7 +191,8 @@ def approved_posts(workspace, content, marketing, channel, *, count: int, label:
     being (the services refuse a time in the past, and setup takes a while)."""
     from django.utils import timezone
 
-    from planner.posts.writing import post_create, post_decide, post_submit
+    from planner.posts.actions import post_decide, post_submit
+    from planner.posts.writing import post_create
 
     later = timezone.now() + timedelta(days=30)
     ids = []

@@ -50,7 +50,7 @@ from planner.models import (
     Variant,
 )
 from planner.planning import services
-from planner.posts import writing
+from planner.posts import actions as post_actions
 
 
 def _excerpt(text: str) -> str:
@@ -341,15 +341,15 @@ class PostAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Submit the selected posts for approval"))
     def submit(self, request, queryset):
-        self._each(request, queryset, writing.post_submit, _("“%(object)s” is submitted."))
+        self._each(request, queryset, post_actions.post_submit, _("“%(object)s” is submitted."))
 
     @admin.action(description=_("Cancel the selected posts"))
     def cancel(self, request, queryset):
-        self._each(request, queryset, writing.post_cancel, _("“%(object)s” is cancelled."))
+        self._each(request, queryset, post_actions.post_cancel, _("“%(object)s” is cancelled."))
 
     @admin.action(description=_("Reopen the selected posts as drafts"))
     def reopen(self, request, queryset):
-        self._each(request, queryset, writing.post_reopen, _("“%(object)s” is reopened."))
+        self._each(request, queryset, post_actions.post_reopen, _("“%(object)s” is reopened."))
 
 
 # --- read-only records -----------------------------------------------------------

@@ -49,7 +49,7 @@ from planner.models import (
     Variant,
 )
 from planner.planning import services
-from planner.posts import writing
+from planner.posts import actions
 from planner.workflow import State
 from tests.factories import (
     PASSWORD,
@@ -619,7 +619,7 @@ def test_the_cancel_action_cancels_a_draft_and_reports_a_refusal_for_a_cancelled
 ):
     draft = PostFactory(workspace=cast.workspace, author=cast.content, title="Draft one")
     gone = PostFactory(workspace=cast.workspace, author=cast.content, title="Gone one")
-    writing.post_cancel(actor=cast.content, post=gone)
+    actions.post_cancel(actor=cast.content, post=gone)
     response = client.post(
         _url(Post, "changelist"),
         {"action": "cancel", "index": 0, ACTION_CHECKBOX_NAME: [draft.pk, gone.pk]},
@@ -643,7 +643,7 @@ def test_the_submit_action_sends_a_draft_to_review(client, cast, superuser, draf
 
 
 def test_the_reopen_action_makes_a_cancelled_post_a_draft_again(client, cast, superuser, draft):
-    writing.post_cancel(actor=cast.content, post=draft)
+    actions.post_cancel(actor=cast.content, post=draft)
     client.post(
         _url(Post, "changelist"),
         {"action": "reopen", "index": 0, ACTION_CHECKBOX_NAME: [draft.pk]},

@@ -14,7 +14,8 @@ from planner.calendar_feeds import key_dates, links
 from planner.errors import NotFound
 from planner.models import KeyDate, KeyDateImport, KeyDateSource, Post
 from planner.planning import services
-from planner.posts import media, writing
+from planner.posts import actions as post_actions
+from planner.posts import media, scheduling, writing
 from tests.factories import CampaignFactory, ChannelFactory, ObjectiveFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,21 +110,21 @@ POST_SERVICES = {
     "edit": lambda a, p: writing.post_edit(
         actor=a, post=p, expected_version=1, title="", body="x", variants={}
     ),
-    "reschedule": lambda a, p: writing.post_reschedule(
+    "reschedule": lambda a, p: scheduling.post_reschedule(
         actor=a, post=p, scheduled_at=p.scheduled_at.replace(year=p.scheduled_at.year + 1)
     ),
-    "submit": lambda a, p: writing.post_submit(actor=a, post=p),
-    "withdraw": lambda a, p: writing.post_withdraw(actor=a, post=p),
-    "cancel": lambda a, p: writing.post_cancel(actor=a, post=p),
-    "reopen": lambda a, p: writing.post_reopen(actor=a, post=p),
-    "decide": lambda a, p: writing.post_decide(
+    "submit": lambda a, p: post_actions.post_submit(actor=a, post=p),
+    "withdraw": lambda a, p: post_actions.post_withdraw(actor=a, post=p),
+    "cancel": lambda a, p: post_actions.post_cancel(actor=a, post=p),
+    "reopen": lambda a, p: post_actions.post_reopen(actor=a, post=p),
+    "decide": lambda a, p: post_actions.post_decide(
         actor=a, post=p, decision="approve", expected_version=1, step_position=1
     ),
     "details": lambda a, p: writing.post_update_details(
         actor=a, post=p, campaign=None, assignee=None, labels=[]
     ),
-    "comment": lambda a, p: writing.comment_add(actor=a, post=p, body="hi"),
-    "retract": lambda a, p: writing.post_retract(actor=a, post=p),
+    "comment": lambda a, p: post_actions.comment_add(actor=a, post=p, body="hi"),
+    "retract": lambda a, p: post_actions.post_retract(actor=a, post=p),
 }
 
 

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from api.fields import StrictCharField, UtcDateTimeField, WorkspaceRelatedField
 from api.serializers.planning import MemberField
 from planner.models import Campaign, Decision, Media, Post
-from planner.posts.writing import MAX_COMMENT, MAX_TEXT
+from planner.posts.checks import MAX_COMMENT, MAX_TEXT
 from planner.workflow import State
 
 LABEL_MAX = 60

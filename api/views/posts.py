@@ -24,7 +24,7 @@ from api.serializers.posts import (
 from api.views.base import WorkspaceViewSet
 from planner.models import Decision
 from planner.planning import services
-from planner.posts import writing
+from planner.posts import actions, scheduling, writing
 
 CONFLICT = OpenApiResponse(
     response=ErrorSerializer,
@@ -117,7 +117,7 @@ class PostViewSet(mixins.RetrieveModelMixin, WorkspaceViewSet):
     def reschedule(self, request, pk=None):
         post = self.get_object()
         data = self.validated(RescheduleSerializer)
-        post = writing.post_reschedule(
+        post = scheduling.post_reschedule(
             actor=request.user, post=post, scheduled_at=data["scheduled_at"]
         )
         return self._shown(post)
@@ -129,12 +129,12 @@ class PostViewSet(mixins.RetrieveModelMixin, WorkspaceViewSet):
     @_action_schema("Submit for approval")
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._transition(writing.post_submit)
+        return self._transition(actions.post_submit)
 
     @_action_schema("Withdraw from review")
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return self._transition(writing.post_withdraw)
+        return self._transition(actions.post_withdraw)
 
     @_action_schema("Cancel: the post will not be published", ReasonSerializer)
     @action(detail=True, methods=["post"])
@@ -142,18 +142,18 @@ class PostViewSet(mixins.RetrieveModelMixin, WorkspaceViewSet):
         post = self.get_object()
         data = self.validated(ReasonSerializer)
         return self._shown(
-            writing.post_cancel(actor=request.user, post=post, reason=data["reason"])
+            actions.post_cancel(actor=request.user, post=post, reason=data["reason"])
         )
 
     @_action_schema("Reopen a cancelled post or one whose changes were requested")
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        return self._transition(writing.post_reopen)
+        return self._transition(actions.post_reopen)
 
     def _decide(self, decision: str, serializer_class) -> Response:
         post = self.get_object()
         data = self.validated(serializer_class)
-        post = writing.post_decide(
+        post = actions.post_decide(
             actor=self.request.user,
             post=post,
             decision=decision,

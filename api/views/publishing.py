@@ -12,7 +12,7 @@ from api.access import workspace_of
 from api.serializers.calendar import CalendarSerializer
 from api.serializers.publications import PublicationSerializer
 from api.views.base import WorkspaceViewSet
-from planner import selectors as planner_selectors
+from planner.planning import calendar
 
 
 @extend_schema_view(
@@ -43,7 +43,7 @@ class CalendarView(APIView):
         query = filters.parse(filters.CalendarQuery, request, workspace)
         start, end = query["start"], query["end"]
         pk = lambda name: query[name].pk if name in query else None  # noqa: E731
-        window_filters = planner_selectors.CalendarFilters(
+        window_filters = calendar.CalendarFilters(
             campaign=pk("campaign"),
             channel=pk("channel"),
             state=query.get("state"),
@@ -51,10 +51,10 @@ class CalendarView(APIView):
             label=pk("label"),
         )
         data = {
-            "posts": planner_selectors.calendar_posts(workspace, start, end, window_filters),
-            "campaigns": planner_selectors.calendar_campaigns(
+            "posts": calendar.calendar_posts(workspace, start, end, window_filters),
+            "campaigns": calendar.calendar_campaigns(
                 workspace, start.date(), end.date(), window_filters.campaign
             ),
-            "key_dates": planner_selectors.calendar_key_dates(workspace, start, end),
+            "key_dates": calendar.calendar_key_dates(workspace, start, end),
         }
         return Response(CalendarSerializer(data).data)

@@ -41,7 +41,7 @@ from planner.channels import base, metrics
 from planner.channels.registry import ADAPTERS, adapter_for
 from planner.models import Channel, FollowerSnapshot, MetricSnapshot, Publication, PublicationMetric
 from planner.models import PublicationState as P
-from planner.publishing.engine import channel_session, publication_reference
+from planner.publishing.outgoing import channel_session, publication_reference
 
 logger = logging.getLogger(__name__)
 

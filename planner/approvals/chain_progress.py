@@ -200,7 +200,7 @@ class Turn:
 
     ``decisions`` are the decisions open to them (approving alone may be closed,
     for a post without a time: ``reason`` then says why). ``waiting_for`` are the
-    people the step still waits for. ``services.post_decide`` checks again when
+    people the step still waits for. ``posts.actions.post_decide`` checks again when
     they act: this answers the page, the service decides."""
 
     step: StepSpec | None
@@ -223,7 +223,7 @@ def _people(step: StepSpec, people: list[User]) -> str:
 def turn_of(post: Post, user: User, *, role: str | None, current: Progress | None = None) -> Turn:
     """May ``user`` (with ``role`` in the post's workspace) decide on ``post`` now?
 
-    The same workflow guards as ``services.post_decide`` (the step's role or named
+    The same workflow guards as ``posts.actions.post_decide`` (the step's role or named
     approvers, four eyes, a time before approving), asked for each decision."""
     if post.state != State.IN_REVIEW:
         return Turn(step=None)
@@ -283,7 +283,7 @@ def may_decide_now(
     """May this person decide ``step`` of the current version now? An approver of the
     step (its role, and one of its named approvers when it names some), not one of the
     post's writers unless four-eyes is relaxed, not already counted on it: the people
-    ``step_approvers`` lists, and the guards ``services.post_decide`` applies."""
+    ``step_approvers`` lists, and the guards ``posts.actions.post_decide`` applies."""
     return (
         step.may_decide(user_id, role)
         and (relaxed or user_id not in authors)

@@ -51,8 +51,8 @@ def reminders_send(now: datetime | None = None) -> dict[str, int]:
     """Remind, escalate and flag what is due at ``now``; say how many of each."""
     now = now or timezone.now()
     sent = Sent()
-    for review in _waiting_long(now):
-        _remind(review, now, sent)
+    for review in reviews_waiting_long(now):
+        remind(review, now, sent)
     for post_id, scheduled_at in _newly_at_risk(now):
         if _flag(post_id, scheduled_at, now):
             sent.at_risk += 1
@@ -76,7 +76,7 @@ def _limit(workspace: Workspace) -> timedelta:
     return timedelta(hours=workspace.approval_reminder_hours)
 
 
-def _waiting_long(now: datetime) -> list[chain_progress.Review]:
+def reviews_waiting_long(now: datetime) -> list[chain_progress.Review]:
     """Reviews whose current step waited past the workspace's reminder limit and still
     owes a reminder or an escalation (a fixed number of queries)."""
     # A step cannot wait longer than its post has been in review: a cheap first cut.
@@ -126,7 +126,7 @@ def _claim(row: StepReminder, field: str, now: datetime) -> bool:
     )
 
 
-def _remind(seen: chain_progress.Review, now: datetime, sent: Sent) -> None:
+def remind(seen: chain_progress.Review, now: datetime, sent: Sent) -> None:
     step = seen.step
     assert step is not None
     with transaction.atomic():

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from planner import outbound
 from planner.channels.counting import Count
+from planner.channels.metrics import canonical
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
@@ -228,9 +229,7 @@ class Adapter:
         """A published post's counts under our names (likes, reposts, replies, views...).
 
         Subclasses override ``read_metrics``, never this: the names are mapped here
-        only, through the table in planner/metrics.py."""
-        from planner.channels.metrics import canonical
-
+        only, through the table in planner/channels/metrics.py."""
         return canonical(self.kind, self.read_metrics(session, message))
 
     def read_metrics(self, session: Session, message: Outgoing) -> dict[str, int]:

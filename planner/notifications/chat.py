@@ -3,7 +3,7 @@ failed deliveries.
 
 ``announce`` is called by services inside their transaction; it queues a Celery task
 after commit, so a rolled-back change says nothing and a slow chat server never holds
-up a request. The task calls ``services.chat_deliver``, which builds the message with
+up a request. The task calls ``notifications.inbox.chat_deliver``, which builds the message with
 ``message_text`` and ``payload`` and posts it (``post``).
 
 One message per event, for the whole team, in the site's language (a workspace has

@@ -26,6 +26,7 @@ from planner.access import require
 from planner.errors import Invalid, NotFound
 from planner.models import Notification, NotificationKind, NotificationPreference, Post
 from planner.notifications import chat
+from planner.notifications.notify import EMAIL_BY_DEFAULT
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,12 @@ def notification_preferences_set(*, user: User, choices: Mapping[str, bool]) -> 
 
 
 # --- the chat webhook ----------------------------------------------------------------------
+
+
+def notification_email_choices(user: User) -> dict[str, bool]:
+    """For each kind of notification, whether the user gets it by email too."""
+    chosen = dict(user.notification_preferences.values_list("kind", "email"))
+    return {kind: chosen.get(kind, default) for kind, default in EMAIL_BY_DEFAULT.items()}
 
 
 class ChatOutcome(StrEnum):

@@ -30,8 +30,8 @@ from planner.models import (
     Label,
     Objective,
 )
-from planner.posts.writing import post_approvals_withdraw_for_channel
-from planner.publishing.engine import channel_session
+from planner.posts.scheduling import post_approvals_withdraw_for_channel
+from planner.publishing.outgoing import channel_session
 
 _SECRET_HINT = "••••"  # noqa: S105 - what is shown instead of a secret
 
@@ -332,7 +332,7 @@ def channel_save(
 
 
 def channel_set_active(*, actor: User, channel: Channel, active: bool) -> Channel:
-    """Disable a channel (its due publications then fail, see ``publishing._start``)
+    """Disable a channel (its due publications then fail, see ``publishing.engine._start``)
     or enable it again."""
     require(actor, channel.workspace, Capability.CHANNEL_MANAGE)
     if channel.is_active == active:

@@ -19,10 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from planner.channels.base import MediaFile
+from planner.channels.registry import adapter_for
 from planner.errors import NotFound
 from planner.models import Media, Post
+from planner.posts.checks import check_alt_text
 from planner.posts.uploads import display_name, inspect_upload, storage_name
-from planner.posts.writing import check_alt_text, edit_content
+from planner.posts.writing import edit_content
 
 MEDIA_CONFLICT = gettext_lazy(
     "Someone else saved this post while you were editing (now version %(version)s), so "
@@ -201,8 +204,6 @@ def media_move(*, actor: User, media: Media, position: int, expected_version: in
 def media_files(media: Iterable[Media], alt_texts: Mapping[int, str] | None = None) -> tuple:
     """Media as the adapters see them; ``alt_texts`` overrides stored descriptions
     (what is being typed in the editor)."""
-    from planner.channels.base import MediaFile
-
     alt_texts = alt_texts or {}
     return tuple(
         MediaFile(
@@ -229,8 +230,6 @@ def media_problems(adapter, text: str, media: tuple) -> list[str]:
 
 def media_warnings(post: Post, alt_texts: Mapping[int, str] | None = None) -> list[str]:
     """For each of the post's channels, what its network would refuse about the media."""
-    from planner.channels.registry import adapter_for
-
     media = media_files(post.media.all(), alt_texts)
     if not media:
         return []

@@ -24,6 +24,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from planner.channels.registry import ADAPTERS, adapter_for
 from planner.errors import Invalid
 
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
@@ -61,8 +62,6 @@ class Inspected:
 @functools.cache
 def accepted_types() -> tuple[str, ...]:
     """Every image or video type that some network takes and that can be recognised here."""
-    from planner.channels.registry import ADAPTERS, adapter_for
-
     wanted = set()
     for kind in ADAPTERS:
         wanted.update(adapter_for(kind).limits.media_types)

@@ -1,8 +1,10 @@
-"""Every write to a post: content, time, review decisions, comments.
+"""Writing a post: drafting it, changing its content (a new version, approvals withdrawn),
+its planning details, and the editor's save of all of these at once.
 
 Each service checks the actor's role and the workflow table, validates, changes
 state inside one transaction with the post row locked, and writes an audit
-event. The publishing engine has its own services in ``publishing.py``.
+event. What people do next is in ``actions``, a post's time in ``scheduling``;
+the publishing engine has its own services in ``planner.publishing``.
 """
 
 from __future__ import annotations
@@ -10,150 +12,34 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from accounts.models import Membership, User, Workspace
+from accounts.models import User, Workspace
 from accounts.permissions import Capability, role_can
-from accounts.selectors import role_in
-from planner import audit, jobs, workflow
+from planner import audit, workflow
 from planner.access import require
 from planner.approvals import chain_progress, notices
 from planner.approvals.chains import carry_over
-from planner.errors import Conflict, Invalid, NotAllowed, NotFound
+from planner.errors import Conflict, Invalid, NotAllowed
 from planner.models import (
-    ApprovalDecision,
     Campaign,
-    Channel,
-    Comment,
-    Decision,
     Label,
     Post,
     PostVersion,
-    Publication,
-    PublicationState,
     Variant,
 )
-from planner.notifications.notify import Kind, notify
-from planner.posts import mentions
+from planner.posts.checks import (
+    check_alt_text,
+    check_future,
+    check_refs,
+    check_text,
+    workspace_channels,
+)
+from planner.posts.scheduling import post_reschedule, withdraw_approval
+from planner.posts.transitions import apply_transition, lock_post, member_role, transition_context
 from planner.workflow import Action, State
-
-MAX_TEXT = 20_000
-MAX_COMMENT = 5_000
-
-
-# --- helpers -----------------------------------------------------------------
-
-
-def lock_post(post: Post) -> Post:
-    """Re-read the post with its row locked for the rest of the transaction."""
-    return Post.objects.select_for_update().select_related("workspace").get(pk=post.pk)
-
-
-def member_role(actor: User, workspace_id: int) -> str:
-    role = role_in(actor, workspace_id)
-    if role is None:
-        raise NotFound(_("This post does not exist or you cannot see it."))
-    return role
-
-
-def transition_context(actor: User, post: Post, role: str, *, step=None) -> workflow.Context:
-    authors = chain_progress.content_authors(post)
-    already = False
-    if step is not None:
-        already = ApprovalDecision.objects.filter(
-            post=post,
-            version=post.version,
-            step_position=step.position,
-            step_role=step.role,
-            decided_by=actor,
-            withdrawn_at__isnull=True,
-        ).exists()
-    return workflow.Context(
-        role=role,
-        is_author=post.author_id == actor.pk,
-        wrote_content=actor.pk in authors,
-        four_eyes_relaxed=post.workspace.four_eyes_relaxed,
-        is_step_approver=step is not None and step.may_decide(actor.pk, role) and not already,
-        has_channels=post.variants.exists(),
-        has_text=bool(post.body.strip()) or post.variants.exclude(text="").exists(),
-        has_schedule=post.scheduled_at is not None,
-    )
-
-
-def apply_transition(post: Post, action: Action, ctx: workflow.Context) -> State:
-    verdict = workflow.check(post.state, action, ctx)
-    if not verdict:
-        if verdict.refused_by == "state":
-            raise Conflict(verdict.reason)
-        raise NotAllowed(verdict.reason)
-    assert verdict.target is not None
-    if verdict.target != post.state:
-        post.state = verdict.target
-        post.state_changed_at = timezone.now()
-    return verdict.target
-
-
-def _check_future(when: datetime | None) -> None:
-    if when is None:
-        return
-    if timezone.is_naive(when):
-        raise Invalid(
-            _("The time must include its time zone."),
-            fields={"scheduled_at": [_("The time must include its time zone.")]},
-        )
-    if when <= timezone.now():
-        raise Invalid(
-            _("Choose a time in the future."),
-            fields={"scheduled_at": [_("Choose a time in the future.")]},
-        )
-
-
-def _workspace_channels(workspace: Workspace, channel_ids: Iterable[int]) -> dict[int, Channel]:
-    ids = set(channel_ids)
-    channels = {c.pk: c for c in Channel.objects.filter(workspace=workspace, pk__in=ids)}
-    if len(channels) != len(ids):
-        raise Invalid(
-            _("One of the channels does not exist in this workspace."),
-            fields={"channels": [_("One of the channels does not exist in this workspace.")]},
-        )
-    inactive = [str(c) for c in channels.values() if not c.is_active]
-    if inactive:
-        raise Invalid(
-            _("This channel is disabled: %(names)s.") % {"names": ", ".join(inactive)},
-            fields={"channels": [_("Disabled channels cannot be used.")]},
-        )
-    return channels
-
-
-def _check_refs(workspace: Workspace, *, campaign=None, assignee=None, labels=()) -> None:
-    if campaign is not None and campaign.workspace_id != workspace.pk:
-        raise Invalid(
-            _("This campaign does not exist in this workspace."),
-            fields={"campaign": [_("This campaign does not exist in this workspace.")]},
-        )
-    if (
-        assignee is not None
-        and not Membership.objects.filter(workspace=workspace, user=assignee).exists()
-    ):
-        raise Invalid(
-            _("The assignee is not a member of this workspace."),
-            fields={"assignee": [_("The assignee is not a member of this workspace.")]},
-        )
-    if any(label.workspace_id != workspace.pk for label in labels):
-        raise Invalid(_("One of the labels does not exist in this workspace."))
-
-
-def _check_text(title: str, body: str, variants: Mapping[int, str]) -> None:
-    if len(title) > 200:
-        raise Invalid(
-            _("The title is limited to 200 characters."),
-            fields={"title": [_("The title is limited to 200 characters.")]},
-        )
-    if len(body) > MAX_TEXT or any(len(t) > MAX_TEXT for t in variants.values()):
-        raise Invalid(_("The text is too long."))
 
 
 def _snapshot(post: Post, author: User) -> PostVersion:
@@ -170,69 +56,12 @@ def _snapshot(post: Post, author: User) -> PostVersion:
     )
 
 
-def _withdraw_approval(post: Post) -> int:
-    """Withdraw every live decision and stop the post's pending deliveries."""
-    withdrawn = ApprovalDecision.objects.filter(post=post, withdrawn_at__isnull=True).update(
-        withdrawn_at=timezone.now()
-    )
-    post.approved_version = None
-    Publication.objects.filter(
-        post=post, state__in=[PublicationState.SCHEDULED, PublicationState.RETRY_WAIT]
-    ).update(state=PublicationState.CANCELLED, next_attempt_at=None)
-    return withdrawn
-
-
-# Deliveries that have not gone out and may be (re)planned at the post's time.
-_REPLANNABLE = (
-    PublicationState.SCHEDULED,
-    PublicationState.RETRY_WAIT,
-    PublicationState.CANCELLED,
-    PublicationState.HELD,
-    PublicationState.FAILED,
-)
-
-
-def _schedule_publications(post: Post) -> None:
-    """One publication per channel of the approved post, due at its time.
-
-    A row keeps its idempotency key for life, so a delivery replanned after a
-    withdrawal or a failure is still recognised by the network."""
-    channel_ids = list(post.variants.values_list("channel_id", flat=True))
-    existing = {p.channel_id: p for p in Publication.objects.filter(post=post)}
-    for channel_id in channel_ids:
-        publication = existing.get(channel_id)
-        if publication is None:
-            Publication.objects.create(post=post, channel_id=channel_id, due_at=post.scheduled_at)
-        elif publication.state in _REPLANNABLE:
-            publication.state = PublicationState.SCHEDULED
-            publication.due_at = post.scheduled_at
-            publication.attempts = 0
-            publication.next_attempt_at = None
-            publication.last_error = ""
-            publication.save(
-                update_fields=[
-                    "state",
-                    "due_at",
-                    "attempts",
-                    "next_attempt_at",
-                    "last_error",
-                    "updated_at",
-                ]
-            )
-    Publication.objects.filter(post=post, state=PublicationState.SCHEDULED).exclude(
-        channel_id__in=channel_ids
-    ).update(state=PublicationState.CANCELLED)
-
-
 def _content(post: Post) -> dict:
     return {
         "title": post.title,
         "body": post.body,
         "variants": {str(v.channel_id): v.text for v in post.variants.all()},
     }
-
-
-# --- writing -------------------------------------------------------------------
 
 
 def post_create(
@@ -254,10 +83,10 @@ def post_create(
     if scheduled_at is not None:
         if not role_can(role, Capability.POST_SCHEDULE):
             raise NotAllowed(_("Your role cannot schedule posts; leave the time empty."))
-        _check_future(scheduled_at)
-    _check_text(title, body, variants)
-    _check_refs(workspace, campaign=campaign, assignee=assignee, labels=labels)
-    channels = _workspace_channels(workspace, variants)
+        check_future(scheduled_at)
+    check_text(title, body, variants)
+    check_refs(workspace, campaign=campaign, assignee=assignee, labels=labels)
+    channels = workspace_channels(workspace, variants)
     with transaction.atomic():
         post = Post.objects.create(
             workspace=workspace,
@@ -285,8 +114,6 @@ def post_create(
         )
     return post
 
-
-MAX_ALT_TEXT = 5_000
 
 CONFLICT_TEXT = _lazy(
     "Someone else saved this post while you were editing (now version %(version)s). "
@@ -332,7 +159,7 @@ def edit_content(
         withdrawn = 0
         if post.approved_version is not None or was == State.IN_REVIEW:
             approvers = notices.live_approvers(post)
-            withdrawn = _withdraw_approval(post)
+            withdrawn = withdraw_approval(post)
             if withdrawn:
                 notices.approval_withdrawn(post=post, actor=actor, approver_ids=approvers)
         post.version += 1
@@ -355,12 +182,6 @@ def edit_content(
     return post
 
 
-def check_alt_text(alt_text: str) -> None:
-    if len(alt_text) > MAX_ALT_TEXT:
-        message = _("Alternative text is limited to %(n)s characters.") % {"n": MAX_ALT_TEXT}
-        raise Invalid(message, fields={"alt_text": [message]})
-
-
 def post_edit(
     *,
     actor: User,
@@ -378,7 +199,7 @@ def post_edit(
     """
     variants = dict(variants)
     alt_texts = dict(alt_texts or {})
-    _check_text(title, body, variants)
+    check_text(title, body, variants)
     for alt_text in alt_texts.values():
         check_alt_text(alt_text)
     after = {
@@ -403,7 +224,7 @@ def post_edit(
         return data
 
     def write(post: Post) -> None:
-        channels = _workspace_channels(post.workspace, variants)
+        channels = workspace_channels(post.workspace, variants)
         current = {v.channel_id: v for v in post.variants.all()}
         for channel_id in set(current) - set(variants):
             current[channel_id].delete()
@@ -447,7 +268,7 @@ def post_update_details(
     if not role_can(role, Capability.POST_CREATE):
         raise NotAllowed(_("Your role does not allow this."))
     labels = list(labels)
-    _check_refs(post.workspace, campaign=campaign, assignee=assignee, labels=labels)
+    check_refs(post.workspace, campaign=campaign, assignee=assignee, labels=labels)
     with transaction.atomic():
         post = lock_post(post)
         if not (post.author_id == actor.pk or role_can(role, Capability.POST_EDIT_ANY)):
@@ -493,371 +314,6 @@ def post_update_details(
                 data={"before": before, "after": after, **extra},
             )
     return post
-
-
-def post_reschedule(*, actor: User, post: Post, scheduled_at: datetime) -> Post:
-    """Move a post in time. The moment is part of what the approvers approved (a post
-    needs a time to be approved): a move withdraws every live decision, so an approved
-    or failed post goes back to review and a post in review starts its chain again;
-    those whose approval was withdrawn, the author and the assignee are told. A post
-    waiting for a person after a missed slot is rescheduled by its resolvers instead
-    (``needs attention`` → approved). The move is logged."""
-    role = member_role(actor, post.workspace_id)
-    _check_future(scheduled_at)
-    with transaction.atomic():
-        post = lock_post(post)
-        before = post.scheduled_at
-        if before == scheduled_at:
-            return post
-        was = post.state
-        apply_transition(post, Action.RESCHEDULE, transition_context(actor, post, role))
-        post.scheduled_at = scheduled_at
-        post.sequence += 1
-        withdrawn = 0
-        if was in (State.APPROVED, State.FAILED, State.IN_REVIEW):
-            approvers = notices.live_approvers(post)
-            withdrawn = _withdraw_approval(post)
-            if withdrawn:
-                notices.approval_withdrawn(
-                    post=post,
-                    actor=actor,
-                    approver_ids=[*approvers, post.author_id, post.assignee_id],
-                    reason="moved",
-                )
-        post.save()
-        if post.state == State.APPROVED:
-            _schedule_publications(post)
-        audit.record(
-            workspace=post.workspace,
-            actor=actor,
-            action="post.reschedule",
-            post=post,
-            target=str(post),
-            data={
-                "before": before,
-                "after": scheduled_at,
-                "state": [was, post.state],
-                "approval_kept": post.approval_is_current,
-                "approvals_withdrawn": withdrawn,
-            },
-        )
-    return post
-
-
-def post_approvals_withdraw_for_channel(*, actor: User, channel: Channel) -> list[int]:
-    """Put a channel's approved posts that have not gone out back to a person.
-
-    What the approvers approved went to the channel as it pointed then; when its
-    address changes (another server, another webhook), their approval no longer covers
-    where the post goes. Every post with a variant on the channel that is approved,
-    failed or waiting for a person loses its approval (all decisions withdrawn, pending
-    deliveries cancelled) and goes back to review; each is audited
-    (``post.approval_revoked``) and its approvers, author and assignee are told.
-    Posts publishing at this very moment are left to the engine. Returns the post ids.
-    """
-    # A code, told in the reader's language by ``notifications.describe``.
-    reason = "channel_address"
-    require(actor, channel.workspace, Capability.CHANNEL_MANAGE)
-    states = (State.APPROVED, State.FAILED, State.NEEDS_ATTENTION)
-    touched = []
-    with transaction.atomic():
-        ids = Post.objects.filter(
-            workspace_id=channel.workspace_id, state__in=states, variants__channel=channel
-        ).values_list("pk", flat=True)
-        locked = Post.objects.filter(pk__in=list(ids)).select_for_update()
-        # Only the posts are locked: the workspace is the channel's (no FOR UPDATE on it,
-        # which would cross the engine's lock order).
-        for post in locked.order_by("pk"):
-            was = post.state
-            approvers = notices.live_approvers(post)
-            apply_transition(post, Action.REVOKE_APPROVAL, workflow.Context(role=workflow.SYSTEM))
-            withdrawn = _withdraw_approval(post)
-            post.save()
-            audit.record(
-                workspace=channel.workspace,
-                actor=actor,
-                action="post.approval_revoked",
-                post=post,
-                target=str(post),
-                data={
-                    "version": post.version,
-                    "state": [was, post.state],
-                    "reason": reason,
-                    "channel": channel.pk,
-                    "approvals_withdrawn": withdrawn,
-                },
-            )
-            notices.approval_withdrawn(
-                post=post,
-                actor=actor,
-                approver_ids=[*approvers, post.author_id, post.assignee_id],
-                reason=reason,
-                channel=channel.name,
-            )
-            touched.append(post.pk)
-    return touched
-
-
-def _simple_transition(
-    *, actor: User, post: Post, action: Action, event: str, note: str = ""
-) -> Post:
-    role = member_role(actor, post.workspace_id)
-    with transaction.atomic():
-        post = lock_post(post)
-        was = post.state
-        apply_transition(post, action, transition_context(actor, post, role))
-        leaving_review = was == State.IN_REVIEW or post.approved_version is not None
-        if was != post.state and leaving_review:
-            _withdraw_approval(post)
-        if action == Action.CANCEL:
-            Publication.objects.filter(
-                post=post,
-                state__in=[PublicationState.SCHEDULED, PublicationState.RETRY_WAIT],
-            ).update(state=PublicationState.CANCELLED)
-        post.save()
-        audit.record(
-            workspace=post.workspace,
-            actor=actor,
-            action=event,
-            post=post,
-            target=str(post),
-            data={"state": [was, post.state], "version": post.version, "note": note},
-        )
-    return post
-
-
-def channel_errors(post: Post) -> list[str]:
-    """Every reason a network would refuse this post as it stands, by channel."""
-    from planner.channels.base import MediaFile
-    from planner.channels.registry import adapter_for
-
-    media = tuple(
-        MediaFile(path=m.file.name, mime_type=m.mime_type, size=m.size, alt_text=m.alt_text)
-        for m in post.media.all()
-    )
-    errors = []
-    for variant in post.variants.select_related("channel"):
-        for error in adapter_for(variant.channel.kind).validate(variant.effective_text, media):
-            errors.append(f"{variant.channel.name}: {error}")
-    return errors
-
-
-def _refuse_invalid_content(post: Post) -> None:
-    errors = channel_errors(post)
-    if errors:
-        raise Invalid(
-            _("The networks would refuse this post: %(errors)s") % {"errors": " ".join(errors)},
-            fields={"channels": errors},
-        )
-
-
-def post_submit(*, actor: User, post: Post) -> Post:
-    """Send the current version to the first step of the approval chain.
-
-    Each network's own rules are checked now, so nobody approves a post that
-    would be refused at publishing time."""
-    _refuse_invalid_content(post)
-    with transaction.atomic():
-        post = _simple_transition(actor=actor, post=post, action=Action.SUBMIT, event="post.submit")
-        notices.submitted(post=post, actor=actor)
-    return post
-
-
-def post_withdraw(*, actor: User, post: Post) -> Post:
-    """Take a post back from review to keep working on it."""
-    return _simple_transition(actor=actor, post=post, action=Action.WITHDRAW, event="post.withdraw")
-
-
-def post_cancel(*, actor: User, post: Post, reason: str = "") -> Post:
-    return _simple_transition(
-        actor=actor, post=post, action=Action.CANCEL, event="post.cancel", note=reason.strip()
-    )
-
-
-def post_retract(*, actor: User, post: Post, reason: str = "") -> Post:
-    """Retract a published post (admin or marketing): it is deleted from every network
-    that allows it, by a task per delivery; each delivery records the result."""
-    post = _simple_transition(
-        actor=actor, post=post, action=Action.RETRACT, event="post.retract", note=reason.strip()
-    )
-    for publication_id in Publication.objects.filter(
-        post=post, state=PublicationState.PUBLISHED
-    ).values_list("pk", flat=True):
-        jobs.after_commit(jobs.RETRACT_PUBLICATION, publication_id)
-    return post
-
-
-def post_reopen(*, actor: User, post: Post) -> Post:
-    return _simple_transition(actor=actor, post=post, action=Action.REOPEN, event="post.reopen")
-
-
-_DECISION_ACTIONS = {
-    Decision.APPROVE: Action.APPROVE,
-    Decision.REQUEST_CHANGES: Action.REQUEST_CHANGES,
-    Decision.REJECT: Action.REJECT,
-}
-
-
-def post_decide(
-    *,
-    actor: User,
-    post: Post,
-    decision: str,
-    expected_version: int,
-    step_position: int,
-    comment: str = "",
-) -> Post:
-    """Record an approver's decision on the step the post is waiting on.
-
-    Two approvers acting on the same step at once: the post row is locked, so
-    the second one finds the step already decided and gets a Conflict.
-    """
-    if decision not in _DECISION_ACTIONS:
-        raise Invalid(_("Unknown decision."))
-    comment = comment.strip()
-    if decision == Decision.REQUEST_CHANGES and not comment:
-        raise Invalid(
-            _("Say what should change: a comment is required to request changes."),
-            fields={"comment": [_("A comment is required to request changes.")]},
-        )
-    if len(comment) > MAX_COMMENT:
-        raise Invalid(_("The comment is too long."))
-    role = member_role(actor, post.workspace_id)
-    with transaction.atomic():
-        post = lock_post(post)
-        if post.state != State.IN_REVIEW:
-            raise Conflict(
-                _("This post is no longer waiting for a decision: it is now “%(state)s”.")
-                % {"state": State(post.state).label}
-            )
-        if post.version != expected_version:
-            raise Conflict(
-                _(
-                    "The post changed while you were reviewing it (now version %(version)s): "
-                    "review the new version."
-                )
-                % {"version": post.version}
-            )
-        relaxed = post.workspace.four_eyes_relaxed
-        progress = chain_progress.progress(post, four_eyes_relaxed=relaxed)
-        step = progress.current
-        if step is None or step.position != step_position:
-            raise Conflict(_("Someone else already decided this step."))
-        action = _DECISION_ACTIONS[decision]
-        ctx = transition_context(actor, post, role, step=step)
-        verdict = workflow.check(post.state, action, ctx)
-        if not verdict:
-            raise NotAllowed(verdict.reason)
-        try:
-            with transaction.atomic():
-                ApprovalDecision.objects.create(
-                    post=post,
-                    version=post.version,
-                    step_position=step.position,
-                    step_role=step.role,
-                    decided_by=actor,
-                    decision=decision,
-                    comment=comment,
-                )
-        except IntegrityError:
-            raise Conflict(_("Your decision on this step was already recorded.")) from None
-        if comment:
-            Comment.objects.create(post=post, author=actor, body=comment, version=post.version)
-        was = post.state
-        next_step = None
-        if decision == Decision.APPROVE:
-            _refuse_invalid_content(post)
-            after = chain_progress.progress(post, four_eyes_relaxed=relaxed)
-            done, next_step = after.is_complete, after.current
-            if done:
-                apply_transition(post, Action.APPROVE, ctx)
-                post.approved_version = post.version
-                post.save()
-                _schedule_publications(post)
-        else:
-            apply_transition(post, action, ctx)
-            _withdraw_approval(post)
-            post.save()
-        audit.record(
-            workspace=post.workspace,
-            actor=actor,
-            action=f"post.{decision}",
-            post=post,
-            target=str(post),
-            data={
-                "version": post.version,
-                "step": step.position,
-                "step_role": step.role,
-                "state": [was, post.state],
-                "comment": comment,
-            },
-        )
-        notices.decided(
-            post=post,
-            actor=actor,
-            decision=decision,
-            step=step,
-            comment=comment,
-            next_step=next_step,
-        )
-    return post
-
-
-def comment_add(*, actor: User, post: Post, body: str) -> Comment:
-    require(actor, post.workspace, Capability.COMMENT)
-    body = (body or "").strip()
-    if not body:
-        raise Invalid(_("Write something first."), fields={"body": [_("Write something first.")]})
-    if len(body) > MAX_COMMENT:
-        raise Invalid(
-            _("A comment is limited to %(n)s characters.") % {"n": MAX_COMMENT},
-            fields={"body": [_("Too long.")]},
-        )
-    directory = mentions.members_of_workspace(post.workspace_id)
-    named = mentions.mentioned(body, directory)
-    with transaction.atomic():
-        comment = Comment.objects.create(post=post, author=actor, body=body, version=post.version)
-        audit.record(
-            workspace=post.workspace,
-            actor=actor,
-            action="comment.add",
-            post=post,
-            target=str(post),
-            data={"comment": comment.pk, "mentions": [p.pk for p in named]},
-        )
-        _tell_of_comment(post, actor, comment, named, directory)
-    return comment
-
-
-def _tell_of_comment(
-    post: Post,
-    actor: User,
-    comment: Comment,
-    named: list[mentions.Person],
-    directory: mentions.Directory,
-) -> None:
-    """Those mentioned hear they were; the post's author and assignee hear of the
-    comment (unless mentioned, or the commenter: nobody is told twice). Only members."""
-    data = {"post_title": str(post), "comment": mentions.excerpt(comment.body)}
-    notify(
-        workspace=post.workspace,
-        kind=Kind.MENTION,
-        recipients=named,
-        post=post,
-        actor=actor,
-        data=data,
-    )
-    members = {p.pk for p in directory.people}
-    told = {p.pk for p in named}
-    owners = {post.author_id, post.assignee_id} & members - told
-    notify(
-        workspace=post.workspace,
-        kind=Kind.COMMENT,
-        recipients=[p for p in directory.people if p.pk in owners],
-        post=post,
-        actor=actor,
-        data=data,
-    )
 
 
 def post_save(

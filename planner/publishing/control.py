@@ -20,8 +20,14 @@ from planner.channels.registry import adapter_for
 from planner.errors import Conflict, Invalid
 from planner.models import Post, Publication
 from planner.models import PublicationState as P
-from planner.posts.writing import apply_transition, lock_post, member_role, transition_context
-from planner.publishing.engine import engine_apply, outgoing_post, session_for
+from planner.posts.transitions import (
+    apply_transition,
+    engine_apply,
+    lock_post,
+    member_role,
+    transition_context,
+)
+from planner.publishing.outgoing import outgoing_post, session_for
 from planner.workflow import Action, State
 
 logger = logging.getLogger(__name__)

@@ -29,21 +29,20 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from accounts.models import Workspace
-from planner import audit, outbound, workflow
+from planner import outbound
 from planner.approvals import notices
 from planner.channels import base, metrics
 from planner.channels.registry import adapter_for
-from planner.errors import Conflict
-from planner.models import Channel, Post, Publication, Variant
+from planner.models import Post, Publication
 from planner.models import PublicationState as P
+from planner.posts.transitions import engine_apply
+from planner.publishing.outgoing import outgoing_post, session_for
 from planner.workflow import Action, State
 
 logger = logging.getLogger(__name__)
 
+
 IN_FLIGHT = (P.SCHEDULED, P.CLAIMED, P.SENDING, P.RETRY_WAIT)
-
-
-# --- post state, driven by its publications ----------------------------------------------
 
 
 def post_engine_transition(*, post: Post, action: Action, note: str = "") -> Post:
@@ -53,24 +52,6 @@ def post_engine_transition(*, post: Post, action: Action, note: str = "") -> Pos
         post = Post.objects.select_for_update().select_related("workspace").get(pk=post.pk)
         engine_apply(post, action, note)
     return post
-
-
-def engine_apply(post: Post, action: Action, note: str = "") -> None:
-    verdict = workflow.check(post.state, action, workflow.Context(role=workflow.SYSTEM))
-    if not verdict:
-        raise Conflict(verdict.reason)
-    was = post.state
-    post.state = verdict.target
-    post.state_changed_at = timezone.now()
-    post.save(update_fields=["state", "state_changed_at", "updated_at"])
-    audit.record(
-        workspace=post.workspace,
-        actor=None,
-        action=f"post.{action}",
-        post=post,
-        target=str(post),
-        data={"state": [was, post.state], "note": note},
-    )
 
 
 def _settle(post: Post) -> None:
@@ -95,9 +76,6 @@ def _settle(post: Post) -> None:
         engine_apply(post, Action.MISS_SLOT)
     else:
         engine_apply(post, Action.MARK_FAILED)
-
-
-# --- claiming ----------------------------------------------------------------------------
 
 
 def _due_filter(as_of=None) -> Q:
@@ -189,66 +167,6 @@ def publication_due_for_reconcile(*, limit: int = 200) -> list[int]:
     return ids
 
 
-# --- sending -------------------------------------------------------------------------------
-
-
-def session_for(channel: Channel, http, publication_id: int | None = None) -> base.Session:
-    adapter = adapter_for(channel.kind)
-
-    def save(new):
-        channel_store_credentials(channel_id=channel.pk, credentials=new)
-
-    def save_key(key: str) -> None:
-        if publication_id is not None:
-            Publication.objects.filter(pk=publication_id).update(platform_key=key[:100])
-
-    return base.Session(
-        kind=channel.kind,
-        base_url=channel.base_url or adapter.default_base_url,
-        handle=channel.handle,
-        credentials=dict(channel.credentials or {}),
-        http=http,
-        save_credentials=save,
-        save_platform_key=save_key,
-    )
-
-
-def channel_session(channel: Channel, http) -> base.Session:
-    """A channel's session outside any publication (a connection test): tokens the
-    network renews on the way are stored as during a send."""
-    return session_for(channel, http)
-
-
-def outgoing_post(publication: Publication) -> base.Outgoing:
-    post = publication.post
-    variant = Variant.objects.filter(post=post, channel_id=publication.channel_id).first()
-    text = variant.effective_text if variant else post.body
-    media = tuple(
-        base.MediaFile(path=m.file.path, mime_type=m.mime_type, size=m.size, alt_text=m.alt_text)
-        for m in post.media.all()
-    )
-    return base.Outgoing(
-        text=text,
-        media=media,
-        idempotency_key=str(publication.idempotency_key),
-        platform_key=publication.platform_key,
-        external_id=publication.external_id,
-        title=post.title,
-        link=f"{settings.SITE_URL}/posts/{post.pk}/",
-    )
-
-
-def publication_reference(publication: Publication) -> base.Outgoing:
-    """A post already sent, as an adapter finds it again (metrics): its ids, without
-    the text and media that ``outgoing_post`` reads from the database."""
-    return base.Outgoing(
-        text="",
-        idempotency_key=str(publication.idempotency_key),
-        platform_key=publication.platform_key,
-        external_id=publication.external_id,
-    )
-
-
 def _schedule_metrics(publication: Publication) -> None:
     """On publication: the first metrics round is due an hour later (planner/metrics.py),
     on networks Maillon reads counts from."""
@@ -257,20 +175,6 @@ def _schedule_metrics(publication: Publication) -> None:
     publication.metrics_due_at = None
     if adapter_for(publication.channel.kind).reads_metrics:
         publication.metrics_due_at = metrics.first_due(publication.published_at)
-
-
-def channel_store_credentials(*, channel_id: int, credentials) -> None:
-    """Merge refreshed tokens into a channel's stored credentials, under lock.
-
-    A value given empty never replaces a stored one (a token refresh that
-    returns no new refresh token keeps the old)."""
-    kept = {k: v for k, v in credentials.items() if v not in (None, "")}
-    if not kept:
-        return
-    with transaction.atomic():
-        channel = Channel.objects.select_for_update().get(pk=channel_id)
-        channel.credentials = {**(channel.credentials or {}), **kept}
-        channel.save(update_fields=["credentials", "updated_at"])
 
 
 def _hold(publication: Publication, post: Post, reason: str) -> None:

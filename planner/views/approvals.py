@@ -17,7 +17,7 @@ from accounts.selectors import role_in
 from planner.approvals import chain_progress
 from planner.errors import Invalid, ServiceError
 from planner.models import Decision
-from planner.posts import writing
+from planner.posts import actions
 from planner.views.posts import post_or_404, render_post
 from planner.workflow import State
 
@@ -82,7 +82,7 @@ def post_decide(request, pk: int):
                 },
             )
     try:
-        post = writing.post_decide(
+        post = actions.post_decide(
             actor=request.user,
             post=post,
             decision=decision,
@@ -102,7 +102,7 @@ def comment_add(request, pk: int):
     post = post_or_404(request, pk)
     body = request.POST.get("body", "")
     try:
-        writing.comment_add(actor=request.user, post=post, body=body)
+        actions.comment_add(actor=request.user, post=post, body=body)
     except ServiceError as exc:
         return _refused(
             request, pk, exc, field="body", form="comment", typed={"comment_body": body}

@@ -31,7 +31,8 @@ from accounts.selectors import current_membership, members_of
 from planner import calendar_cache, selectors, workflow
 from planner.errors import ServiceError
 from planner.models import Campaign, Channel, Label
-from planner.posts import writing
+from planner.planning import calendar
+from planner.posts import scheduling
 from planner.timezones import zone_of
 from planner.workflow import Action, State
 
@@ -77,13 +78,13 @@ def from_wall_clock(text: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:
     return aware
 
 
-def _filters(params) -> selectors.CalendarFilters:
+def _filters(params) -> calendar.CalendarFilters:
     def number(name):
         value = params.get(name, "")
         return int(value) if value.isdigit() else None
 
     state = params.get("state") or None
-    return selectors.CalendarFilters(
+    return calendar.CalendarFilters(
         campaign=number("campaign"),
         channel=number("channel"),
         state=state if state in State.values else None,
@@ -325,10 +326,10 @@ def calendar_events(request):
         return _json([])
     workspace = membership.workspace
     can_move = role_can(membership.role, Capability.POST_SCHEDULE)
-    posts = selectors.calendar_posts(workspace, start, end, filters, now=timezone.now())
-    campaigns = selectors.calendar_campaigns(workspace, start.date(), end.date(), filters.campaign)
+    posts = calendar.calendar_posts(workspace, start, end, filters, now=timezone.now())
+    campaigns = calendar.calendar_campaigns(workspace, start.date(), end.date(), filters.campaign)
     # Key dates are context for any filter: shown whatever the campaign, channel...
-    key_dates = selectors.calendar_key_dates(workspace, start, end)
+    key_dates = calendar.calendar_key_dates(workspace, start, end)
     body = _dump(
         _post_events(posts, zone, can_move)
         + _campaign_events(campaigns)
@@ -359,7 +360,7 @@ def post_move(request, pk: int):
         )
     was_approved = post.approved_version is not None
     try:
-        post = writing.post_reschedule(actor=request.user, post=post, scheduled_at=when)
+        post = scheduling.post_reschedule(actor=request.user, post=post, scheduled_at=when)
     except ServiceError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     message = _("Moved to %(when)s.") % {"when": _local_text(post.scheduled_at, zone)}

@@ -2,7 +2,7 @@
 
 Plain forms, one per step, so that it works without JavaScript: each button (save a
 step, move it, remove it, add one) rebuilds the whole chain and hands it to
-``services.approval_chain_set``, which checks and records it.
+``approvals.chains.approval_chain_set``, which checks and records it.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from planner import selectors
 from planner.channels.registry import adapter_for
 from planner.errors import Conflict, ServiceError
 from planner.models import Campaign, Channel
+from planner.posts import actions, writing
 from planner.posts import media as post_media
-from planner.posts import writing
 from planner.posts.forms import PostForm, add_service_error
 from planner.posts.media import media_files
 from planner.posts.previews import alt_limit, alt_status, preview
@@ -80,7 +80,7 @@ def post_new(request):
                 labels=data["labels"],
             )
             if request.POST.get("submit_for_review"):
-                writing.post_submit(actor=request.user, post=post)
+                actions.post_submit(actor=request.user, post=post)
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
@@ -124,7 +124,7 @@ def post_edit(request, pk: int):
                 alt_texts=typed_alt_texts(request.POST, post),
             )
             if request.POST.get("submit_for_review"):
-                writing.post_submit(actor=request.user, post=post)
+                actions.post_submit(actor=request.user, post=post)
         except Conflict as exc:
             # Someone saved first: keep this person's text in the form, show theirs
             # beside it, and let a second save overwrite knowingly.

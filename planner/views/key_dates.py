@@ -2,8 +2,9 @@
 import, refresh and remove them. Every write goes through ``planner.calendar_feeds.key_dates``.
 
 An import (a file, an address, a refresh) is queued and run by a worker
-(``services.key_dates_import_queue``); its page follows the progress, refreshing itself
-every few seconds while it runs, then shows the result or every problem of the file."""
+(``calendar_feeds.key_dates.key_dates_import_queue``); its page follows the progress,
+refreshing itself every few seconds while it runs, then shows the result or every problem
+of the file."""
 
 from __future__ import annotations
 

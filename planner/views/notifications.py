@@ -85,5 +85,5 @@ def preferences(request):
                 messages.success(request, _("Your notification preferences are saved."))
                 return redirect("planner:notification_preferences")
     else:
-        form = PreferencesForm(initial=selectors.notification_email_choices(user))
+        form = PreferencesForm(initial=notification_inbox.notification_email_choices(user))
     return render(request, "planner/notification_preferences.html", {"form": form})

@@ -16,7 +16,7 @@ from accounts.selectors import role_in
 from planner import selectors, workflow
 from planner.channels.registry import adapter_for
 from planner.errors import ServiceError
-from planner.posts import history, writing
+from planner.posts import actions, history, scheduling
 from planner.posts.media import media_files
 from planner.publishing import control
 from planner.timezones import zone_of
@@ -27,13 +27,13 @@ from planner.workflow import Action
 # What a person can do from the post's page: the service, and whether it needs a
 # second, explicit confirmation because it cannot be undone from here.
 ACTIONS = {
-    Action.SUBMIT: (writing.post_submit, False),
-    Action.WITHDRAW: (writing.post_withdraw, False),
-    Action.CANCEL: (writing.post_cancel, True),
-    Action.REOPEN: (writing.post_reopen, False),
+    Action.SUBMIT: (actions.post_submit, False),
+    Action.WITHDRAW: (actions.post_withdraw, False),
+    Action.CANCEL: (actions.post_cancel, True),
+    Action.REOPEN: (actions.post_reopen, False),
     Action.PUBLISH_NOW: (control.post_publish_now, True),
     Action.RETRY: (control.post_retry, False),
-    Action.RETRACT: (writing.post_retract, True),
+    Action.RETRACT: (actions.post_retract, True),
 }
 CONFIRM_TEXT = {
     Action.CANCEL: gettext_lazy("The post will not be published. You can reopen it later."),
@@ -89,7 +89,7 @@ def post_reschedule(request, pk: int):
         return redirect("planner:post_detail", pk=post.pk)
     was_approved = post.approved_version is not None
     try:
-        moved = writing.post_reschedule(actor=request.user, post=post, scheduled_at=when)
+        moved = scheduling.post_reschedule(actor=request.user, post=post, scheduled_at=when)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:

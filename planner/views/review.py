@@ -6,7 +6,7 @@ from __future__ import annotations
 from accounts.permissions import Capability, role_can
 from planner.approvals.review import review_of
 from planner.posts import mentions
-from planner.posts.writing import MAX_COMMENT
+from planner.posts.checks import MAX_COMMENT
 
 
 def review_context(post, user, role: str | None) -> dict:

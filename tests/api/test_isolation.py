@@ -28,7 +28,7 @@ from planner.models import (
     Publication,
     Variant,
 )
-from planner.posts import writing
+from planner.posts import actions
 from tests.api.conftest import make_client
 from tests.factories import CampaignFactory, ChannelFactory, ObjectiveFactory, PostFactory
 
@@ -61,7 +61,7 @@ def world(cast):
         title=SECRET,
     )
     post.labels.add(Label.objects.create(workspace=cast.workspace, name="secret-label"))
-    writing.post_submit(actor=cast.content, post=post)
+    actions.post_submit(actor=cast.content, post=post)
     publication = Publication.objects.create(post=post, channel=channel, due_at=post.scheduled_at)
     key_date = KeyDate.objects.create(
         workspace=cast.workspace,

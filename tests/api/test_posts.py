@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from planner.models import AuditEvent, Post
-from planner.posts import writing
+from planner.posts import actions
 from tests.factories import ChannelFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +139,7 @@ def test_submit_then_approve_with_version_and_step(api_as, cast, draft):
 
 
 def test_approving_a_step_already_decided_is_a_409(api_as, cast, draft):
-    writing.post_submit(actor=cast.content, post=draft)
+    actions.post_submit(actor=cast.content, post=draft)
     first = api_as(cast.marketing).post(
         f"/api/v1/posts/{draft.pk}/approve/", {"version": 1, "step": 1}, format="json"
     )
@@ -152,7 +152,7 @@ def test_approving_a_step_already_decided_is_a_409(api_as, cast, draft):
 
 
 def test_approving_a_stale_version_is_a_409(api_as, cast, draft):
-    writing.post_submit(actor=cast.content, post=draft)
+    actions.post_submit(actor=cast.content, post=draft)
     response = api_as(cast.marketing).post(
         f"/api/v1/posts/{draft.pk}/approve/", {"version": 7, "step": 1}, format="json"
     )
@@ -160,7 +160,7 @@ def test_approving_a_stale_version_is_a_409(api_as, cast, draft):
 
 
 def test_a_content_manager_cannot_approve(api_as, cast, draft):
-    writing.post_submit(actor=cast.content, post=draft)
+    actions.post_submit(actor=cast.content, post=draft)
     response = api_as(cast.content2).post(
         f"/api/v1/posts/{draft.pk}/approve/", {"version": 1, "step": 1}, format="json"
     )
@@ -170,7 +170,7 @@ def test_a_content_manager_cannot_approve(api_as, cast, draft):
 
 
 def test_requesting_changes_needs_a_comment(api_as, cast, draft):
-    writing.post_submit(actor=cast.content, post=draft)
+    actions.post_submit(actor=cast.content, post=draft)
     api = api_as(cast.marketing)
     refused = api.post(
         f"/api/v1/posts/{draft.pk}/request-changes/", {"version": 1, "step": 1}, format="json"
@@ -186,7 +186,7 @@ def test_requesting_changes_needs_a_comment(api_as, cast, draft):
 
 
 def test_reject_cancels_the_post(api_as, cast, draft):
-    writing.post_submit(actor=cast.content, post=draft)
+    actions.post_submit(actor=cast.content, post=draft)
     response = api_as(cast.marketing).post(
         f"/api/v1/posts/{draft.pk}/reject/", {"version": 1, "step": 1}, format="json"
     )

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from api import services
 from calendar_project.wsgi import application
 from planner.models import KeyDate, Publication
-from planner.posts import writing
+from planner.posts import actions
 from tests.factories import CampaignFactory, ChannelFactory, ObjectiveFactory, PostFactory
 
 CHECKS = [
@@ -80,7 +80,7 @@ def world(cast):
         )
         for days in (1, 3, 8)
     ]
-    in_review = writing.post_submit(actor=cast.content, post=posts[1])
+    in_review = actions.post_submit(actor=cast.content, post=posts[1])
     publication = Publication.objects.create(
         post=posts[2], channel=channel, due_at=posts[2].scheduled_at
     )

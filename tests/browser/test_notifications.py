@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from planner.posts import writing
+from planner.posts import actions
 from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
 from tests.factories import ChannelFactory, PostFactory
 
@@ -17,7 +17,7 @@ def test_an_approver_finds_what_waits_from_the_bell(page, cast):
         for title in ("Spring teaser", "Summer sale")
     ]
     for post in posts:
-        writing.post_submit(actor=cast.content, post=post)
+        actions.post_submit(actor=cast.content, post=post)
 
     sign_in(page, cast.marketing)
     bell = page.get_by_role("link", name="Notifications, 2 unread")

@@ -6,7 +6,7 @@ import pytest
 from django.utils import formats, timezone, translation
 from playwright.sync_api import expect
 
-from planner.posts import writing
+from planner.posts import actions
 from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
 from tests.factories import ChannelFactory, PostFactory
 
@@ -55,7 +55,7 @@ def test_the_overview_and_a_post_page_are_accessible(page, cast):
     post = PostFactory(
         workspace=cast.workspace, author=cast.content, title="Spring teaser", channels=[channel]
     )
-    writing.post_submit(actor=cast.content, post=post)
+    actions.post_submit(actor=cast.content, post=post)
     sign_in(page, cast.admin)
     screenshot(page, "overview")
     assert serious_accessibility_violations(page) == []

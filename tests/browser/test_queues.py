@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from planner.posts import writing
+from planner.posts import actions
 from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
 from tests.factories import CampaignFactory, ChannelFactory, PostFactory
 
@@ -25,7 +25,7 @@ def test_an_approver_follows_the_navigation_to_what_waits_for_them(page, cast):
         title="Trailhead teaser",
         scheduled_at=timezone.now() + dt.timedelta(hours=20),
     )
-    writing.post_submit(actor=cast.content, post=post)
+    actions.post_submit(actor=cast.content, post=post)
     sign_in(page, cast.marketing)
     link = page.get_by_role("link", name="Waiting for me, 1")
     expect(link).to_be_visible()

@@ -4,7 +4,7 @@ a keyboard and a screen reader (axe finds nothing serious)."""
 import pytest
 from playwright.sync_api import expect
 
-from planner.posts import writing
+from planner.posts import actions, writing
 from tests.browser.conftest import serious_accessibility_violations, sign_in
 from tests.factories import PostFactory
 
@@ -22,8 +22,8 @@ def test_an_approver_requests_changes_and_the_pages_are_accessible(page, cast):
         variants={v.channel_id: "" for v in post.variants.all()},
     )
     post.refresh_from_db()
-    writing.post_submit(actor=cast.content, post=post)
-    writing.comment_add(actor=cast.content, post=post, body="@marketing ready for you.")
+    actions.post_submit(actor=cast.content, post=post)
+    actions.comment_add(actor=cast.content, post=post, body="@marketing ready for you.")
     sign_in(page, cast.marketing)
     page.goto(f"/posts/{post.pk}/")
     expect(page.get_by_test_id("decision-form")).to_be_visible()

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from planner.demo import history
 from planner.models import ChannelKind, Post, PostVersion
-from planner.posts import writing
+from planner.posts import actions
 from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
 from tests.factories import ChannelFactory, PostFactory
 
@@ -39,7 +39,7 @@ def three_months_of_history(cast) -> None:
         posts=90,
     )
     # One approval waiting for 30 hours now (the reminder limit is 24).
-    post = writing.post_submit(
+    post = actions.post_submit(
         actor=cast.content,
         post=PostFactory(workspace=cast.workspace, author=cast.content, title="Autumn repair tour"),
     )

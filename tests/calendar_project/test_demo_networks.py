@@ -18,12 +18,12 @@ from django.utils import timezone
 from calendar_project.demo_networks import LABELS, DemoServer
 from planner.channels.base import Published, new_http_client
 from planner.channels.registry import adapter_for
-from planner.management.commands.seed_demo import demo_channels
+from planner.demo.cast import demo_channels
 from planner.models import Channel, ChannelKind, Media, Post, Publication
 from planner.models import PublicationState as P
 from planner.planning import services
-from planner.posts import writing
-from planner.publishing import control, engine
+from planner.posts import actions
+from planner.publishing import control, engine, outgoing
 from planner.workflow import State
 from tests.factories import PostFactory
 
@@ -65,8 +65,8 @@ def approved_post(cast, channels, body: str, *, image_in=None) -> Post:
     post = PostFactory(workspace=cast.workspace, author=cast.content, channels=channels, body=body)
     if image_in is not None:
         attach_image(post, image_in)
-    writing.post_submit(actor=cast.content, post=post)
-    return writing.post_decide(
+    actions.post_submit(actor=cast.content, post=post)
+    return actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
 
@@ -174,9 +174,9 @@ def test_a_resend_of_the_same_publication_is_received_once(cast, demo_server):
     # As if the answers had been lost: the same publications are sent again.
     with new_http_client() as http:
         for publication in Publication.objects.filter(post=post).select_related("channel"):
-            session = engine.session_for(publication.channel, http)
+            session = outgoing.session_for(publication.channel, http)
             outcome = adapter_for(publication.channel.kind).publish(
-                session, engine.outgoing_post(publication)
+                session, outgoing.outgoing_post(publication)
             )
             assert outcome == Published(publication.external_id, publication.external_url)
     assert len(demo_server.inbox.posts) == 3
@@ -189,7 +189,7 @@ def test_a_retracted_demo_post_shows_as_deleted(cast, demo_server):
     make_all_due([post])
     assert run_engine() == [P.PUBLISHED]
     publication = Publication.objects.get(post=post)
-    writing.post_retract(actor=cast.marketing, post=post, reason="Wrong price.")
+    actions.post_retract(actor=cast.marketing, post=post, reason="Wrong price.")
     assert control.publication_retract(publication_id=publication.pk) == P.RETRACTED
     assert demo_server.inbox.posts[0].deleted
     assert "deleted by Maillon" in the_page(demo_server)

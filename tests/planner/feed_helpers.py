@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from planner.calendar_feeds import links
 from planner.models import KeyDate, KeyDateSource
-from planner.posts import writing
+from planner.posts import actions, writing
 from tests.factories import CampaignFactory, ChannelFactory, PostFactory
 
 NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -88,8 +88,8 @@ class Plan:
             variants={self.mastodon.pk: ""},
             scheduled_at=paris(2027, 3, 22, 9, 0),
         )
-        writing.post_submit(actor=cast.content, post=self.approved)
-        writing.post_decide(
+        actions.post_submit(actor=cast.content, post=self.approved)
+        actions.post_decide(
             actor=cast.marketing,
             post=self.approved,
             decision="approve",
@@ -104,7 +104,7 @@ class Plan:
             variants={self.mastodon.pk: ""},
             scheduled_at=paris(2027, 3, 23, 9, 0),
         )
-        writing.post_cancel(actor=cast.content, post=self.cancelled)
+        actions.post_cancel(actor=cast.content, post=self.cancelled)
         self.in_review = writing.post_create(
             actor=cast.content,
             workspace=ws,
@@ -113,7 +113,7 @@ class Plan:
             variants={self.mastodon.pk: ""},
             scheduled_at=paris(2027, 3, 24, 9, 0),
         )
-        writing.post_submit(actor=cast.content, post=self.in_review)
+        actions.post_submit(actor=cast.content, post=self.in_review)
         self.too_far = PostFactory(
             workspace=ws,
             author=cast.content,

@@ -17,7 +17,7 @@ from planner.models import (
     Post,
     StepMode,
 )
-from planner.posts import history, writing
+from planner.posts import actions, history, writing
 from planner.views.chains import chain_signature
 from planner.workflow import State
 from tests.factories import CampaignFactory
@@ -50,7 +50,7 @@ def in_campaign(post, campaign):
 
 
 def approve(post, who, position):
-    return writing.post_decide(
+    return actions.post_decide(
         actor=who,
         post=post,
         decision="approve",
@@ -142,7 +142,7 @@ def test_named_approvers_are_kept_once_each(cast):
 
 def test_a_named_step_lets_only_those_people_decide(cast, draft):
     set_chain(cast, None, [(Role.MARKETING, StepMode.ANY, [cast.marketing2])])
-    writing.post_submit(actor=cast.content, post=draft)
+    actions.post_submit(actor=cast.content, post=draft)
     with pytest.raises(NotAllowed):
         approve(draft, cast.marketing, 1)
     assert approve(draft, cast.marketing2, 1).state == State.APPROVED
@@ -186,7 +186,7 @@ def test_dropping_a_campaigns_chain_is_audited_and_the_default_applies(cast, cam
 def test_a_post_of_the_campaign_needs_marketing_then_admin(cast, campaign, draft):
     set_chain(cast, campaign, MARKETING_THEN_ADMIN, actor=cast.marketing)
     post = in_campaign(draft, campaign)
-    writing.post_submit(actor=cast.content, post=post)
+    actions.post_submit(actor=cast.content, post=post)
     with pytest.raises(NotAllowed):
         approve(post, cast.admin, 1)  # step 1 is marketing's
     post = approve(post, cast.marketing, 1)
@@ -199,7 +199,7 @@ def test_a_post_of_the_campaign_needs_marketing_then_admin(cast, campaign, draft
 
 def test_posts_outside_the_campaign_keep_the_default_chain(cast, campaign, draft):
     set_chain(cast, campaign, MARKETING_THEN_ADMIN)
-    writing.post_submit(actor=cast.content, post=draft)
+    actions.post_submit(actor=cast.content, post=draft)
     assert approve(draft, cast.marketing, 1).state == State.APPROVED
 
 
@@ -211,7 +211,7 @@ def halfway(cast, campaign, draft):
     """A campaign post whose marketing step is approved, waiting for an admin."""
     set_chain(cast, campaign, MARKETING_THEN_ADMIN)
     post = in_campaign(draft, campaign)
-    writing.post_submit(actor=cast.content, post=post)
+    actions.post_submit(actor=cast.content, post=post)
     approve(post, cast.marketing, 1)
     assert waiting_at(post) == 2
     return post

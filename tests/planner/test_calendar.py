@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from planner.models import Publication
-from planner.posts import writing
+from planner.posts import actions
 from planner.publishing import engine
 from planner.views.calendar import from_wall_clock
 from planner.workflow import State
@@ -113,8 +113,8 @@ def test_dropping_a_post_on_another_day_moves_it_in_the_viewers_time_zone(client
 
 
 def test_an_approved_post_moved_goes_back_to_review_and_says_so(client, cast, draft):
-    writing.post_submit(actor=cast.content, post=draft)
-    writing.post_decide(
+    actions.post_submit(actor=cast.content, post=draft)
+    actions.post_decide(
         actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
     )
     client.force_login(cast.content)
@@ -145,8 +145,8 @@ def test_a_viewer_or_a_contributor_cannot_move_posts(client, cast, draft):
 
 
 def test_a_published_post_cannot_be_moved(client, cast, draft):
-    writing.post_submit(actor=cast.content, post=draft)
-    post = writing.post_decide(
+    actions.post_submit(actor=cast.content, post=draft)
+    post = actions.post_decide(
         actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
     )
     engine.post_engine_transition(post=post, action="start_publishing")

@@ -16,7 +16,7 @@ from accounts.services import member_change_role, member_remove, user_update_pre
 from planner import calendar_cache
 from planner.models import Label, Post, Variant
 from planner.planning import services
-from planner.posts import writing
+from planner.posts import actions, writing
 from planner.publishing.engine import post_engine_transition
 from planner.workflow import Action, State
 from tests.factories import CampaignFactory, ChannelFactory
@@ -348,7 +348,7 @@ def test_without_redis_the_calendar_still_answers(client, cast, settings):
     }
     # Sessions live in the database; the cache is only the calendar's.
     assert by_id(fetch(client), post)["title"] == str(post)
-    writing.post_cancel(actor=cast.content, post=post)  # a bump that cannot reach Redis
+    actions.post_cancel(actor=cast.content, post=post)  # a bump that cannot reach Redis
     assert by_id(fetch(client), post)["extendedProps"]["state"] == "cancelled"
 
 
@@ -410,7 +410,7 @@ def test_a_cancelled_post_shows_at_once(client, cast, committed):
     client.force_login(cast.content)
     assert by_id(fetch(client), post)["editable"] is True
     with committed():
-        writing.post_cancel(actor=cast.content, post=post, reason="Not this month")
+        actions.post_cancel(actor=cast.content, post=post, reason="Not this month")
     event = by_id(fetch(client), post)
     assert (event["extendedProps"]["state"], event["editable"]) == ("cancelled", False)
 

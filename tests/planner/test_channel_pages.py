@@ -18,7 +18,7 @@ from planner.errors import Invalid, NotAllowed
 from planner.models import AuditEvent, Channel, Publication
 from planner.planning import services
 from planner.planning.channel_forms import NETWORKS
-from planner.posts import writing
+from planner.posts import actions
 from tests.factories import ChannelFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -629,8 +629,8 @@ def test_a_rename_through_the_service_keeps_the_address_and_the_token(cast, chan
 
 def _approved_on(cast, channel):
     post = PostFactory(workspace=cast.workspace, author=cast.content, channels=[channel])
-    writing.post_submit(actor=cast.content, post=post)
-    writing.post_decide(
+    actions.post_submit(actor=cast.content, post=post)
+    actions.post_decide(
         actor=cast.marketing,
         post=post,
         decision="approve",

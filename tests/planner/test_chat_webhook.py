@@ -17,7 +17,7 @@ from planner.errors import Invalid, NotAllowed
 from planner.models import AuditEvent, Notification, NotificationKind, Publication
 from planner.notifications import inbox
 from planner.notifications.inbox import ChatOutcome
-from planner.posts import writing
+from planner.posts import actions
 from planner.workflow import State
 from tests.factories import PostFactory
 
@@ -73,13 +73,13 @@ def closed_port() -> int:
 
 def submit(cast, post, capture):
     with capture(execute=True):
-        return writing.post_submit(actor=cast.content, post=post)
+        return actions.post_submit(actor=cast.content, post=post)
 
 
 def decide(actor, post, capture, decision="approve", comment=""):
     post.refresh_from_db()
     with capture(execute=True):
-        return writing.post_decide(
+        return actions.post_decide(
             actor=actor,
             post=post,
             decision=decision,
@@ -186,7 +186,7 @@ def test_a_workspace_without_a_webhook_queues_nothing(
     cast, draft, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
-        writing.post_submit(actor=cast.content, post=draft)
+        actions.post_submit(actor=cast.content, post=draft)
     # The calendar's cache and the approvers' emails; no chat task.
     assert all("chat" not in repr(callback) for callback in callbacks)
     assert len(callbacks) == 2
@@ -194,7 +194,7 @@ def test_a_workspace_without_a_webhook_queues_nothing(
 
 def test_nothing_is_posted_when_the_change_rolls_back(cast, draft, httpserver):
     use_webhook(cast, ChatWebhookKind.SLACK, httpserver.url_for(HOOK))
-    writing.post_submit(actor=cast.content, post=draft)  # the test's transaction never commits
+    actions.post_submit(actor=cast.content, post=draft)  # the test's transaction never commits
     assert httpserver.log == []
 
 

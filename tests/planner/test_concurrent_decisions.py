@@ -9,7 +9,7 @@ from django.db import connection
 
 from planner.errors import Conflict
 from planner.models import ApprovalDecision
-from planner.posts import writing
+from planner.posts import actions
 from tests.factories import PostFactory
 from tests.two_factor import VerifiedClient
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def in_review(cast):
     post = PostFactory(workspace=cast.workspace, author=cast.content, title="Launch day")
-    return writing.post_submit(actor=cast.content, post=post)
+    return actions.post_submit(actor=cast.content, post=post)
 
 
 def at_the_same_moment(*calls):
@@ -47,7 +47,7 @@ def at_the_same_moment(*calls):
 
 def test_two_approvers_at_once_exactly_one_decision_counts(cast, in_review):
     def decide(user, decision, comment=""):
-        return lambda: writing.post_decide(
+        return lambda: actions.post_decide(
             actor=user,
             post=in_review,
             decision=decision,

@@ -11,8 +11,8 @@ from PIL import Image
 
 from planner.channels.registry import adapter_for
 from planner.models import Media, Post
+from planner.posts import actions
 from planner.posts import media as post_media
-from planner.posts import writing
 from planner.posts.previews import over_limit_at, segments
 from tests.factories import ChannelFactory, PostFactory
 
@@ -321,8 +321,8 @@ def test_the_post_page_shows_the_media_and_what_the_networks_would_refuse(client
 
 
 def test_uploading_to_an_approved_post_says_the_approval_was_withdrawn(client, cast, post):
-    writing.post_submit(actor=cast.content, post=post)
-    writing.post_decide(
+    actions.post_submit(actor=cast.content, post=post)
+    actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     client.force_login(cast.content)

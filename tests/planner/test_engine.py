@@ -14,7 +14,7 @@ from werkzeug import Response
 
 from planner.models import AuditEvent, ChannelKind, Post, Publication
 from planner.models import PublicationState as P
-from planner.posts import writing
+from planner.posts import actions, writing
 from planner.publishing import control, engine
 from planner.workflow import State
 from tests.factories import ChannelFactory, PostFactory
@@ -56,8 +56,8 @@ def approved_post(cast, channels, *, when=None):
         channels=channels,
         scheduled_at=when or timezone.now() + dt.timedelta(hours=1),
     )
-    writing.post_submit(actor=cast.content, post=post)
-    return writing.post_decide(
+    actions.post_submit(actor=cast.content, post=post)
+    return actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
 
@@ -430,7 +430,7 @@ def test_retracting_where_the_network_cannot_delete_says_so_on_the_delivery(cast
     make_due(post)
     receiver.expect_request("/hook").respond_with_data("ok")
     assert run_engine() == [P.PUBLISHED]
-    writing.post_retract(actor=cast.admin, post=post, reason="Wrong date")
+    actions.post_retract(actor=cast.admin, post=post, reason="Wrong date")
     publication = Publication.objects.get(post=post)
     assert control.publication_retract(publication_id=publication.pk) == P.PUBLISHED
     publication.refresh_from_db()

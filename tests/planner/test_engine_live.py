@@ -16,7 +16,7 @@ from werkzeug import Response
 
 from planner.models import ChannelKind, Post, Publication
 from planner.models import PublicationState as P
-from planner.posts import writing
+from planner.posts import actions
 from planner.workflow import State
 from tests import processes
 from tests.factories import ChannelFactory, PostFactory
@@ -55,8 +55,8 @@ class Receiver:
 
 
 def approve(cast, post):
-    writing.post_submit(actor=cast.content, post=post)
-    return writing.post_decide(
+    actions.post_submit(actor=cast.content, post=post)
+    return actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
 

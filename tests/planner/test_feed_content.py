@@ -9,7 +9,7 @@ from django.conf import settings
 
 from planner.calendar_feeds import content, ical
 from planner.models import Post
-from planner.posts import writing
+from planner.posts import scheduling, writing
 from tests.planner import ical_lint
 from tests.planner.feed_helpers import (
     LONG_TEXT,
@@ -202,7 +202,7 @@ def test_a_rescheduled_post_keeps_its_uid_and_raises_its_sequence(client, cast, 
     path = subscribe(cast.content, cast.workspace)
     before = by_icalendar(client.get(path).content)[uid(plan.launch)]
     clock.shift(dt.timedelta(hours=1))
-    writing.post_reschedule(
+    scheduling.post_reschedule(
         actor=cast.content, post=plan.launch, scheduled_at=paris(2027, 3, 13, 11, 0)
     )
     after = by_icalendar(client.get(path).content)
@@ -246,7 +246,7 @@ def test_the_services_raise_the_sequence_on_every_content_change_and_move(cast, 
             body="Edited once.",
             variants={plan.bluesky.pk: ""},
         ),
-        lambda: writing.post_reschedule(
+        lambda: scheduling.post_reschedule(
             actor=cast.content, post=post, scheduled_at=paris(2027, 3, 21, 9, 0)
         ),
         lambda: writing.post_save(

@@ -15,7 +15,7 @@ from planner.approvals import chains
 from planner.calendar_feeds import key_dates, links, validators
 from planner.models import FeedLink, KeyDate, Post
 from planner.planning import services
-from planner.posts import writing
+from planner.posts import actions, scheduling, writing
 from tests.factories import CampaignFactory, ChannelFactory, PostFactory
 from tests.planner.feed_helpers import NOW, Plan, by_icalendar, feed_path, subscribe
 
@@ -106,7 +106,7 @@ def test_what_waits_on_me_is_the_waiting_for_me_queue(client, cast, plan):
     }
     # The author of a post never waits on it (four eyes), even as an approver.
     written = PostFactory(workspace=cast.workspace, author=cast.marketing2)
-    writing.post_submit(actor=cast.marketing2, post=written)
+    actions.post_submit(actor=cast.marketing2, post=written)
     assert post_uids(client.get(subscribe(cast.marketing2, cast.workspace, "waiting"))) == {
         uid(plan.in_review)
     }
@@ -228,12 +228,12 @@ def test_a_decision_that_moves_the_step_on_moves_the_waiting_feed_on(client, cas
         steps=[(Role.MARKETING, "any", []), (Role.ADMIN, "any", [])],
     )
     post = PostFactory(workspace=cast.workspace, author=cast.content, title="Two steps")
-    writing.post_submit(actor=cast.content, post=post)
+    actions.post_submit(actor=cast.content, post=post)
     path = subscribe(cast.marketing, cast.workspace, "waiting")
     before = client.get(path)
     assert uid(post) in post_uids(before)
     with committed():
-        writing.post_decide(
+        actions.post_decide(
             actor=cast.marketing2,
             post=post,
             decision="approve",
@@ -352,10 +352,10 @@ CHANGES = {
         body="Edited.",
         variants={plan.bluesky.pk: ""},
     ),
-    "a move out of the window": lambda plan, cast: writing.post_reschedule(
+    "a move out of the window": lambda plan, cast: scheduling.post_reschedule(
         actor=cast.content, post=plan.untitled, scheduled_at=NOW + dt.timedelta(days=500)
     ),
-    "a cancellation": lambda plan, cast: writing.post_cancel(actor=cast.content, post=plan.launch),
+    "a cancellation": lambda plan, cast: actions.post_cancel(actor=cast.content, post=plan.launch),
     "a campaign renamed": lambda plan, cast: services.campaign_save(
         actor=cast.admin,
         workspace=cast.workspace,
@@ -481,7 +481,7 @@ def test_after_a_write_a_304_costs_one_aggregate_more_and_reads_no_post(
     clock.shift(dt.timedelta(minutes=3))
     etag = client.get(path)["ETag"]
     with committed():  # a write elsewhere in the workspace: the counter moves on
-        writing.comment_add(actor=cast.content, post=plan.launch, body="Nice.")
+        actions.comment_add(actor=cast.content, post=plan.launch, body="Nice.")
     with (
         django_assert_max_num_queries(QUERIES_304_AFTER_A_WRITE),
         CaptureQueriesContext(connection) as queries,

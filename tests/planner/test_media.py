@@ -9,8 +9,8 @@ from PIL import Image
 
 from planner.errors import Conflict, Invalid, NotAllowed, NotFound
 from planner.models import ApprovalDecision, AuditEvent, Media, Post, Publication, PublicationState
+from planner.posts import actions, writing
 from planner.posts import media as post_media
-from planner.posts import writing
 from planner.posts.uploads import sniff
 from planner.workflow import State
 from tests.factories import ChannelFactory, PostFactory
@@ -53,8 +53,8 @@ def add(actor, post, file, alt_text=""):
 
 
 def submit_and_approve(cast, post):
-    writing.post_submit(actor=cast.content, post=post)
-    return writing.post_decide(
+    actions.post_submit(actor=cast.content, post=post)
+    return actions.post_decide(
         actor=cast.marketing,
         post=post,
         decision="approve",
@@ -165,7 +165,7 @@ def test_submitting_too_many_images_is_refused_by_the_network_rules(cast, draft)
         add(cast.content, draft, png(), alt_text="x")
     draft.refresh_from_db()
     with pytest.raises(Invalid, match=r"At most 4 media files \(5 attached\)"):
-        writing.post_submit(actor=cast.content, post=draft)
+        actions.post_submit(actor=cast.content, post=draft)
     draft.refresh_from_db()
     assert draft.state == State.DRAFT
 

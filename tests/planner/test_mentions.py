@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 from planner.models import Notification, NotificationKind
-from planner.posts import writing
+from planner.posts import actions
 from planner.posts.mentions import Directory, excerpt, mentioned, split
 from tests.factories import MembershipFactory, PostFactory, UserFactory
 
@@ -98,7 +98,7 @@ def told(kind):
 
 @pytest.mark.django_db
 def test_mentioned_members_hear_of_it_with_an_excerpt(cast, draft):
-    writing.comment_add(actor=cast.contributor, post=draft, body="@marketing please look.")
+    actions.comment_add(actor=cast.contributor, post=draft, body="@marketing please look.")
     notification = Notification.objects.get(kind=NotificationKind.MENTION)
     assert notification.recipient == cast.marketing
     assert notification.actor == cast.contributor
@@ -109,18 +109,18 @@ def test_mentioned_members_hear_of_it_with_an_excerpt(cast, draft):
 @pytest.mark.django_db
 def test_the_author_and_assignee_hear_of_a_comment_unless_mentioned_or_commenting(cast):
     post = PostFactory(workspace=cast.workspace, author=cast.content, assignee=cast.content2)
-    writing.comment_add(actor=cast.contributor, post=post, body="Looks good.")
+    actions.comment_add(actor=cast.contributor, post=post, body="Looks good.")
     assert told(NotificationKind.COMMENT) == ["content2@acme.test", "content@acme.test"]
     Notification.objects.all().delete()
 
-    writing.comment_add(actor=cast.content, post=post, body="Thanks @content2")
+    actions.comment_add(actor=cast.content, post=post, body="Thanks @content2")
     assert told(NotificationKind.MENTION) == ["content2@acme.test"]
     assert told(NotificationKind.COMMENT) == []
 
 
 @pytest.mark.django_db
 def test_a_member_of_another_workspace_is_not_notified(cast, other, draft):
-    writing.comment_add(actor=cast.content2, post=draft, body="@admin@globex.test, hello")
+    actions.comment_add(actor=cast.content2, post=draft, body="@admin@globex.test, hello")
     assert told(NotificationKind.MENTION) == []
 
 
@@ -128,7 +128,7 @@ def test_a_member_of_another_workspace_is_not_notified(cast, other, draft):
 def test_another_workspaces_member_with_the_same_handle_does_not_make_it_ambiguous(
     cast, other, draft
 ):
-    writing.comment_add(actor=cast.content2, post=draft, body="@marketing see this")
+    actions.comment_add(actor=cast.content2, post=draft, body="@marketing see this")
     assert told(NotificationKind.MENTION) == ["marketing@acme.test"]
 
 
@@ -136,13 +136,13 @@ def test_another_workspaces_member_with_the_same_handle_does_not_make_it_ambiguo
 def test_a_member_who_left_is_not_mentioned(cast, draft):
     gone = UserFactory(email="gone@acme.test", is_active=False)
     MembershipFactory(user=gone, workspace=cast.workspace)
-    writing.comment_add(actor=cast.content2, post=draft, body="@gone hello")
+    actions.comment_add(actor=cast.content2, post=draft, body="@gone hello")
     assert told(NotificationKind.MENTION) == []
 
 
 @pytest.mark.django_db
 def test_the_commenter_mentioning_themself_is_not_told(cast, draft):
-    writing.comment_add(actor=cast.content2, post=draft, body="note to @content2")
+    actions.comment_add(actor=cast.content2, post=draft, body="note to @content2")
     assert told(NotificationKind.MENTION) == []
 
 
@@ -151,6 +151,6 @@ def test_a_mention_is_emailed_after_commit(
     cast, draft, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        writing.comment_add(actor=cast.contributor, post=draft, body="@marketing urgent")
+        actions.comment_add(actor=cast.contributor, post=draft, body="@marketing urgent")
     mail = next(m for m in mailoutbox if m.to == ["marketing@acme.test"])
     assert "@marketing urgent" in mail.body

@@ -19,7 +19,7 @@ from planner.models import (
 )
 from planner.notifications import inbox
 from planner.notifications.notify import describe
-from planner.posts import writing
+from planner.posts import actions, writing
 from tests.factories import PostFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.domain]
@@ -40,12 +40,12 @@ def emails(*people) -> set[str]:
 
 
 def submit(cast, post: Post, actor=None) -> Post:
-    return writing.post_submit(actor=actor or cast.content, post=post)
+    return actions.post_submit(actor=actor or cast.content, post=post)
 
 
 def decide(actor, post: Post, decision: str = "approve", comment: str = "", step: int = 1):
     post.refresh_from_db()
-    return writing.post_decide(
+    return actions.post_decide(
         actor=actor,
         post=post,
         decision=decision,

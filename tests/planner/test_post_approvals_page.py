@@ -15,7 +15,7 @@ from planner.models import (
     Post,
     StepMode,
 )
-from planner.posts import writing
+from planner.posts import actions, writing
 from planner.workflow import State
 from tests.factories import CampaignFactory, PostFactory
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def in_review(cast, author=None, **kwargs):
     post = PostFactory(workspace=cast.workspace, author=author or cast.content, **kwargs)
-    return writing.post_submit(actor=author or cast.content, post=post)
+    return actions.post_submit(actor=author or cast.content, post=post)
 
 
 def decide(client, post, decision, comment="", **fields):
@@ -167,7 +167,7 @@ def test_a_step_someone_else_decided_first_is_a_conflict_409(client, cast):
     client.force_login(cast.marketing2)
     assert 'name="step_position" value="1"' in text(client.get(f"/posts/{post.pk}/"))
     # Marketing decides while marketing2 still has the page open.
-    writing.post_decide(
+    actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     response = decide(client, post, "approve", expected_version=1, step_position=1)
@@ -228,7 +228,7 @@ def test_when_every_approver_wrote_the_post_the_page_says_nobody_can_decide(clie
         variants={v.channel_id: "" for v in post.variants.all()},
     )
     post.refresh_from_db()
-    writing.post_submit(actor=cast.marketing, post=post)
+    actions.post_submit(actor=cast.marketing, post=post)
     client.force_login(cast.content)
     page = text(client.get(f"/posts/{post.pk}/"))
     assert "Nobody can decide this step now" in page
@@ -287,7 +287,7 @@ def test_the_chain_shows_each_step_done_current_or_pending_in_words(client, cast
         (Role.MARKETING, StepMode.ALL, []),
     ]
     post = two_steps(cast, in_review(cast), three)
-    writing.post_decide(
+    actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     client.force_login(cast.viewer)
@@ -346,7 +346,7 @@ def test_an_empty_comment_shows_the_form_again_with_the_error(client, cast, draf
 
 
 def test_a_viewer_sees_comments_but_cannot_comment(client, cast, draft):
-    writing.comment_add(actor=cast.content, post=draft, body="First!")
+    actions.comment_add(actor=cast.content, post=draft, body="First!")
     client.force_login(cast.viewer)
     page = text(client.get(f"/posts/{draft.pk}/"))
     assert "First!" in page
@@ -358,7 +358,7 @@ def test_a_viewer_sees_comments_but_cannot_comment(client, cast, draft):
 
 def test_a_decision_comment_appears_among_the_comments(client, cast):
     post = in_review(cast)
-    writing.post_decide(
+    actions.post_decide(
         actor=cast.marketing,
         post=post,
         decision="request_changes",

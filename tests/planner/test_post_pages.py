@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from planner.models import AuditEvent
-from planner.posts import writing
+from planner.posts import actions
 from planner.publishing import engine
 from planner.workflow import Action, State
 from tests.factories import ChannelFactory, PostFactory
@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 
 def approved(cast):
     post = PostFactory(workspace=cast.workspace, author=cast.content)
-    writing.post_submit(actor=cast.content, post=post)
-    return writing.post_decide(
+    actions.post_submit(actor=cast.content, post=post)
+    return actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
 
@@ -110,8 +110,8 @@ def test_only_admins_see_and_use_the_crisis_switch(client, cast):
 
 def test_the_history_reads_as_sentences_newest_first(client, cast):
     post = PostFactory(workspace=cast.workspace, author=cast.content)
-    writing.post_submit(actor=cast.content, post=post)
-    writing.post_decide(
+    actions.post_submit(actor=cast.content, post=post)
+    actions.post_decide(
         actor=cast.marketing,
         post=post,
         decision="request_changes",

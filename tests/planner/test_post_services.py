@@ -18,8 +18,8 @@ from planner.models import (
     PublicationState,
     StepMode,
 )
-from planner.posts import writing
-from planner.publishing import engine
+from planner.posts import actions, scheduling, writing
+from planner.publishing import engine, outgoing
 from planner.workflow import State
 from tests.factories import ChannelFactory, PostFactory
 
@@ -31,8 +31,8 @@ def later(days=2):
 
 
 def submit_and_approve(cast, post):
-    writing.post_submit(actor=cast.content, post=post)
-    return writing.post_decide(
+    actions.post_submit(actor=cast.content, post=post)
+    return actions.post_decide(
         actor=cast.marketing,
         post=post,
         decision="approve",
@@ -183,7 +183,7 @@ def test_a_reapproved_post_reuses_its_publication_and_idempotency_key(cast, draf
     post = submit_and_approve(cast, draft)
     key = Publication.objects.get(post=post).idempotency_key
     post = edit(cast.content, post, "Fixed")
-    post = writing.post_decide(
+    post = actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=2, step_position=1
     )
     publication = Publication.objects.get(post=post)
@@ -203,7 +203,7 @@ def test_moving_an_approved_post_sends_it_back_to_review_and_is_logged(cast, dra
 
     post = submit_and_approve(cast, draft)
     new_time = later(days=5)
-    post = writing.post_reschedule(actor=cast.content, post=post, scheduled_at=new_time)
+    post = scheduling.post_reschedule(actor=cast.content, post=post, scheduled_at=new_time)
     assert (post.state, post.approved_version) == (State.IN_REVIEW, None)
     assert not ApprovalDecision.objects.filter(post=post, withdrawn_at__isnull=True).exists()
     assert Publication.objects.get(post=post).state == PublicationState.CANCELLED
@@ -214,7 +214,7 @@ def test_moving_an_approved_post_sends_it_back_to_review_and_is_logged(cast, dra
     told = Notification.objects.filter(post=post, kind="approval_withdrawn")
     assert set(told.values_list("recipient", flat=True)) == {cast.marketing.pk}
     # Approved again, it goes out at its new time.
-    post = writing.post_decide(
+    post = actions.post_decide(
         actor=cast.marketing2,
         post=post,
         decision="approve",
@@ -231,17 +231,17 @@ def test_moving_a_post_in_review_starts_its_chain_again(cast, draft):
         campaign=None,
         steps=[(Role.MARKETING, StepMode.ANY, []), (Role.ADMIN, StepMode.ANY, [])],
     )
-    writing.post_submit(actor=cast.content, post=draft)
-    writing.post_decide(
+    actions.post_submit(actor=cast.content, post=draft)
+    actions.post_decide(
         actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
     )
-    post = writing.post_reschedule(actor=cast.content, post=draft, scheduled_at=later(days=4))
+    post = scheduling.post_reschedule(actor=cast.content, post=draft, scheduled_at=later(days=4))
     assert post.state == State.IN_REVIEW
     assert progress(post, four_eyes_relaxed=False).current.position == 1
 
 
 def test_moving_a_draft_changes_nothing_else(cast, draft):
-    post = writing.post_reschedule(actor=cast.content, post=draft, scheduled_at=later(days=4))
+    post = scheduling.post_reschedule(actor=cast.content, post=draft, scheduled_at=later(days=4))
     assert post.state == State.DRAFT
     assert (
         AuditEvent.objects.get(post=post, action="post.reschedule").data["approvals_withdrawn"] == 0
@@ -250,7 +250,7 @@ def test_moving_a_draft_changes_nothing_else(cast, draft):
 
 def test_a_post_cannot_be_moved_into_the_past(cast, draft):
     with pytest.raises(Invalid, match="future"):
-        writing.post_reschedule(
+        scheduling.post_reschedule(
             actor=cast.content, post=draft, scheduled_at=timezone.now() - dt.timedelta(hours=1)
         )
 
@@ -260,12 +260,12 @@ def test_a_published_post_cannot_be_moved(cast, draft):
     engine.post_engine_transition(post=post, action="start_publishing")
     post = engine.post_engine_transition(post=post, action="mark_published")
     with pytest.raises(Conflict):
-        writing.post_reschedule(actor=cast.admin, post=post, scheduled_at=later())
+        scheduling.post_reschedule(actor=cast.admin, post=post, scheduled_at=later())
 
 
 def test_a_contributor_cannot_move_posts(cast, draft):
     with pytest.raises(NotAllowed):
-        writing.post_reschedule(actor=cast.contributor, post=draft, scheduled_at=later(3))
+        scheduling.post_reschedule(actor=cast.contributor, post=draft, scheduled_at=later(3))
 
 
 # --- review -------------------------------------------------------------------------
@@ -273,18 +273,18 @@ def test_a_contributor_cannot_move_posts(cast, draft):
 
 def test_nobody_approves_their_own_post(cast):
     post = PostFactory(workspace=cast.workspace, author=cast.marketing)
-    writing.post_submit(actor=cast.marketing, post=post)
+    actions.post_submit(actor=cast.marketing, post=post)
     with pytest.raises(NotAllowed, match="someone else"):
-        writing.post_decide(
+        actions.post_decide(
             actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
         )
 
 
 def test_nobody_approves_a_version_they_edited(cast, draft):
     draft = edit(cast.marketing, draft, "Marketing's rewrite")
-    writing.post_submit(actor=cast.content, post=draft)
+    actions.post_submit(actor=cast.content, post=draft)
     with pytest.raises(NotAllowed, match="someone else"):
-        writing.post_decide(
+        actions.post_decide(
             actor=cast.marketing,
             post=draft,
             decision="approve",
@@ -292,7 +292,7 @@ def test_nobody_approves_a_version_they_edited(cast, draft):
             step_position=1,
         )
     assert (
-        writing.post_decide(
+        actions.post_decide(
             actor=cast.marketing2,
             post=draft,
             decision="approve",
@@ -309,8 +309,8 @@ def test_an_admin_relaxing_four_eyes_is_logged_and_lets_authors_approve(cast):
     workspace_update_settings(actor=cast.admin, workspace=cast.workspace, four_eyes_relaxed=True)
     assert AuditEvent.objects.filter(action="workspace.settings").exists()
     post = PostFactory(workspace=cast.workspace, author=cast.marketing)
-    writing.post_submit(actor=cast.marketing, post=post)
-    post = writing.post_decide(
+    actions.post_submit(actor=cast.marketing, post=post)
+    post = actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     assert post.state == State.APPROVED
@@ -326,16 +326,16 @@ def test_only_an_admin_may_relax_four_eyes(cast):
 
 
 def test_requesting_changes_needs_a_comment(cast, draft):
-    writing.post_submit(actor=cast.content, post=draft)
+    actions.post_submit(actor=cast.content, post=draft)
     with pytest.raises(Invalid, match="comment is required"):
-        writing.post_decide(
+        actions.post_decide(
             actor=cast.marketing,
             post=draft,
             decision="request_changes",
             expected_version=1,
             step_position=1,
         )
-    post = writing.post_decide(
+    post = actions.post_decide(
         actor=cast.marketing,
         post=draft,
         decision="request_changes",
@@ -348,8 +348,8 @@ def test_requesting_changes_needs_a_comment(cast, draft):
 
 
 def test_rejecting_cancels_the_post(cast, draft):
-    writing.post_submit(actor=cast.content, post=draft)
-    post = writing.post_decide(
+    actions.post_submit(actor=cast.content, post=draft)
+    post = actions.post_decide(
         actor=cast.marketing,
         post=draft,
         decision="reject",
@@ -361,18 +361,18 @@ def test_rejecting_cancels_the_post(cast, draft):
 
 
 def test_a_content_manager_cannot_approve(cast, draft):
-    writing.post_submit(actor=cast.content, post=draft)
+    actions.post_submit(actor=cast.content, post=draft)
     with pytest.raises(NotAllowed):
-        writing.post_decide(
+        actions.post_decide(
             actor=cast.content2, post=draft, decision="approve", expected_version=1, step_position=1
         )
 
 
 def test_a_decision_on_a_stale_version_is_a_conflict(cast, draft):
-    draft = writing.post_submit(actor=cast.content, post=draft)
+    draft = actions.post_submit(actor=cast.content, post=draft)
     edit(cast.content, draft, "Changed during review")
     with pytest.raises(Conflict, match="changed while you were reviewing"):
-        writing.post_decide(
+        actions.post_decide(
             actor=cast.marketing,
             post=draft,
             decision="approve",
@@ -382,12 +382,12 @@ def test_a_decision_on_a_stale_version_is_a_conflict(cast, draft):
 
 
 def test_the_second_decision_on_the_same_step_is_a_conflict(cast, draft):
-    writing.post_submit(actor=cast.content, post=draft)
-    writing.post_decide(
+    actions.post_submit(actor=cast.content, post=draft)
+    actions.post_decide(
         actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
     )
     with pytest.raises(Conflict):
-        writing.post_decide(
+        actions.post_decide(
             actor=cast.marketing2,
             post=draft,
             decision="approve",
@@ -399,9 +399,9 @@ def test_the_second_decision_on_the_same_step_is_a_conflict(cast, draft):
 
 def test_a_post_without_a_time_cannot_be_approved(cast):
     post = PostFactory(workspace=cast.workspace, author=cast.contributor, scheduled_at=None)
-    writing.post_submit(actor=cast.contributor, post=post)
+    actions.post_submit(actor=cast.contributor, post=post)
     with pytest.raises(NotAllowed, match="time"):
-        writing.post_decide(
+        actions.post_decide(
             actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
         )
 
@@ -409,7 +409,7 @@ def test_a_post_without_a_time_cannot_be_approved(cast):
 def test_a_post_without_channels_cannot_be_submitted(cast):
     post = PostFactory(workspace=cast.workspace, author=cast.content, channels=[])
     with pytest.raises(NotAllowed, match="at least one channel"):
-        writing.post_submit(actor=cast.content, post=post)
+        actions.post_submit(actor=cast.content, post=post)
 
 
 def test_a_two_step_chain_needs_marketing_then_admin(cast, draft):
@@ -424,21 +424,21 @@ def test_a_two_step_chain_needs_marketing_then_admin(cast, draft):
     )
     Post.objects.filter(pk=draft.pk).update(campaign=campaign)
     draft.refresh_from_db()
-    writing.post_submit(actor=cast.content, post=draft)
-    post = writing.post_decide(
+    actions.post_submit(actor=cast.content, post=draft)
+    post = actions.post_decide(
         actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
     )
     assert post.state == State.IN_REVIEW
     assert progress(post, four_eyes_relaxed=False).current.position == 2
     with pytest.raises(NotAllowed, match="not an approver"):
-        writing.post_decide(
+        actions.post_decide(
             actor=cast.marketing2,
             post=post,
             decision="approve",
             expected_version=1,
             step_position=2,
         )
-    post = writing.post_decide(
+    post = actions.post_decide(
         actor=cast.admin, post=post, decision="approve", expected_version=1, step_position=2
     )
     assert post.state == State.APPROVED
@@ -451,20 +451,20 @@ def test_an_all_of_them_step_waits_for_every_eligible_approver(cast, draft):
         campaign=None,
         steps=[(Role.MARKETING, StepMode.ALL, [])],
     )
-    writing.post_submit(actor=cast.content, post=draft)
-    post = writing.post_decide(
+    actions.post_submit(actor=cast.content, post=draft)
+    post = actions.post_decide(
         actor=cast.marketing, post=draft, decision="approve", expected_version=1, step_position=1
     )
     assert post.state == State.IN_REVIEW
     with pytest.raises(NotAllowed):
-        writing.post_decide(
+        actions.post_decide(
             actor=cast.marketing,
             post=post,
             decision="approve",
             expected_version=1,
             step_position=1,
         )
-    post = writing.post_decide(
+    post = actions.post_decide(
         actor=cast.marketing2, post=post, decision="approve", expected_version=1, step_position=1
     )
     assert post.state == State.APPROVED
@@ -485,23 +485,23 @@ def test_marketing_cannot_change_the_workspace_default_chain(cast):
 
 def test_cancelling_an_approved_post_stops_its_deliveries(cast, draft):
     post = submit_and_approve(cast, draft)
-    post = writing.post_cancel(actor=cast.content, post=post, reason="Event postponed")
+    post = actions.post_cancel(actor=cast.content, post=post, reason="Event postponed")
     assert post.state == State.CANCELLED
     assert Publication.objects.get(post=post).state == PublicationState.CANCELLED
     assert AuditEvent.objects.get(post=post, action="post.cancel").data["note"] == "Event postponed"
 
 
 def test_a_cancelled_post_can_be_reopened_as_a_draft(cast, draft):
-    writing.post_cancel(actor=cast.content, post=draft)
-    assert writing.post_reopen(actor=cast.content, post=draft).state == State.DRAFT
+    actions.post_cancel(actor=cast.content, post=draft)
+    assert actions.post_reopen(actor=cast.content, post=draft).state == State.DRAFT
 
 
 def test_a_viewer_cannot_comment_and_an_empty_comment_is_refused(cast, draft):
     with pytest.raises(NotAllowed):
-        writing.comment_add(actor=cast.viewer, post=draft, body="Nice")
+        actions.comment_add(actor=cast.viewer, post=draft, body="Nice")
     with pytest.raises(Invalid, match="Write something"):
-        writing.comment_add(actor=cast.contributor, post=draft, body="   ")
-    assert writing.comment_add(actor=cast.contributor, post=draft, body="Nice").version == 1
+        actions.comment_add(actor=cast.contributor, post=draft, body="   ")
+    assert actions.comment_add(actor=cast.contributor, post=draft, body="Nice").version == 1
 
 
 def published(cast, draft):
@@ -513,7 +513,7 @@ def published(cast, draft):
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.MARKETING])
 def test_admin_and_marketing_retract_a_published_post(cast, draft, role):
     post = published(cast, draft)
-    post = writing.post_retract(actor=cast.as_role(role), post=post, reason="Wrong price")
+    post = actions.post_retract(actor=cast.as_role(role), post=post, reason="Wrong price")
     assert post.state == State.RETRACTED
     assert AuditEvent.objects.get(post=post, action="post.retract").data["note"] == "Wrong price"
 
@@ -522,12 +522,12 @@ def test_admin_and_marketing_retract_a_published_post(cast, draft, role):
 def test_other_roles_cannot_retract(cast, draft, role):
     post = published(cast, draft)
     with pytest.raises(NotAllowed):
-        writing.post_retract(actor=cast.as_role(role), post=post)
+        actions.post_retract(actor=cast.as_role(role), post=post)
 
 
 def test_only_a_published_post_can_be_retracted(cast, draft):
     with pytest.raises(Conflict):
-        writing.post_retract(actor=cast.admin, post=draft)
+        actions.post_retract(actor=cast.admin, post=draft)
 
 
 def test_a_post_a_network_would_refuse_cannot_be_submitted(cast):
@@ -536,7 +536,7 @@ def test_a_post_a_network_would_refuse_cannot_be_submitted(cast):
         workspace=cast.workspace, author=cast.content, body="x" * 501, channels=[channel]
     )
     with pytest.raises(Invalid, match="Mastodon: Characters: 501 of 500") as error:
-        writing.post_submit(actor=cast.content, post=post)
+        actions.post_submit(actor=cast.content, post=post)
     assert error.value.fields["channels"]
     post.refresh_from_db()
     assert post.state == State.DRAFT
@@ -546,7 +546,7 @@ def test_refreshed_tokens_are_stored_and_an_empty_refresh_token_never_replaces_o
     channel = ChannelFactory(
         workspace=cast.workspace, credentials={"access_token": "old", "refresh_token": "r1"}
     )
-    engine.channel_store_credentials(
+    outgoing.channel_store_credentials(
         channel_id=channel.pk, credentials={"access_token": "new", "refresh_token": ""}
     )
     channel.refresh_from_db()
@@ -590,7 +590,7 @@ def test_a_channels_approved_posts_go_back_to_review_when_it_points_elsewhere(ca
     channel = post.variants.get().channel
     elsewhere = PostFactory(workspace=cast.workspace, author=cast.content)
     submit_and_approve(cast, elsewhere)
-    touched = writing.post_approvals_withdraw_for_channel(actor=cast.admin, channel=channel)
+    touched = scheduling.post_approvals_withdraw_for_channel(actor=cast.admin, channel=channel)
     assert touched == [post.pk]
     post.refresh_from_db()
     assert (post.state, post.approved_version) == (State.IN_REVIEW, None)
@@ -612,7 +612,7 @@ def test_a_channels_approved_posts_go_back_to_review_when_it_points_elsewhere(ca
 def test_only_channel_managers_withdraw_a_channels_approvals(cast, draft):
     post = submit_and_approve(cast, draft)
     with pytest.raises(NotAllowed):
-        writing.post_approvals_withdraw_for_channel(
+        scheduling.post_approvals_withdraw_for_channel(
             actor=cast.marketing, channel=post.variants.get().channel
         )
     post.refresh_from_db()

@@ -10,7 +10,7 @@ from accounts.services import workspace_update_settings
 from planner import calendar_cache
 from planner.approvals import chains, queues
 from planner.models import Post, StepMode
-from planner.posts import writing
+from planner.posts import actions, writing
 from planner.workflow import State
 from tests.factories import CampaignFactory, PostFactory
 
@@ -27,11 +27,11 @@ def now(time_machine):
 
 def in_review(cast, author=None, **fields):
     post = PostFactory(workspace=cast.workspace, author=author or cast.content, **fields)
-    return writing.post_submit(actor=author or cast.content, post=post)
+    return actions.post_submit(actor=author or cast.content, post=post)
 
 
 def approve(actor, post, step=1):
-    return writing.post_decide(
+    return actions.post_decide(
         actor=actor,
         post=post,
         decision="approve",
@@ -186,7 +186,7 @@ def test_my_drafts_cost_one_query_for_3_as_for_30(cast, django_assert_num_querie
 
 
 def send_back(cast, post, comment="Shorter, please."):
-    return writing.post_decide(
+    return actions.post_decide(
         actor=cast.marketing,
         post=post,
         decision="request_changes",
@@ -212,7 +212,7 @@ def test_a_post_sent_back_shows_to_its_author_and_assignee_with_the_request(cast
 def test_the_latest_request_is_the_one_shown(cast, now):
     post = send_back(cast, in_review(cast), "First round.")
     now.move_to(NOW + dt.timedelta(hours=1))
-    post = writing.post_submit(actor=cast.content, post=post)
+    post = actions.post_submit(actor=cast.content, post=post)
     send_back(cast, post, "Second round.")
     (row,) = queues.sent_back_to(cast.content, cast.workspace)
     assert row.comment == "Second round."

@@ -11,7 +11,7 @@ from planner import tasks
 from planner.approvals import chains
 from planner.approvals.reminders import reminders_send
 from planner.models import Notification, NotificationKind, RiskFlag, StepMode, StepReminder
-from planner.posts import writing
+from planner.posts import actions, scheduling, writing
 from tests.factories import CampaignFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def in_review(cast, author=None, **fields):
     """Submitted at the clock's time, due in ten days (far from being at risk)."""
     fields.setdefault("scheduled_at", T0 + dt.timedelta(days=10))
     post = PostFactory(workspace=cast.workspace, author=author or cast.content, **fields)
-    return writing.post_submit(actor=author or cast.content, post=post)
+    return actions.post_submit(actor=author or cast.content, post=post)
 
 
 def told(kind):
@@ -131,11 +131,11 @@ def test_two_runs_at_once_tell_nobody_twice(cast, clock):
     # owed everything); it finds the row claimed under the post's lock.
     from planner.approvals import reminders
 
-    seen = reminders._waiting_long(reminders.timezone.now())
+    seen = reminders.reviews_waiting_long(reminders.timezone.now())
     assert reminders_send() == {"reminded": 1, "escalated": 1, "at_risk": 0}
     late = reminders.Sent()
     for review in seen:
-        reminders._remind(review, reminders.timezone.now(), late)
+        reminders.remind(review, reminders.timezone.now(), late)
     assert (late.reminded, late.escalated) == (0, 0)
     assert len(told(Kind.REMINDER)) == 2 and len(told(Kind.ESCALATION)) == 1
 
@@ -164,7 +164,7 @@ def test_a_new_version_starts_the_clock_and_the_reminders_again(cast, clock):
 def test_a_resubmission_after_changes_requested_starts_again(cast, clock):
     post = in_review(cast)
     at(clock, 2)
-    post = writing.post_decide(
+    post = actions.post_decide(
         actor=cast.marketing,
         post=post,
         decision="request_changes",
@@ -182,7 +182,7 @@ def test_a_resubmission_after_changes_requested_starts_again(cast, clock):
         variants={v.channel_id: v.text for v in post.variants.all()},
     )
     at(clock, 10)
-    writing.post_submit(actor=cast.content, post=post)
+    actions.post_submit(actor=cast.content, post=post)
     at(clock, 33)
     assert reminders_send()["reminded"] == 0
     at(clock, 34)
@@ -199,7 +199,7 @@ def test_a_decided_step_stops_reminding_and_the_next_waits_from_its_approval(cas
     )
     post = in_review(cast, campaign=campaign)
     at(clock, 10)
-    writing.post_decide(
+    actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     at(clock, 33)  # the first step would be due; the second waits since 10:00
@@ -213,7 +213,7 @@ def test_a_decided_step_stops_reminding_and_the_next_waits_from_its_approval(cas
 def test_an_approved_post_is_left_alone(cast, clock):
     post = in_review(cast)
     at(clock, 1)
-    writing.post_decide(
+    actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     at(clock, 80)
@@ -229,7 +229,7 @@ def test_an_all_of_them_step_reminds_only_who_has_not_approved(cast, clock):
     )
     post = in_review(cast)
     at(clock, 1)
-    writing.post_decide(
+    actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     at(clock, 24)
@@ -280,7 +280,7 @@ def test_a_post_is_flagged_when_it_comes_close(cast, clock):
 def test_moving_a_post_to_another_time_flags_it_again(cast, clock):
     post = due_in(cast, 30)
     reminders_send()
-    writing.post_reschedule(actor=cast.content, post=post, scheduled_at=T0 + 40 * HOUR)
+    scheduling.post_reschedule(actor=cast.content, post=post, scheduled_at=T0 + 40 * HOUR)
     assert reminders_send()["at_risk"] == 1
     assert RiskFlag.objects.count() == 2
     assert told(Kind.AT_RISK) == ["content@acme.test", "content@acme.test"]
@@ -288,7 +288,7 @@ def test_moving_a_post_to_another_time_flags_it_again(cast, clock):
 
 def test_approved_posts_and_posts_gone_by_are_not_at_risk(cast, clock):
     post = in_review(cast, scheduled_at=T0 + 30 * HOUR)
-    writing.post_decide(
+    actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     due_in(cast, -30)  # more than a day late

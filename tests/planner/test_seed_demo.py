@@ -32,7 +32,7 @@ from planner.models import (
     Publication,
     PublicationState,
 )
-from planner.posts import writing
+from planner.posts import actions
 from planner.workflow import State
 from tests.factories import PASSWORD, UserFactory, WorkspaceFactory
 
@@ -151,7 +151,7 @@ def test_a_failure_half_way_leaves_nothing_behind(db, monkeypatch):
     def refuse(**kwargs):
         raise Invalid("No retracting today.")
 
-    monkeypatch.setattr(writing, "post_retract", refuse)
+    monkeypatch.setattr(actions, "post_retract", refuse)
     with pytest.raises(CommandError, match="No retracting today"):
         seed()
     assert not Workspace.objects.exists()

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from planner.posts import writing
+from planner.posts import actions, writing
 from planner.posts.diffs import DELETED, INSERTED, SAME, Piece, side_by_side
 from tests.factories import ChannelFactory, PostFactory
 
@@ -123,13 +123,13 @@ def test_a_channels_own_text_is_diffed_under_its_name(client, cast):
 
 def test_the_decisions_on_each_version_are_listed_with_withdrawal(client, cast):
     post = PostFactory(workspace=cast.workspace, author=cast.content)
-    writing.post_submit(actor=cast.content, post=post)
-    writing.post_decide(
+    actions.post_submit(actor=cast.content, post=post)
+    actions.post_decide(
         actor=cast.marketing, post=post, decision="approve", expected_version=1, step_position=1
     )
     edit(cast.admin, post, "Fixed a typo.")
     post.refresh_from_db()
-    writing.post_decide(
+    actions.post_decide(
         actor=cast.marketing2,
         post=post,
         decision="request_changes",
@@ -175,8 +175,8 @@ def post_with_versions(cast, count):
             variants={c.pk: f"{c.name} {n}" for c in channels},
         )
         post.refresh_from_db()
-        writing.post_submit(actor=cast.content, post=post)
-        writing.post_decide(
+        actions.post_submit(actor=cast.content, post=post)
+        actions.post_decide(
             actor=cast.marketing,
             post=post,
             decision="request_changes",

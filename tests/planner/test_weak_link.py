@@ -10,7 +10,7 @@ from accounts.models import Role
 from planner.analytics import weak_link
 from planner.analytics.weak_link import DRAFT, PUBLISH, STEP, StageKey
 from planner.models import AuditEvent, Publication, PublicationState
-from planner.posts import writing
+from planner.posts import actions
 from planner.workflow import State
 from tests.factories import ChannelFactory, PostFactory
 
@@ -194,11 +194,11 @@ def test_rework_counts_changes_requested_per_post_submitted(cast, history):
 
 def test_approvals_waiting_past_the_reminder_limit_are_overdue_now(cast, clock):
     clock.move_to(NOW - 30 * HOUR, tick=False)
-    late = writing.post_submit(
+    late = actions.post_submit(
         actor=cast.content, post=PostFactory(workspace=cast.workspace, author=cast.content)
     )
     clock.move_to(NOW - 2 * HOUR, tick=False)
-    writing.post_submit(
+    actions.post_submit(
         actor=cast.content, post=PostFactory(workspace=cast.workspace, author=cast.content)
     )
     clock.move_to(NOW, tick=False)
@@ -262,7 +262,7 @@ def _more_history(cast, clock, posts):
             state=PublicationState.PUBLISHED,
             published_at=T0 + (n + 5) * HOUR,
         )
-    writing.post_submit(
+    actions.post_submit(
         actor=cast.content, post=PostFactory(workspace=cast.workspace, author=cast.content)
     )
 

@@ -1,0 +1,115 @@
+"""What a post must be before it is written: its time, channels, references and texts, and
+what each network would refuse (checked at submission and at the last approval)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, Workspace
+from planner.channels.base import MediaFile
+from planner.channels.registry import adapter_for
+from planner.errors import Invalid
+from planner.models import (
+    Channel,
+    Post,
+)
+
+MAX_TEXT = 20_000
+
+
+MAX_COMMENT = 5_000
+
+
+def check_future(when: datetime | None) -> None:
+    if when is None:
+        return
+    if timezone.is_naive(when):
+        raise Invalid(
+            _("The time must include its time zone."),
+            fields={"scheduled_at": [_("The time must include its time zone.")]},
+        )
+    if when <= timezone.now():
+        raise Invalid(
+            _("Choose a time in the future."),
+            fields={"scheduled_at": [_("Choose a time in the future.")]},
+        )
+
+
+def workspace_channels(workspace: Workspace, channel_ids: Iterable[int]) -> dict[int, Channel]:
+    ids = set(channel_ids)
+    channels = {c.pk: c for c in Channel.objects.filter(workspace=workspace, pk__in=ids)}
+    if len(channels) != len(ids):
+        raise Invalid(
+            _("One of the channels does not exist in this workspace."),
+            fields={"channels": [_("One of the channels does not exist in this workspace.")]},
+        )
+    inactive = [str(c) for c in channels.values() if not c.is_active]
+    if inactive:
+        raise Invalid(
+            _("This channel is disabled: %(names)s.") % {"names": ", ".join(inactive)},
+            fields={"channels": [_("Disabled channels cannot be used.")]},
+        )
+    return channels
+
+
+def check_refs(workspace: Workspace, *, campaign=None, assignee=None, labels=()) -> None:
+    if campaign is not None and campaign.workspace_id != workspace.pk:
+        raise Invalid(
+            _("This campaign does not exist in this workspace."),
+            fields={"campaign": [_("This campaign does not exist in this workspace.")]},
+        )
+    if (
+        assignee is not None
+        and not Membership.objects.filter(workspace=workspace, user=assignee).exists()
+    ):
+        raise Invalid(
+            _("The assignee is not a member of this workspace."),
+            fields={"assignee": [_("The assignee is not a member of this workspace.")]},
+        )
+    if any(label.workspace_id != workspace.pk for label in labels):
+        raise Invalid(_("One of the labels does not exist in this workspace."))
+
+
+def check_text(title: str, body: str, variants: Mapping[int, str]) -> None:
+    if len(title) > 200:
+        raise Invalid(
+            _("The title is limited to 200 characters."),
+            fields={"title": [_("The title is limited to 200 characters.")]},
+        )
+    if len(body) > MAX_TEXT or any(len(t) > MAX_TEXT for t in variants.values()):
+        raise Invalid(_("The text is too long."))
+
+
+MAX_ALT_TEXT = 5_000
+
+
+def check_alt_text(alt_text: str) -> None:
+    if len(alt_text) > MAX_ALT_TEXT:
+        message = _("Alternative text is limited to %(n)s characters.") % {"n": MAX_ALT_TEXT}
+        raise Invalid(message, fields={"alt_text": [message]})
+
+
+def channel_errors(post: Post) -> list[str]:
+    """Every reason a network would refuse this post as it stands, by channel."""
+    media = tuple(
+        MediaFile(path=m.file.name, mime_type=m.mime_type, size=m.size, alt_text=m.alt_text)
+        for m in post.media.all()
+    )
+    errors = []
+    for variant in post.variants.select_related("channel"):
+        for error in adapter_for(variant.channel.kind).validate(variant.effective_text, media):
+            errors.append(f"{variant.channel.name}: {error}")
+    return errors
+
+
+def refuse_invalid_content(post: Post) -> None:
+    errors = channel_errors(post)
+    if errors:
+        raise Invalid(
+            _("The networks would refuse this post: %(errors)s") % {"errors": " ".join(errors)},
+            fields={"channels": errors},
+        )

@@ -1,0 +1,83 @@
+"""What an adapter is handed: a channel's session (its address, credentials and HTTP client;
+tokens a network renews on the way are stored), and a publication as the outgoing post
+(its text, media and idempotency key) or as a reference to a post already sent."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from planner.channels import base
+from planner.channels.registry import adapter_for
+from planner.models import Channel, Publication, Variant
+
+
+def session_for(channel: Channel, http, publication_id: int | None = None) -> base.Session:
+    adapter = adapter_for(channel.kind)
+
+    def save(new):
+        channel_store_credentials(channel_id=channel.pk, credentials=new)
+
+    def save_key(key: str) -> None:
+        if publication_id is not None:
+            Publication.objects.filter(pk=publication_id).update(platform_key=key[:100])
+
+    return base.Session(
+        kind=channel.kind,
+        base_url=channel.base_url or adapter.default_base_url,
+        handle=channel.handle,
+        credentials=dict(channel.credentials or {}),
+        http=http,
+        save_credentials=save,
+        save_platform_key=save_key,
+    )
+
+
+def channel_session(channel: Channel, http) -> base.Session:
+    """A channel's session outside any publication (a connection test): tokens the
+    network renews on the way are stored as during a send."""
+    return session_for(channel, http)
+
+
+def outgoing_post(publication: Publication) -> base.Outgoing:
+    post = publication.post
+    variant = Variant.objects.filter(post=post, channel_id=publication.channel_id).first()
+    text = variant.effective_text if variant else post.body
+    media = tuple(
+        base.MediaFile(path=m.file.path, mime_type=m.mime_type, size=m.size, alt_text=m.alt_text)
+        for m in post.media.all()
+    )
+    return base.Outgoing(
+        text=text,
+        media=media,
+        idempotency_key=str(publication.idempotency_key),
+        platform_key=publication.platform_key,
+        external_id=publication.external_id,
+        title=post.title,
+        link=f"{settings.SITE_URL}/posts/{post.pk}/",
+    )
+
+
+def publication_reference(publication: Publication) -> base.Outgoing:
+    """A post already sent, as an adapter finds it again (metrics): its ids, without
+    the text and media that ``outgoing_post`` reads from the database."""
+    return base.Outgoing(
+        text="",
+        idempotency_key=str(publication.idempotency_key),
+        platform_key=publication.platform_key,
+        external_id=publication.external_id,
+    )
+
+
+def channel_store_credentials(*, channel_id: int, credentials) -> None:
+    """Merge refreshed tokens into a channel's stored credentials, under lock.
+
+    A value given empty never replaces a stored one (a token refresh that
+    returns no new refresh token keeps the old)."""
+    kept = {k: v for k, v in credentials.items() if v not in (None, "")}
+    if not kept:
+        return
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        channel.credentials = {**(channel.credentials or {}), **kept}
+        channel.save(update_fields=["credentials", "updated_at"])
