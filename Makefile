@@ -60,6 +60,7 @@ test-domain: deps
 lint: deps
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo
 
 format: deps
 	$(VENV)/bin/ruff format .
