@@ -11,7 +11,7 @@ trail (drafting, marketing's approval, publication, some requests for changes, m
 slots and failures), deliveries, metric rounds and latest values, daily follower counts.
 A signed-in marketer asks for each report many times in a row; gunicorn's access log
 gives the server time of each request. The number of queries of each page is asserted
-constant by the tests (tests/planner/test_weak_link.py); here, the time. A missed target
+constant by the tests (tests/planner/analytics/test_weak_link.py); here, the time. A missed target
 is reported, not failed on: exit status 0.
 """
 # ruff: noqa: E402 - the path must be fixed before anything imports the calendar module

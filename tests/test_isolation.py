@@ -308,7 +308,7 @@ def workspace_rows(workspace):
 def full_world(world, cast):
     """The first workspace with one of every object a URL can name."""
     from planner.models import Notification
-    from tests.planner.test_media import png
+    from tests.planner.posts.test_media import png
 
     post = world["post"]
     added = media.media_add(

@@ -15,7 +15,7 @@ from werkzeug import Response
 from planner.models import KeyDate, KeyDateSource
 from tests import processes
 from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
-from tests.planner.ics import calendar, vevent
+from tests.planner.calendar_feeds.ics import calendar, vevent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")

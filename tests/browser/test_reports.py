@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from planner.models import Cadence, FollowerSnapshot
 from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
 from tests.factories import CampaignFactory, ChannelFactory, ObjectiveFactory, PostFactory
-from tests.planner.report_data import failed, published
+from tests.planner.analytics.report_data import failed, published
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")

@@ -308,7 +308,7 @@ def events(client):
 
 
 def test_the_calendar_marks_posts_at_risk(client, cast, django_assert_max_num_queries):
-    from tests.planner.test_calendar_queries import QUERIES, QUERIES_KEPT
+    from tests.planner.planning.test_calendar_queries import QUERIES, QUERIES_KEPT
 
     soon, later = due_in(cast, 30), due_in(cast, 60)
     client.force_login(cast.content)

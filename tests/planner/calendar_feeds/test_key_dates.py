@@ -14,7 +14,7 @@ from planner import calendar_cache
 from planner.calendar_feeds import ical_read, key_dates, safe_fetch
 from planner.errors import Invalid, NotAllowed, NotFound
 from planner.models import AuditEvent, KeyDate, KeyDateSource
-from tests.planner.ics import NEW_YORK_VTIMEZONE, calendar, holidays, vevent
+from tests.planner.calendar_feeds.ics import NEW_YORK_VTIMEZONE, calendar, holidays, vevent
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC

@@ -17,7 +17,7 @@ from planner.models import FeedLink, KeyDate, Post
 from planner.planning import services
 from planner.posts import actions, scheduling, writing
 from tests.factories import CampaignFactory, ChannelFactory, PostFactory
-from tests.planner.feed_helpers import NOW, Plan, by_icalendar, feed_path, subscribe
+from tests.planner.calendar_feeds.feed_helpers import NOW, Plan, by_icalendar, feed_path, subscribe
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from planner.calendar_feeds import key_dates
 from planner.errors import Conflict, Invalid, NotAllowed
 from planner.models import AuditEvent, KeyDate, KeyDateImport, KeyDateSource
 from tests import processes
-from tests.planner.ics import calendar, holidays, vevent
+from tests.planner.calendar_feeds.ics import calendar, holidays, vevent
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django.conf import settings
 from planner.calendar_feeds import content, ical
 from planner.models import Post
 from planner.posts import scheduling, writing
-from tests.planner import ical_lint
-from tests.planner.feed_helpers import (
+from tests.planner.calendar_feeds import ical_lint
+from tests.planner.calendar_feeds.feed_helpers import (
     LONG_TEXT,
     NOW,
     Plan,

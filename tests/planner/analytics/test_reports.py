@@ -21,7 +21,7 @@ from tests.factories import (
     PostFactory,
     WorkspaceFactory,
 )
-from tests.planner.report_data import failed, published
+from tests.planner.analytics.report_data import failed, published
 
 pytestmark = [pytest.mark.django_db, pytest.mark.domain]  # SQLite too: `make run` uses it
 UTC = dt.UTC

@@ -35,7 +35,7 @@ from planner.models import (
 )
 from planner.models import PublicationState as P
 from tests.factories import ChannelFactory
-from tests.planner.test_engine import approved_post, make_due, run_engine
+from tests.planner.publishing.test_engine import approved_post, make_due, run_engine
 
 pytestmark = pytest.mark.django_db
 

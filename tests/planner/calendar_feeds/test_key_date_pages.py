@@ -16,8 +16,8 @@ from accounts.models import Role
 from planner import tasks
 from planner.calendar_feeds import key_dates
 from planner.models import AuditEvent, KeyDate, KeyDateImport, KeyDateSource
-from tests.planner.ics import calendar, holidays, vevent
-from tests.planner.test_calendar_queries import QUERIES, QUERIES_KEPT, Month
+from tests.planner.calendar_feeds.ics import calendar, holidays, vevent
+from tests.planner.planning.test_calendar_queries import QUERIES, QUERIES_KEPT, Month
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC

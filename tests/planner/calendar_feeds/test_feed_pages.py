@@ -10,8 +10,8 @@ from django.urls import reverse
 from planner.calendar_feeds import links
 from planner.models import FeedLink
 from tests.factories import CampaignFactory, ChannelFactory, PostFactory
-from tests.planner import ical_lint
-from tests.planner.feed_helpers import by_icalendar, feed_path
+from tests.planner.calendar_feeds import ical_lint
+from tests.planner.calendar_feeds.feed_helpers import by_icalendar, feed_path
 
 pytestmark = pytest.mark.django_db
 

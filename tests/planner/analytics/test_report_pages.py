@@ -12,7 +12,7 @@ import pytest
 
 from planner.models import Cadence, FollowerSnapshot
 from tests.factories import CampaignFactory, ChannelFactory, ObjectiveFactory, PostFactory
-from tests.planner.report_data import failed, published
+from tests.planner.analytics.report_data import failed, published
 
 pytestmark = [pytest.mark.django_db, pytest.mark.domain]  # SQLite too: `make run` uses it
 UTC = dt.UTC
