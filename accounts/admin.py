@@ -1,10 +1,13 @@
 """People, workspaces and memberships in the Django admin: every write through
 ``accounts.services`` (see ``planner.admin_forms``)."""
 
+import copy
+import functools
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import SetPasswordMixin
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetPasswordMixin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import Invitation, Membership, User, Workspace
+from accounts.services_two_factor import user_password_set_by_staff
 from planner import calendar_cache
 from planner.admin_forms import (
     ReadOnlyAdmin,
@@ -33,6 +37,25 @@ class UserAddForm(SetPasswordMixin, forms.ModelForm):
     def clean(self):
         self.validate_passwords()
         return super().clean()
+
+
+class StaffPasswordForm(AdminPasswordChangeForm):
+    """The admin's "change password" page: through ``user_password_set_by_staff``, which
+    also ends the person's sessions, API tokens and feed links, and audits it."""
+
+    def __init__(self, user, *args, actor=None, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.actor = actor
+
+    def save(self, commit=True):
+        # "Disable password-based authentication" gives no password: none works after.
+        password = (
+            self.cleaned_data["password1"]
+            if self.cleaned_data.get("set_usable_password", True)
+            else None
+        )
+        user_password_set_by_staff(actor=self.actor, user=self.user, password=password)
+        return self.user
 
 
 @admin.register(User)
@@ -59,6 +82,13 @@ class UserAdmin(ServiceAdminMixin, BaseUserAdmin):
     filter_horizontal = ()
     list_filter = ["is_staff", "is_superuser", "is_active"]
     autocomplete_fields = ["current_workspace"]
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's view builds ``change_password_form(user, data)``: a copy of this admin,
+        # for this request only, builds it with the person who acts.
+        acting = copy.copy(self)
+        acting.change_password_form = functools.partial(StaffPasswordForm, actor=request.user)
+        return BaseUserAdmin.user_change_password(acting, request, id, form_url)
 
     def writes_through_service(self, obj):
         return obj is None

@@ -134,6 +134,13 @@ def two_factor_disable(*, user: User, token: str) -> None:
     """Turn two-factor sign-in off, with a current code; refused while a workspace
     requires it of the person's role."""
     if needs_two_factor(user):
+        if user.is_staff or user.is_superuser:
+            raise Conflict(
+                _(
+                    "Staff access to the Django admin requires two-factor sign-in: it "
+                    "cannot be turned off."
+                )
+            )
         raise Conflict(
             _(
                 "A workspace you belong to requires two-factor sign-in for your role: it "
@@ -292,6 +299,22 @@ def user_sign_out_everywhere(*, user: User) -> None:
     with transaction.atomic():
         ended = _end_access(user)
         _record_everywhere(user=user, actor=user, action="session.sign_out_all", data=ended)
+
+
+def user_password_set_by_staff(*, actor: User, user: User, password: str | None) -> None:
+    """A new password given in the Django admin (validated by its form), or none
+    (``None``: signing in by password is disabled). As after a reset, whoever knew the old
+    one loses what they may have made: sessions, API tokens and feed links end."""
+    if not (actor.is_staff and actor.has_perm("accounts.change_user")):
+        raise NotAllowed(_("Only staff who may change people can set a password."))
+    with transaction.atomic():
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save(update_fields=["password"])
+        ended = _end_access(user)
+        _record_everywhere(user=user, actor=actor, action="password.set_by_staff", data=ended)
 
 
 def user_password_reset(*, user: User, password: str) -> None:

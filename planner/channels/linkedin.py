@@ -38,6 +38,7 @@ from planner.channels.base import (
     Transient,
     Unknown,
     classify_response,
+    error_text,
     numeric_fields,
 )
 from planner.channels.counting import URL_RE, Count, graphemes
@@ -96,7 +97,7 @@ class LinkedInAdapter(Adapter):
         if response.status_code == 422 and "duplicate" in response.text.lower():
             return Unknown(
                 "LinkedIn refused the text as a duplicate: probably published by an earlier "
-                f"attempt: verify. ({response.text[:200]})"
+                f"attempt: verify. ({error_text(response)})"
             )
         if failed := _failure(response, idempotent=False):
             return failed

@@ -145,6 +145,11 @@ def describe(notification: Notification) -> str:
             "%(who)s moved “%(post)s” in time: the approvals are withdrawn and it waits for "
             "approval again."
         )
+    elif notification.kind == Kind.APPROVAL_WITHDRAWN and data.get("reason_code") == "campaign":
+        sentences[Kind.APPROVAL_WITHDRAWN] = _(
+            "%(who)s moved “%(post)s” to a campaign whose approval chain asks for more: the "
+            "approval is withdrawn and it waits for approval again."
+        )
     elif notification.kind == Kind.APPROVAL_WITHDRAWN and data.get("reason_code"):
         sentences[Kind.APPROVAL_WITHDRAWN] = _(
             "%(who)s changed where %(channel)s points: the approval of “%(post)s” is withdrawn "

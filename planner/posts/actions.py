@@ -7,6 +7,7 @@ with the post row locked, and writes an audit event."""
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -156,6 +157,15 @@ def post_decide(
         verdict = workflow.check(post.state, action, ctx)
         if not verdict:
             raise NotAllowed(verdict.reason)
+        # A decision of this person at this place that no longer counts (given for
+        # another role, before the chain or the campaign changed) gives way to this one.
+        ApprovalDecision.objects.filter(
+            post=post,
+            version=post.version,
+            step_position=step.position,
+            decided_by=actor,
+            withdrawn_at__isnull=True,
+        ).exclude(step_role=step.role).update(withdrawn_at=timezone.now())
         try:
             with transaction.atomic():
                 ApprovalDecision.objects.create(

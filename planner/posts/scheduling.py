@@ -13,6 +13,8 @@ from accounts.permissions import Capability
 from planner import audit, workflow
 from planner.access import require
 from planner.approvals import notices
+from planner.approvals.chain_progress import StepSpec
+from planner.approvals.chains import carry_over
 from planner.models import (
     ApprovalDecision,
     Channel,
@@ -31,10 +33,14 @@ def withdraw_approval(post: Post) -> int:
         withdrawn_at=timezone.now()
     )
     post.approved_version = None
+    cancel_pending(post)
+    return withdrawn
+
+
+def cancel_pending(post: Post) -> None:
     Publication.objects.filter(
         post=post, state__in=[PublicationState.SCHEDULED, PublicationState.RETRY_WAIT]
     ).update(state=PublicationState.CANCELLED, next_attempt_at=None)
-    return withdrawn
 
 
 # Deliveries that have not gone out and may be (re)planned at the post's time.
@@ -128,6 +134,53 @@ def post_reschedule(*, actor: User, post: Post, scheduled_at: datetime) -> Post:
     return post
 
 
+# States in which a post holds an approval that has not gone out.
+APPROVAL_HELD = (State.APPROVED, State.FAILED, State.NEEDS_ATTENTION)
+
+
+def revoke_approval(
+    post: Post,
+    actor: User,
+    *,
+    reason: str,
+    channel: Channel | None = None,
+    chains: tuple[tuple[StepSpec, ...], tuple[StepSpec, ...]] | None = None,
+) -> dict:
+    """Put one locked post holding an approval back to review, its pending deliveries
+    cancelled: every decision withdrawn, or, when the chain judging it changed (``chains``:
+    old, new), those the new chain cannot keep (``chains.carry_over``). Those who lost an
+    approval, the author and the assignee are told (``reason``, a code that
+    ``notifications.describe`` words). Returns what the audit entry records."""
+    was = post.state
+    approvers = notices.live_approvers(post)
+    apply_transition(post, Action.REVOKE_APPROVAL, workflow.Context(role=workflow.SYSTEM))
+    if chains is None:
+        withdrawn = withdraw_approval(post)
+    else:
+        post.approved_version = None
+        cancel_pending(post)
+        _first, withdrawn = carry_over(post, *chains)
+    post.save()
+    still = set(notices.live_approvers(post))
+    notices.approval_withdrawn(
+        post=post,
+        actor=actor,
+        approver_ids=[
+            *(pk for pk in approvers if pk not in still),
+            post.author_id,
+            post.assignee_id,
+        ],
+        reason=reason,
+        channel=channel.name if channel else "",
+    )
+    return {
+        "version": post.version,
+        "state": [was, post.state],
+        "reason": reason,
+        "approvals_withdrawn": withdrawn,
+    }
+
+
 def post_approvals_withdraw_for_channel(*, actor: User, channel: Channel) -> list[int]:
     """Put a channel's approved posts that have not gone out back to a person.
 
@@ -142,41 +195,24 @@ def post_approvals_withdraw_for_channel(*, actor: User, channel: Channel) -> lis
     # A code, told in the reader's language by ``notifications.describe``.
     reason = "channel_address"
     require(actor, channel.workspace, Capability.CHANNEL_MANAGE)
-    states = (State.APPROVED, State.FAILED, State.NEEDS_ATTENTION)
     touched = []
     with transaction.atomic():
         ids = Post.objects.filter(
-            workspace_id=channel.workspace_id, state__in=states, variants__channel=channel
+            workspace_id=channel.workspace_id, state__in=APPROVAL_HELD, variants__channel=channel
         ).values_list("pk", flat=True)
         locked = Post.objects.filter(pk__in=list(ids)).select_for_update()
         # Only the posts are locked: the workspace is the channel's (no FOR UPDATE on it,
         # which would cross the engine's lock order).
         for post in locked.order_by("pk"):
-            was = post.state
-            approvers = notices.live_approvers(post)
-            apply_transition(post, Action.REVOKE_APPROVAL, workflow.Context(role=workflow.SYSTEM))
-            withdrawn = withdraw_approval(post)
-            post.save()
+            post.workspace = channel.workspace
+            data = revoke_approval(post, actor, reason=reason, channel=channel)
             audit.record(
                 workspace=channel.workspace,
                 actor=actor,
                 action="post.approval_revoked",
                 post=post,
                 target=str(post),
-                data={
-                    "version": post.version,
-                    "state": [was, post.state],
-                    "reason": reason,
-                    "channel": channel.pk,
-                    "approvals_withdrawn": withdrawn,
-                },
-            )
-            notices.approval_withdrawn(
-                post=post,
-                actor=actor,
-                approver_ids=[*approvers, post.author_id, post.assignee_id],
-                reason=reason,
-                channel=channel.name,
+                data={**data, "channel": channel.pk},
             )
             touched.append(post.pk)
     return touched

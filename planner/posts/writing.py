@@ -21,7 +21,7 @@ from accounts.permissions import Capability, role_can
 from planner import audit, workflow
 from planner.access import require
 from planner.approvals import chain_progress, notices
-from planner.approvals.chains import carry_over
+from planner.approvals.chains import carry_over, unchanged_prefix
 from planner.errors import Conflict, Invalid, NotAllowed
 from planner.models import (
     Campaign,
@@ -37,7 +37,12 @@ from planner.posts.checks import (
     check_text,
     workspace_channels,
 )
-from planner.posts.scheduling import post_reschedule, withdraw_approval
+from planner.posts.scheduling import (
+    APPROVAL_HELD,
+    post_reschedule,
+    revoke_approval,
+    withdraw_approval,
+)
 from planner.posts.transitions import apply_transition, lock_post, member_role, transition_context
 from planner.workflow import Action, State
 
@@ -290,7 +295,15 @@ def post_update_details(
             "labels": sorted(label.pk for label in labels),
         }
         extra: dict = {}
-        if before["campaign"] != after["campaign"] and post.state == State.IN_REVIEW:
+        if before["campaign"] != after["campaign"] and post.state in APPROVAL_HELD:
+            # Approved under the old campaign's chain: kept only if the new chain asks
+            # nothing the old one did not (its steps are the old chain's first steps).
+            new_steps = chain_progress.chain_steps(post)
+            if unchanged_prefix(old_steps, new_steps) < len(new_steps):
+                extra = revoke_approval(
+                    post, actor, reason="campaign", chains=(old_steps, new_steps)
+                )
+        elif before["campaign"] != after["campaign"] and post.state == State.IN_REVIEW:
             new_steps = chain_progress.chain_steps(post)
             if new_steps != old_steps:
                 approvers = notices.live_approvers(post)

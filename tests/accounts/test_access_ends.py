@@ -17,11 +17,13 @@ from accounts.models import Membership, Role
 from accounts.services_two_factor import (
     two_factor_reset,
     two_factor_reset_by_operator,
+    user_password_set_by_staff,
     user_sign_out_everywhere,
 )
 from api import services as api_services
 from api.models import ApiToken
 from planner.calendar_feeds import links
+from planner.errors import NotAllowed
 from planner.models import AuditEvent, FeedLink
 from tests.factories import MembershipFactory
 from tests.two_factor import VerifiedClient, give_authenticator
@@ -90,6 +92,23 @@ def password_reset(cast):
     reset_password(cast.content)
 
 
+def staff_sets_a_password(cast, *, usable=True):
+    """A verified superuser sets (or disables) the password on the Django admin's page."""
+    cast.admin.is_staff = cast.admin.is_superuser = True
+    cast.admin.save()
+    staff = VerifiedClient()
+    staff.force_login(cast.admin)
+    data = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
+    if not usable:
+        data = {"usable_password": "false", "unset-password": "1"}
+    response = staff.post(f"/admin/accounts/user/{cast.content.pk}/password/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def staff_disables_the_password(cast):
+    staff_sets_a_password(cast, usable=False)
+
+
 def admin_two_factor_reset(cast):
     give_authenticator(cast.content)
     membership = Membership.objects.get(user=cast.content, workspace=cast.workspace)
@@ -104,6 +123,8 @@ def operator_two_factor_reset(cast):
 EVENTS = {
     "session.sign_out_all": sign_out_everywhere,
     "password.reset": password_reset,
+    "password.set_by_staff": staff_sets_a_password,
+    "password.set_by_staff (disabled)": staff_disables_the_password,
     "two_factor.reset": admin_two_factor_reset,
     "two_factor.reset by the operator": operator_two_factor_reset,
 }
@@ -205,3 +226,22 @@ def test_the_feeds_page_says_the_revoked_feeds_stopped(cast, access):
     page = client.get("/feeds/").content.decode()
     assert 'data-testid="no-feeds"' in page
     assert 'data-testid="last-revoked"' in page
+
+
+def test_a_password_set_in_the_django_admin_works_and_ends_the_old_sessions(cast, access):
+    before = VerifiedClient()
+    before.force_login(cast.content)
+    assert before.get("/calendar/").status_code == 200
+    staff_sets_a_password(cast)
+    assert before.get("/calendar/").status_code == 302  # signed out
+    cast.content.refresh_from_db()
+    assert cast.content.check_password(NEW_PASSWORD)
+    event = AuditEvent.objects.filter(action="password.set_by_staff").first()
+    assert event.actor == cast.admin
+
+
+def test_only_staff_who_may_change_people_set_a_password(cast):
+    with pytest.raises(NotAllowed):
+        user_password_set_by_staff(actor=cast.admin, user=cast.content, password=NEW_PASSWORD)
+    cast.content.refresh_from_db()
+    assert not cast.content.check_password(NEW_PASSWORD)

@@ -160,6 +160,21 @@ def test_turning_it_off_is_refused_while_a_workspace_requires_it(client, cast):
     assert TOTPDevice.objects.filter(user=cast.admin).exists()
 
 
+def test_staff_are_told_it_is_their_staff_access_that_requires_it(client, cast):
+    cast.viewer.is_staff = True
+    cast.viewer.save()
+    device = give_authenticator(cast.viewer)
+    client.force_login(cast.viewer)
+    page = client.get("/accounts/profile/").content.decode()
+    assert "Your staff access to the Django admin requires it" in page
+    assert "for your role" not in page
+    response = client.post(
+        "/accounts/two-factor/disable/", {"token": code_now(device)}, follow=True
+    )
+    assert "Staff access to the Django admin requires two-factor sign-in" in response.text
+    assert TOTPDevice.objects.filter(user=cast.viewer).exists()
+
+
 def test_a_viewer_turns_it_off_with_a_current_code(client, cast):
     device = give_authenticator(cast.viewer)
     client.force_login(cast.viewer)

@@ -15,8 +15,10 @@ from planner.models import (
     AuditEvent,
     Notification,
     Post,
+    Publication,
     StepMode,
 )
+from planner.notifications import notify
 from planner.posts import actions, history, writing
 from planner.views.chains import chain_signature
 from planner.workflow import State
@@ -509,3 +511,61 @@ def test_a_campaign_change_never_approves_a_post_by_itself(cast, halfway):
     assert halfway.state == State.IN_REVIEW
     assert waiting_at(halfway) == 1
     assert approve(halfway, cast.marketing2, 1).state == State.APPROVED
+
+
+# --- changing the campaign of a post already approved ------------------------------------------
+
+
+@pytest.fixture
+def approved_post(cast, draft):
+    """A post approved under the default chain (one marketing step), delivery planned."""
+    actions.post_submit(actor=cast.content, post=draft)
+    post = approve(draft, cast.marketing, 1)
+    assert post.state == State.APPROVED
+    return post
+
+
+def test_an_approved_post_moved_into_a_stricter_campaign_waits_for_the_missing_step(
+    cast, approved_post, campaign
+):
+    set_chain(cast, campaign, MARKETING_THEN_ADMIN)
+    post = move_to(cast, approved_post, campaign, actor=cast.marketing)
+    post.refresh_from_db()
+    assert post.state == State.IN_REVIEW and post.approved_version is None
+    assert live_approvals(post) == [1]  # marketing's step is the same in both chains
+    assert waiting_at(post) == 2
+    assert not Publication.objects.filter(post=post, state="scheduled").exists()
+    event = AuditEvent.objects.get(action="post.details", post=post)
+    assert event.data["state"] == ["approved", "in_review"]
+    assert event.data["reason"] == "campaign"
+    told = Notification.objects.get(post=post, recipient=cast.content, kind="approval_withdrawn")
+    assert notify.describe(told) == (
+        f"{cast.marketing.display_name} moved “{post}” to a campaign whose approval chain asks "
+        "for more: the approval is withdrawn and it waits for approval again."
+    )
+    assert approve(post, cast.admin, 2).state == State.APPROVED
+
+
+def test_an_approved_post_moved_into_a_campaign_asking_no_more_stays_approved(
+    cast, approved_post, campaign
+):
+    set_chain(cast, campaign, [(Role.MARKETING, StepMode.ANY, [])])
+    post = move_to(cast, approved_post, campaign)
+    post.refresh_from_db()
+    assert post.state == State.APPROVED
+    assert live_approvals(post) == [1]
+    assert Publication.objects.filter(post=post, state="scheduled").count() == 1
+
+
+def test_a_decision_that_no_longer_counts_never_blocks_its_author_from_deciding_again(
+    cast, halfway, admin_first
+):
+    # Marketing approved step 1 as marketing; the post moved (around the services) to a
+    # chain whose step 1 asks an admin, and the same person became an admin meanwhile.
+    in_campaign(halfway, admin_first)
+    cast.workspace.memberships.filter(user=cast.marketing).update(role=Role.ADMIN)
+    assert waiting_at(halfway) == 1
+    assert approve(halfway, cast.marketing, 1).state == State.IN_REVIEW
+    assert waiting_at(halfway) == 2
+    kept = ApprovalDecision.objects.filter(post=halfway, withdrawn_at__isnull=True)
+    assert list(kept.values_list("step_position", "step_role")) == [(1, Role.ADMIN)]

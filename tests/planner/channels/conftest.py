@@ -6,9 +6,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from planner import outbound
+
 
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
-    """An HTTP client with short timeouts, as the adapters get from the engine."""
-    with httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0)) as client:
+    """The engine's own HTTP client (public addresses only, no redirect, no proxy;
+    loopback allowed for the tests' stand-ins), with short timeouts."""
+    with outbound.client(timeout=httpx.Timeout(2.0, connect=1.0)) as client:
         yield client

@@ -304,6 +304,25 @@ def test_a_refused_token_is_said_plainly(admin, cast, httpserver):
     assert "HTTP 401" in channel.last_check_message
 
 
+def test_an_html_error_page_from_the_server_is_never_shown_on_the_channels_page(
+    admin, cast, httpserver
+):
+    body = (
+        "<html><head><title>502 Bad Gateway</title></head><body>"
+        "<script>alert('xss')</script><h1>nginx says no</h1><form action=/login></form>"
+        "</body></html>"
+    )
+    httpserver.expect_request(VERIFY).respond_with_data(body, status=502, content_type="text/html")
+    channel = local_mastodon(cast, httpserver)
+    page = admin.post(f"/channels/{channel.pk}/test/", follow=True).content.decode()
+    channel.refresh_from_db()
+    assert channel.last_check_ok is False
+    assert channel.last_check_message == "Mastodon is unavailable (HTTP 502)."
+    for piece in ("nginx says no", "alert(", "&lt;script", "<script>alert", "/login"):
+        assert piece not in page, piece
+        assert piece not in channel.last_check_message, piece
+
+
 def test_a_closed_port_is_said_plainly(admin, cast):
     channel = ChannelFactory(
         workspace=cast.workspace, name="Gone", base_url=f"http://127.0.0.1:{closed_port()}"

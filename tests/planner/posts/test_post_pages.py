@@ -33,6 +33,32 @@ def test_the_post_page_shows_text_channels_counters_and_deliveries(client, cast)
     assert "Approved" in page
 
 
+@pytest.mark.parametrize(
+    ("stored", "linked"),
+    [
+        ("https://mastodon.example/@acme/1", True),
+        ("javascript:alert(document.cookie)", False),
+        ("data:text/html,<script>alert(1)</script>", False),
+        ("//evil.example/x", False),
+    ],
+)
+def test_only_a_web_address_from_the_network_is_linked_on_the_page_and_in_the_api(
+    client, cast, stored, linked
+):
+    post = approved(cast)
+    publication = post.publications.get()
+    publication.external_url = stored
+    publication.save(update_fields=["external_url"])
+    client.force_login(cast.viewer)
+    page = client.get(f"/posts/{post.pk}/").content.decode()
+    assert ("See it on the network" in page) is linked
+    assert (f'href="{stored}"' in page) is linked
+    assert "javascript:" not in page and "data:text/html" not in page
+    api = client.get(f"/api/v1/publications/{publication.pk}/")
+    assert api.status_code == 200
+    assert api.json()["external_url"] == (stored if linked else None)
+
+
 def test_a_text_too_long_for_a_network_is_flagged_on_the_page(client, cast):
     post = PostFactory(
         workspace=cast.workspace,
