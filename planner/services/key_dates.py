@@ -195,7 +195,12 @@ def _queue(
             source=source,
             refresh=source is not None,
         )
-        tasks.key_dates_import.delay_on_commit(job.pk)
+        # The limits travel in the message, read from the settings as it is sent (Celery
+        # would otherwise send the task's own, fixed when the module was imported).
+        limit = settings.KEY_DATES_IMPORT_SECONDS
+        tasks.key_dates_import.apply_async_on_commit(
+            (job.pk,), soft_time_limit=limit, time_limit=limit + 15
+        )
     return job
 
 
