@@ -187,7 +187,12 @@ def _queue(
             source=source,
             refresh=source is not None,
         )
-        jobs.after_commit(jobs.KEY_DATES_IMPORT, job.pk)
+        # The limits travel in the message, read from the settings as it is sent (Celery
+        # would otherwise send the task's own, fixed when the module was imported).
+        limit = settings.KEY_DATES_IMPORT_SECONDS
+        jobs.after_commit(
+            jobs.KEY_DATES_IMPORT, job.pk, soft_time_limit=limit, time_limit=limit + 15
+        )
     return job
 
 
