@@ -466,6 +466,9 @@ def production_like_env(database: Database, workdir: Path, tick_ms: int) -> None
         MEDIA_ROOT=str(workdir / "media"),
         REDIS_URL=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
         PUBLISH_TICK_MILLISECONDS=str(tick_ms),
+        # The receiver is on this machine: the outbound transport refuses loopback
+        # unless told (planner/outbound.py), as the tests' stand-ins are.
+        OUTBOUND_ALLOW_LOOPBACK="true",
     )
 
 
