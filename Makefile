@@ -24,6 +24,12 @@ BLUESKY_PEER := tests/peers/bluesky/node_modules/.package-lock.json
 $(BLUESKY_PEER): tests/peers/bluesky/package.json tests/peers/bluesky/package-lock.json tests/peers/bluesky/install.py | $(STAMP)
 	$(PY) tests/peers/bluesky/install.py
 
+# A real OAuth 2 authorization server for the account-connection tests (panva's
+# oidc-provider from npm, run by the venv's Node).
+OIDC_PEER := tests/peers/oidc/node_modules/.package-lock.json
+$(OIDC_PEER): tests/peers/oidc/package.json tests/peers/oidc/package-lock.json | $(STAMP)
+	cd tests/peers/oidc && ../../../$(VENV)/bin/npm ci --no-audit --no-fund --loglevel=error
+
 # The French catalogue, compiled in pure Python (Babel): no gettext needed to run.
 MO := locale/fr/LC_MESSAGES/django.mo
 $(MO): locale/fr/LC_MESSAGES/django.po | $(STAMP)
@@ -45,7 +51,7 @@ chromium:
 	  else echo "The tests need Debian's chromium and gettext: sudo apt-get install chromium gettext"; exit 1; fi; }
 
 # What the tests need on top: the network stand-ins that come from npm, and a browser.
-test-deps: deps $(BLUESKY_PEER) chromium
+test-deps: deps $(BLUESKY_PEER) $(OIDC_PEER) chromium
 
 run: deps
 	$(PY) -m calendar_project.devrun
