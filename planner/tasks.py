@@ -5,7 +5,6 @@ import socket
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
 
 from calendar_project import health
 from planner.analytics import collection
@@ -87,11 +86,13 @@ def chat_announce(
 @shared_task(
     ignore_result=True,
     # Its own queue (calendar_project.celery), and bounded: at the soft limit it stops
-    # and writes nothing; at the hard limit the worker process is killed. A calendar
-    # that killed a worker is not handed to the next one (no requeue on worker loss):
-    # the import is marked failed when its time is up (key_date_imports_expire).
-    soft_time_limit=settings.KEY_DATES_IMPORT_SECONDS,
-    time_limit=settings.KEY_DATES_IMPORT_SECONDS + 15,
+    # and writes nothing; at the hard limit the worker process is killed. The queueing
+    # service sends the limits in each message (key_dates.time_limits()); these are the
+    # fallback. A calendar that killed a worker is not handed to the next one (no
+    # requeue on worker loss): it is marked failed when its time is up
+    # (key_date_imports_expire).
+    soft_time_limit=key_dates.time_limits()[0],
+    time_limit=key_dates.time_limits()[1],
     acks_late=True,
     reject_on_worker_lost=False,
 )

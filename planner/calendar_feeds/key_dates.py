@@ -48,6 +48,15 @@ PROGRESS_EVERY = 0.5
 # time limit by this margin lost its worker (killed at the hard limit, or the machine).
 QUEUED_AT_MOST = dt.timedelta(hours=1)
 LOST_MARGIN = dt.timedelta(seconds=30)
+# Seconds between the soft time limit (the import stops, writes nothing) and the hard
+# one (the worker process is killed).
+HARD_LIMIT_GRACE = 15
+
+
+def time_limits() -> tuple[int, int]:
+    """An import's (soft, hard) time limits in seconds, from KEY_DATES_IMPORT_SECONDS."""
+    soft = int(settings.KEY_DATES_IMPORT_SECONDS)
+    return soft, soft + HARD_LIMIT_GRACE
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,17 @@ class ImportResult:
     @property
     def dates(self) -> int:
         return self.added + self.updated + self.unchanged
+
+    @property
+    def counts(self) -> dict[str, int | bool]:
+        """What an import's row keeps of it (``KeyDateImport.result``)."""
+        return {
+            "created": self.created,
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+        }
 
 
 def masked_url(url: str) -> str:
@@ -142,16 +162,19 @@ def key_dates_import_queue(
     return _queue(actor, workspace, name=name, url=_url_checked(url))
 
 
-def key_dates_refresh_queue(*, actor: User, source: KeyDateSource) -> KeyDateImport:
-    """Queue the import of the source's address again; a failure keeps its dates."""
-    workspace = source.workspace
-    require(actor, workspace, Capability.KEY_DATES_MANAGE)
+def _refreshable(actor: User, source: KeyDateSource) -> None:
+    require(actor, source.workspace, Capability.KEY_DATES_MANAGE)
     if not source.url:
         raise Invalid(
             _("“%(name)s” was uploaded as a file: import the new file under the same name.")
             % {"name": source.name}
         )
-    return _queue(actor, workspace, name=source.name, url=source.url, source=source)
+
+
+def key_dates_refresh_queue(*, actor: User, source: KeyDateSource) -> KeyDateImport:
+    """Queue the import of the source's address again; a failure keeps its dates."""
+    _refreshable(actor, source)
+    return _queue(actor, source.workspace, name=source.name, url=source.url, source=source)
 
 
 def _queue(
@@ -189,10 +212,8 @@ def _queue(
         )
         # The limits travel in the message, read from the settings as it is sent (Celery
         # would otherwise send the task's own, fixed when the module was imported).
-        limit = settings.KEY_DATES_IMPORT_SECONDS
-        jobs.after_commit(
-            jobs.KEY_DATES_IMPORT, job.pk, soft_time_limit=limit, time_limit=limit + 15
-        )
+        soft, hard = time_limits()
+        jobs.after_commit(jobs.KEY_DATES_IMPORT, job.pk, soft_time_limit=soft, time_limit=hard)
     return job
 
 
@@ -201,7 +222,7 @@ def key_date_imports_expire(*, workspace: Workspace | None = None) -> int:
     ``QUEUED_AT_MOST`` (no worker took them), or running past their time limit (their
     worker was killed, or is gone). Their dates were never touched."""
     now = timezone.now()
-    lost_before = now - dt.timedelta(seconds=settings.KEY_DATES_IMPORT_SECONDS + 15) - LOST_MARGIN
+    lost_before = now - dt.timedelta(seconds=time_limits()[1]) - LOST_MARGIN
     jobs = KeyDateImport.objects.filter(status__in=KeyDateImport.UNDER_WAY)
     if workspace is not None:
         jobs = jobs.filter(workspace=workspace)
@@ -281,18 +302,7 @@ def key_date_import_run(*, import_id: int) -> str:
     except ServiceError as exc:
         _finish(job, ImportStatus.FAILED, error=exc.message, problems=_problems_of(exc))
         return "failed"
-    _finish(
-        job,
-        ImportStatus.DONE,
-        source=result.source,
-        result={
-            "created": result.created,
-            "added": result.added,
-            "updated": result.updated,
-            "removed": result.removed,
-            "unchanged": result.unchanged,
-        },
-    )
+    _finish(job, ImportStatus.DONE, source=result.source, result=result.counts)
     return "done"
 
 
@@ -352,12 +362,7 @@ def key_dates_import_url(*, actor: User, workspace: Workspace, name: str, url: s
 def key_dates_refresh(*, actor: User, source: KeyDateSource) -> ImportResult:
     """Import the source's address again. A failure leaves the dates as they were."""
     workspace = source.workspace
-    require(actor, workspace, Capability.KEY_DATES_MANAGE)
-    if not source.url:
-        raise Invalid(
-            _("“%(name)s” was uploaded as a file: import the new file under the same name.")
-            % {"name": source.name}
-        )
+    _refreshable(actor, source)
     data = safe_fetch.fetch(source.url)
     occurrences = _read(data, workspace, "url")
     return _store(actor, workspace, source.name, source.url, occurrences, "key_dates.refresh")
