@@ -35,6 +35,12 @@ class MediaFile:
     mime_type: str
     size: int
     alt_text: str = ""
+    # For networks that fetch media by address (Instagram, Threads, some Facebook calls):
+    # a signed address served by Maillon, valid for this publication only; '' otherwise.
+    url: str = ""
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None  # seconds, for video (probed at upload)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from planner.models.approvals import (
 )
 from planner.models.audit import AuditEvent
 from planner.models.campaigns import Cadence, Campaign, Objective
-from planner.models.channels import Channel, ChannelKind
+from planner.models.channels import Channel, ChannelKind, ConnectedWith, OAuthApp
 from planner.models.feeds import (
     FeedLink,
     FeedScope,
@@ -37,6 +37,7 @@ __all__ = [
     "Channel",
     "ChannelKind",
     "Comment",
+    "ConnectedWith",
     "Decision",
     "FeedLink",
     "FeedScope",
@@ -51,6 +52,7 @@ __all__ = [
     "Notification",
     "NotificationKind",
     "NotificationPreference",
+    "OAuthApp",
     "Objective",
     "Post",
     "PostVersion",

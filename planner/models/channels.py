@@ -21,6 +21,11 @@ class ChannelKind(models.TextChoices):
     WEBHOOK = "webhook", _("Generic webhook")
 
 
+class ConnectedWith(models.TextChoices):
+    FORM = "form", _("credentials typed in")
+    OAUTH = "oauth", _("the network's sign-in")
+
+
 class Channel(models.Model):
     """An account on a network that Maillon publishes to."""
 
@@ -51,6 +56,21 @@ class Channel(models.Model):
     metrics_error = models.CharField(_("metrics problem"), max_length=500, blank=True)
     # A network's rate limit: no metrics call to it before this time.
     metrics_paused_until = models.DateTimeField(null=True, blank=True)
+    # How the credentials came: typed into the channel form, or through the network's
+    # own sign-in (Connect / Reconnect, planner/connection/).
+    connected_with = models.CharField(
+        _("connected with"), max_length=10, choices=ConnectedWith.choices, default="form"
+    )
+    # The network's own id of the account (a Page id, a user id, an organization URN):
+    # Reconnect must bring back the same account.
+    account_id = models.CharField(_("account id on the network"), max_length=200, blank=True)
+    # When the connection stops working unless it is renewed or reconnected (a long-lived
+    # token's end, a refresh token's end); null when it does not expire or is unknown.
+    access_expires_at = models.DateTimeField(_("access expires"), null=True, blank=True)
+    # Set when the network refused the credentials for good (a 401 that a refresh could
+    # not cure, a revoked app): nothing is sent until a person reconnects.
+    disconnected_at = models.DateTimeField(_("disconnected"), null=True, blank=True)
+    disconnected_reason = models.CharField(_("why it was disconnected"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -67,3 +87,24 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+
+class OAuthApp(models.Model):
+    """Maillon's own app on one server of a network where every server registers its
+    apps (Mastodon: ``POST /api/v1/apps``): one per server, shared by all workspaces."""
+
+    network = models.CharField(max_length=20, choices=ChannelKind.choices)
+    server = models.CharField(max_length=200)  # https://host[:port], lower case
+    client_id = models.CharField(max_length=300)
+    client_secret = EncryptedJSONField(default=dict, blank=True)  # {"secret": ...}
+    redirect_uri = models.CharField(max_length=500)
+    scopes = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "server"], name="oauth_app_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network} app on {self.server}"
