@@ -201,6 +201,8 @@ def bluesky(req: Request, demo: DemoServer) -> Reply | None:
         handle = body.get("identifier") or "cairn-outdoor.bsky.social"
         tokens = {"accessJwt": "demo-access", "refreshJwt": "demo-refresh"}
         return 200, {"did": DID, "handle": handle, **tokens}, {}
+    if nsid == "com.atproto.identity.resolveHandle":
+        return 200, {"did": DID}, {}
     if nsid == "com.atproto.repo.uploadBlob":
         kind = req.headers.get("Content-Type", "")
         blob = {"$type": "blob", "ref": {"$link": "bafkreidemo" + demo.inbox.new_id()}}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 
 from accounts.models import Role
 from tests.factories import MembershipFactory, PostFactory, UserFactory, WorkspaceFactory
@@ -56,6 +58,14 @@ def _own_cache(settings):
     settings.CACHES = {
         "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
     }
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A page in French leaves its language active in the thread (the locale middleware
+    does not switch back): each test starts in the default language, whatever ran before."""
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -187,6 +187,9 @@ class Adapter:
     # False when a connection test can only check the credentials' form, because
     # any live call would post something (Slack, Teams, a generic receiver).
     live_check: ClassVar[bool] = True
+    # True when a channel is saved only once its credentials pass the connection test
+    # (Bluesky: a mistyped handle or app password is said on the form, not at 9 o'clock).
+    checked_on_connect: ClassVar[bool] = False
 
     def destination(self, base_url: str, credentials: dict) -> str:
         """Where the channel's credentials are sent: its API, or its webhook."""

@@ -72,6 +72,8 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 # a missing token is a 401.
 TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
 NOT_FOUND = "RecordNotFound"
+# What Bluesky shows instead of a handle that no longer resolves to its account.
+INVALID_HANDLE = "handle.invalid"
 _FACET = "app.bsky.richtext.facet"
 
 # A simple hashtag: after a space or at the start, letters/digits/underscores,
@@ -92,6 +94,7 @@ class BlueskyAdapter(Adapter):
     can_delete = True
     credential_fields = ("identifier", "app_password")
     derived_credentials = ("accessJwt", "refreshJwt", "did", "handle")
+    checked_on_connect = True
 
     def counts(self, text: str) -> list[Count]:
         return [
@@ -187,12 +190,30 @@ class BlueskyAdapter(Adapter):
         return count if isinstance(count, int) else None
 
     def check_connection(self, session: Session) -> str:
+        """The app password works *and* the account's handle resolves to it.
+
+        A typed handle is resolved first, so that a misspelt one is named as such rather
+        than as a refused password; then the handle the server reports for the account
+        must lead back to the account's DID (a handle whose DNS record or well-known file
+        is gone shows as ``handle.invalid`` everywhere on Bluesky)."""
+        identifier = str(session.credentials.get("identifier") or "").strip().lstrip("@")
+        if identifier and "@" not in identifier:  # a handle, not an email address
+            resolve_handle(session, identifier)
         response = _request(session, "GET", "com.atproto.server.getSession")
         if failed := _failure(response, "the connection test"):
             raise AdapterError(failed)
         body = _json(response)
-        session.update_credentials({"did": body.get("did"), "handle": body.get("handle")})
-        return f"@{body.get('handle') or _did(session)}"
+        did, handle = str(body.get("did") or ""), str(body.get("handle") or "")
+        session.update_credentials({"did": did, "handle": handle})
+        if not handle or handle == INVALID_HANDLE or resolve_handle(session, handle) != did:
+            raise AdapterError(
+                Permanent(
+                    f"Bluesky's handle for this account (@{handle or '?'}) does not lead back "
+                    "to it, so people cannot find it by name: fix the handle in Bluesky "
+                    "(Settings → Account → Handle), then test again."
+                )
+            )
+        return f"@{handle}"
 
 
 # --- the post record ------------------------------------------------------------------
@@ -345,6 +366,27 @@ def _store_tokens(session: Session, response: httpx.Response) -> Outcome | None:
         {key: body.get(key) for key in ("accessJwt", "refreshJwt", "did", "handle")}
     )
     return None
+
+
+def resolve_handle(session: Session, handle: str) -> str:
+    """The DID a handle leads to, asked of the channel's server (which resolves any
+    handle, not only its own accounts'); AdapterError when it leads nowhere."""
+    response = _call(
+        session, "GET", "com.atproto.identity.resolveHandle", params={"handle": handle}
+    )
+    if not isinstance(response, httpx.Response):
+        raise AdapterError(response)
+    did = _json(response).get("did")
+    if response.status_code == 400 or (response.status_code < 300 and not did):
+        raise AdapterError(
+            Permanent(
+                f"No Bluesky account has the handle @{handle}: check its spelling "
+                "(for example acme.bsky.social, or the account's own domain)."
+            )
+        )
+    if failed := _failure(response, "the handle check"):
+        raise AdapterError(failed)
+    return str(did)
 
 
 def _did(session: Session) -> str:

@@ -169,6 +169,8 @@ class DemoBuilder:
                 handle=handle,
                 base_url=base_url,
                 credentials=credentials,
+                # The demo's networks start after the seeding (calendar_project/devrun.py).
+                verify=False,
             )
 
     def _objectives_and_campaigns(self, admin: User, marketing: User) -> None:

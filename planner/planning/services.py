@@ -18,7 +18,7 @@ from accounts.models import Membership, User, Workspace
 from accounts.permissions import Capability
 from planner import audit
 from planner.access import full_clean, require
-from planner.channels import checking
+from planner.channels import base, checking
 from planner.channels.checking import CheckResult
 from planner.channels.registry import adapter_for
 from planner.errors import Conflict, Invalid
@@ -261,11 +261,14 @@ def channel_save(
     handle: str = "",
     base_url: str | None = None,
     credentials: Mapping[str, Any] | None = None,
+    verify: bool = True,
 ) -> Channel:
     """Connect a channel, or update one. ``credentials`` None keeps the stored ones;
     a credential left empty keeps its stored value (a form never echoes secrets) --
     unless the address they are sent to changes: then only what is typed is kept.
-    ``base_url`` None keeps the channel's (a rename does not move it)."""
+    ``base_url`` None keeps the channel's (a rename does not move it). New credentials
+    of a network that is ``checked_on_connect`` are saved only once they work, unless
+    ``verify`` is False (the demo, whose networks are not running yet)."""
     require(actor, workspace, Capability.CHANNEL_MANAGE)
     if kind not in ChannelKind.values:
         raise Invalid(_("Choose a network."), fields={"kind": [_("Choose a network.")]})
@@ -316,6 +319,8 @@ def channel_save(
     # The name's uniqueness is left to the database (``_save_unique``), which says it on
     # the name field rather than as "Channel with this Workspace and Name already exists".
     full_clean(channel, validate_constraints=False)
+    if verify and adapter.checked_on_connect and (creating or "credentials" in after):
+        _check_before_saving(adapter, channel)
     with transaction.atomic():
         _save_unique(channel, _("A channel with this name already exists."), "name")
         audit.record(
@@ -329,6 +334,32 @@ def channel_save(
             # What was approved was approved for the old destination: a person decides again.
             post_approvals_withdraw_for_channel(actor=actor, channel=channel)
     return channel
+
+
+def _check_before_saving(adapter, channel: Channel) -> None:
+    """Connect only credentials that work (Bluesky: the app password, and a handle that
+    resolves to the account): a refusal is said on the form and nothing is saved. A
+    session the test opens is not kept: the channel holds what was typed."""
+
+    def session(http: httpx.Client) -> base.Session:
+        return base.Session(
+            kind=channel.kind,
+            base_url=channel.base_url or adapter.default_base_url,
+            handle=channel.handle,
+            credentials=dict(channel.credentials),
+            http=http,
+        )
+
+    result = checking.check(
+        adapter,
+        session,
+        network=channel.get_kind_display(),
+        seconds=float(settings.CHANNEL_CHECK_TIMEOUT_SECONDS),
+    )
+    if not result.ok:
+        raise Invalid(result.message)
+    channel.last_checked_at, channel.last_check_ok = timezone.now(), True
+    channel.last_check_message = result.message[:500]
 
 
 def channel_set_active(*, actor: User, channel: Channel, active: bool) -> Channel:

@@ -401,6 +401,61 @@ def test_check_connection_names_the_account(pds, http):
     assert adapter.check_connection(session_for(pds, http)) == f"@{pds.handle}"
 
 
+def test_check_connection_names_a_misspelt_handle_rather_than_a_refused_password(pds, http):
+    session = session_for(pds, http, identifier="nobody-here.test")
+    with pytest.raises(AdapterError) as caught:
+        adapter.check_connection(session)
+    assert isinstance(caught.value.outcome, Permanent)
+    assert "No Bluesky account has the handle @nobody-here.test" in str(caught.value)
+    assert "accessJwt" not in session.credentials  # it never tried the password
+
+
+def test_check_connection_accepts_the_account_email_without_resolving_it(pds, http):
+    account = pds.create_account("checkmail")
+    password = httpx.post(
+        pds.xrpc("com.atproto.server.createAppPassword"),
+        headers={"Authorization": f"Bearer {account['accessJwt']}"},
+        json={"name": "Maillon"},
+    ).json()["password"]
+    session = session_for(pds, http, identifier="checkmail@example.test", app_password=password)
+    assert adapter.check_connection(session) == "@checkmail.test"
+
+
+@pytest.mark.parametrize(
+    "resolved",
+    [{"did": "did:plc:someone-else"}, None],
+    ids=["handle of another account", "handle that resolves nowhere"],
+)
+def test_check_connection_refuses_a_handle_that_does_not_lead_back(httpserver, http, resolved):
+    httpserver.expect_request("/xrpc/com.atproto.server.getSession").respond_with_json(
+        {"did": "did:plc:alice", "handle": "alice.example"}
+    )
+    resolve = httpserver.expect_request(
+        "/xrpc/com.atproto.identity.resolveHandle", query_string={"handle": "alice.example"}
+    )
+    if resolved:
+        resolve.respond_with_json(resolved)
+    else:
+        resolve.respond_with_json(
+            {"error": "InvalidRequest", "message": "Unable to resolve handle"}, status=400
+        )
+    with pytest.raises(AdapterError) as caught:
+        adapter.check_connection(logged_in(httpserver, http))
+    assert isinstance(caught.value.outcome, Permanent)
+    assert "@alice.example" in str(caught.value)
+
+
+def test_check_connection_refuses_an_account_bluesky_shows_as_handle_invalid(httpserver, http):
+    session = logged_in(httpserver, http)
+    session.credentials["identifier"] = "alice@example.com"
+    httpserver.expect_request("/xrpc/com.atproto.server.getSession").respond_with_json(
+        {"did": "did:plc:alice", "handle": "handle.invalid"}
+    )
+    with pytest.raises(AdapterError) as caught:
+        adapter.check_connection(session)
+    assert "does not lead back to it" in str(caught.value)
+
+
 def test_metrics_are_transient_when_the_pds_has_no_appview(pds, http):
     outgoing = message()
     published = adapter.publish(session_for(pds, http), outgoing)

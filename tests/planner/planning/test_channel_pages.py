@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import time
 
+import httpx
 import pytest
 from django.utils.html import escape
 from werkzeug import Request, Response
@@ -20,6 +21,7 @@ from planner.planning import services
 from planner.planning.channel_forms import NETWORKS
 from planner.posts import actions
 from tests.factories import ChannelFactory, PostFactory
+from tests.peers.bluesky_pds import LocalPds
 
 pytestmark = pytest.mark.django_db
 
@@ -194,20 +196,59 @@ def test_a_webhook_address_is_a_secret_and_must_be_https(admin):
     assert "hooks.slack.example" not in response.content.decode()
 
 
-def test_a_bluesky_channel_keeps_its_identifier_in_the_open(admin):
-    response = admin.post(
-        "/channels/new/?kind=bluesky",
-        {"name": "Sky", "identifier": "acme.bsky.social", "app_password": "abcd-efgh-ijkl-mnop"},
-    )
+def bluesky_form(pds: LocalPds, **overrides) -> dict:
+    form = {
+        "name": "Sky",
+        "base_url": pds.url,
+        "identifier": pds.handle,
+        "app_password": pds.app_password,
+    }
+    return {**form, **overrides}
+
+
+def test_a_bluesky_channel_keeps_its_identifier_in_the_open(admin, bluesky_pds):
+    response = admin.post("/channels/new/?kind=bluesky", bluesky_form(bluesky_pds))
     assert response.status_code == 302
     channel = Channel.objects.get()
     assert channel.credentials == {
-        "identifier": "acme.bsky.social",
-        "app_password": "abcd-efgh-ijkl-mnop",
+        "identifier": bluesky_pds.handle,
+        "app_password": bluesky_pds.app_password,
     }
+    assert channel.last_check_ok
+    assert channel.last_check_message == f"Connected: @{bluesky_pds.handle}."
     page = admin.get(f"/channels/{channel.pk}/edit/").content.decode()
-    assert 'value="acme.bsky.social"' in page
-    assert "abcd-efgh-ijkl-mnop" not in page
+    assert f'value="{bluesky_pds.handle}"' in page
+    assert bluesky_pds.app_password not in page
+
+
+def test_a_bluesky_handle_that_resolves_nowhere_is_said_on_the_form(admin, bluesky_pds):
+    form = bluesky_form(bluesky_pds, identifier="acme-misspelt.test")
+    response = admin.post("/channels/new/?kind=bluesky", form)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "No Bluesky account has the handle @acme-misspelt.test" in page
+    assert 'value="Sky"' in page  # what was typed is kept (but the app password)
+    assert not Channel.objects.exists()
+
+
+def test_a_refused_bluesky_app_password_saves_nothing(admin, bluesky_pds):
+    form = bluesky_form(bluesky_pds, app_password="aaaa-bbbb-cccc-dddd")
+    response = admin.post("/channels/new/?kind=bluesky", form)
+    assert response.status_code == 200
+    assert "Bluesky refused the credentials (HTTP 401" in response.content.decode()
+    assert not Channel.objects.exists()
+
+
+def new_app_password(pds: LocalPds) -> str:
+    session = httpx.post(
+        pds.xrpc("com.atproto.server.createSession"),
+        json={"identifier": pds.handle, "password": pds.password},
+    ).json()
+    return httpx.post(
+        pds.xrpc("com.atproto.server.createAppPassword"),
+        headers={"Authorization": f"Bearer {session['accessJwt']}"},
+        json={"name": f"Maillon {time.monotonic_ns()}"},
+    ).json()["password"]
 
 
 # --- editing --------------------------------------------------------------------------
@@ -237,29 +278,30 @@ def test_a_new_secret_replaces_the_stored_one(admin, channel):
     assert "fresh-token" not in str(AuditEvent.objects.get(action="channel.update").data)
 
 
-def test_a_new_app_password_drops_the_session_made_with_the_old_one(cast):
+def test_a_new_app_password_drops_the_session_made_with_the_old_one(cast, bluesky_pds):
     channel = ChannelFactory(
         workspace=cast.workspace,
         kind="bluesky",
-        base_url="",
+        base_url=bluesky_pds.url,
         credentials={
-            "identifier": "acme.bsky.social",
+            "identifier": bluesky_pds.handle,
             "app_password": "old",
             "accessJwt": "a",
             "refreshJwt": "r",
             "did": "did:plc:x",
         },
     )
+    fresh = new_app_password(bluesky_pds)
     services.channel_save(
         actor=cast.admin,
         workspace=cast.workspace,
         channel=channel,
         kind="bluesky",
         name=channel.name,
-        credentials={"identifier": "", "app_password": "new"},
+        credentials={"identifier": "", "app_password": fresh},
     )
     channel.refresh_from_db()
-    assert channel.credentials == {"identifier": "acme.bsky.social", "app_password": "new"}
+    assert channel.credentials == {"identifier": bluesky_pds.handle, "app_password": fresh}
 
 
 # --- testing the connection -----------------------------------------------------------
@@ -519,12 +561,12 @@ def test_the_same_address_written_differently_keeps_the_token(admin, channel):
     assert channel.credentials == {"access_token": TOKEN}
 
 
-def test_the_default_address_written_out_keeps_the_app_password(cast):
+def test_the_same_address_written_out_keeps_the_app_password(cast, bluesky_pds):
     channel = ChannelFactory(
         workspace=cast.workspace,
         kind="bluesky",
-        base_url="",
-        credentials={"identifier": "acme.bsky.social", "app_password": "kept"},
+        base_url=bluesky_pds.url,
+        credentials={"identifier": bluesky_pds.handle, "app_password": bluesky_pds.app_password},
     )
     services.channel_save(
         actor=cast.admin,
@@ -532,20 +574,20 @@ def test_the_default_address_written_out_keeps_the_app_password(cast):
         channel=channel,
         kind="bluesky",
         name=channel.name,
-        base_url="https://bsky.social",
-        credentials={"identifier": "acme.bsky.social", "app_password": ""},
+        base_url=bluesky_pds.url + "/",
+        credentials={"identifier": bluesky_pds.handle, "app_password": ""},
     )
     channel.refresh_from_db()
-    assert channel.credentials["app_password"] == "kept"
+    assert channel.credentials["app_password"] == bluesky_pds.app_password
 
 
-def test_a_new_pds_drops_the_session_and_asks_for_the_app_password(cast):
+def test_a_new_pds_drops_the_session_and_asks_for_the_app_password(cast, bluesky_pds):
     channel = ChannelFactory(
         workspace=cast.workspace,
         kind="bluesky",
         base_url="",
         credentials={
-            "identifier": "acme.bsky.social",
+            "identifier": bluesky_pds.handle,
             "app_password": "old",
             "accessJwt": "a",
             "refreshJwt": "r",
@@ -560,17 +602,20 @@ def test_a_new_pds_drops_the_session_and_asks_for_the_app_password(cast):
             channel=channel,
             kind="bluesky",
             name=channel.name,
-            base_url="https://pds.elsewhere.example",
-            credentials={"identifier": "acme.bsky.social", "app_password": app_password},
+            base_url=bluesky_pds.url,
+            credentials={"identifier": bluesky_pds.handle, "app_password": app_password},
         )
 
     with pytest.raises(Invalid) as refused:
         save("")
     assert list(refused.value.fields) == ["app_password"]
     channel.refresh_from_db()
-    save("new")
+    save(bluesky_pds.app_password)
     channel.refresh_from_db()
-    assert channel.credentials == {"identifier": "acme.bsky.social", "app_password": "new"}
+    assert channel.credentials == {
+        "identifier": bluesky_pds.handle,
+        "app_password": bluesky_pds.app_password,
+    }
     event = AuditEvent.objects.get(action="channel.update")
     assert event.data["after"]["credentials_dropped"] == ["accessJwt", "did", "refreshJwt"]
 
