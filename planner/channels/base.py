@@ -19,6 +19,7 @@ import httpx
 from django.utils.translation import gettext as _
 
 from planner import outbound
+from planner.channels.authorization import OAuthSpec
 from planner.channels.counting import Count
 from planner.channels.metrics import canonical
 
@@ -187,6 +188,8 @@ class Adapter:
     # False when a connection test can only check the credentials' form, because
     # any live call would post something (Slack, Teams, a generic receiver).
     live_check: ClassVar[bool] = True
+    # The network's own sign-in (Connect / Reconnect), where Maillon can run it.
+    oauth: ClassVar[OAuthSpec | None] = None
 
     def destination(self, base_url: str, credentials: dict) -> str:
         """Where the channel's credentials are sent: its API, or its webhook."""

@@ -16,12 +16,14 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import Capability, role_can
 from accounts.selectors import membership_or_404
 from planner.analytics.collection import metrics_kinds
+from planner.channels.authorization import SPECS, spec_for_kind
 from planner.errors import NotAllowed, NotFound, ServiceError
 from planner.models import Channel, Publication
 from planner.planning import services
 from planner.planning.channel_forms import NETWORKS, ChannelForm
 from planner.posts.forms import add_service_error
 from planner.publishing.engine import IN_FLIGHT
+from planner.views.connect import network_setup
 
 UPCOMING_SHOWN = 10
 
@@ -62,6 +64,13 @@ def channel_list(request):
         "planner/channel_list.html",
         {
             "channels": [(c, NETWORKS[c.kind]) for c in channels],
+            # Reconnect: channels a sign-in connected, or that lost their access.
+            "reconnectable": {
+                c.pk
+                for c in channels
+                if spec_for_kind(c.kind) is not None
+                and (c.connected_with == "oauth" or c.disconnected_at is not None)
+            },
             "can_manage": role_can(membership.role, Capability.CHANNEL_MANAGE),
             "metric_kinds": metrics_kinds(),
             "now": timezone.now(),
@@ -94,10 +103,16 @@ def channel_new(request):
     _require_manager(membership)
     kind = request.GET.get("kind", "")
     if not kind:
-        return render(request, "planner/channel_choose.html", {"networks": NETWORKS.values()})
+        sign_ins = [network_setup(network) for network in SPECS]
+        return render(
+            request,
+            "planner/channel_choose.html",
+            {"networks": NETWORKS.values(), "sign_ins": sign_ins},
+        )
     network = NETWORKS.get(kind)
     if network is None:
         raise Http404
+    spec = spec_for_kind(kind)
     form = ChannelForm(request.POST or None, network=network)
     if request.method == "POST" and form.is_valid():
         channel = _save(request, form, membership, None)
@@ -108,7 +123,10 @@ def channel_new(request):
                 % {"name": channel.name},
             )
             return redirect(_list_url(channel))
-    return render(request, "planner/channel_form.html", {"form": form, "network": network})
+    setup = network_setup(spec.network) if spec else None
+    return render(
+        request, "planner/channel_form.html", {"form": form, "network": network, "setup": setup}
+    )
 
 
 @login_required

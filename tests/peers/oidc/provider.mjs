@@ -4,9 +4,11 @@
 //
 //   node provider.mjs '<json config>'
 //
-// The config: {"port": 0, "clients": [{client_id, client_secret, redirect_uris}],
-//              "scopes": ["tweet.read", ...], "accessTokenTTL": 3600}
-// Authorization code with PKCE (S256, required), refresh tokens that rotate at each use,
+// The config: {"port": 0, "clients": [{client_id, client_secret, redirect_uris,
+//              token_endpoint_auth_method}], "scopes": ["tweet.read", ...],
+//              "accessTokenTTL": 3600, "pkceOptional": ["client id", ...]}
+// Authorization code with PKCE (S256, required except for the clients in pkceOptional, as
+// Meta's and LinkedIn's web sign-ins take none), refresh tokens that rotate at each use,
 // revocation and introspection, and the provider's own development login and consent
 // pages (any login and password). Prints one JSON line {"issuer": ...} once listening.
 import { createServer } from "node:http";
@@ -30,7 +32,7 @@ const provider = new Provider(issuer, {
     ...client,
   })),
   scopes: ["openid", "offline_access", ...(config.scopes || [])],
-  pkce: { required: () => true },
+  pkce: { required: (ctx, client) => !(config.pkceOptional || []).includes(client.clientId) },
   features: {
     devInteractions: { enabled: true },
     revocation: { enabled: true },
