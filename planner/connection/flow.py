@@ -213,10 +213,13 @@ def _reconnect(
     actor: User, pending: PendingConnection, app: NetworkApp, found: list[discovery.Account]
 ) -> Channel:
     channel = Channel.objects.get(pk=pending.channel_id)
-    same = next(
-        (a for a in found if a.kind == channel.kind and a.account_id == channel.account_id),
-        None,
-    )
+    known = account_of(channel)
+    same = next((a for a in found if a.kind == channel.kind and a.account_id == known), None)
+    of_kind = [a for a in found if a.kind == channel.kind]
+    if not known and len(of_kind) == 1:
+        # A channel connected with pasted tokens may not say whose they were: the one
+        # account of its kind this sign-in reaches is the admin's explicit answer.
+        same = of_kind[0]
     if same is None:
         pending.delete()
         raise Invalid(
@@ -253,6 +256,25 @@ def _reconnect(
         )
         pending.delete()
     return locked
+
+
+# Where a channel connected with pasted tokens keeps the network's id of its account.
+ACCOUNT_CREDENTIAL = {
+    "x": "user_id",
+    "linkedin": "author_urn",
+    "facebook": "page_id",
+    "instagram": "ig_user_id",
+    "threads": "threads_user_id",
+}
+
+
+def account_of(channel: Channel) -> str:
+    """The network's id of the channel's account: the one a sign-in stored, else the one
+    its credentials name; '' when neither says."""
+    if channel.account_id:
+        return channel.account_id
+    key = ACCOUNT_CREDENTIAL.get(channel.kind, "")
+    return str((channel.credentials or {}).get(key) or "") if key else ""
 
 
 def _apply(channel: Channel, account: discovery.Account, base_url: str) -> None:

@@ -23,7 +23,7 @@ from planner.planning import services
 from planner.planning.channel_forms import NETWORKS, ChannelForm
 from planner.posts.forms import add_service_error
 from planner.publishing.engine import IN_FLIGHT
-from planner.views.connect import network_setup
+from planner.views.connect import network_setup, sign_in_forms_allowed
 
 UPCOMING_SHOWN = 10
 
@@ -59,7 +59,7 @@ def _list_url(channel: Channel | None = None) -> str:
 def channel_list(request):
     membership = membership_or_404(request.user)
     channels = Channel.objects.filter(workspace=membership.workspace).order_by("kind", "name")
-    return render(
+    response = render(
         request,
         "planner/channel_list.html",
         {
@@ -76,6 +76,7 @@ def channel_list(request):
             "now": timezone.now(),
         },
     )
+    return sign_in_forms_allowed(response)
 
 
 def _save(request, form: ChannelForm, membership, channel: Channel | None) -> Channel | None:
@@ -104,10 +105,12 @@ def channel_new(request):
     kind = request.GET.get("kind", "")
     if not kind:
         sign_ins = [network_setup(network) for network in SPECS]
-        return render(
-            request,
-            "planner/channel_choose.html",
-            {"networks": NETWORKS.values(), "sign_ins": sign_ins},
+        return sign_in_forms_allowed(
+            render(
+                request,
+                "planner/channel_choose.html",
+                {"networks": NETWORKS.values(), "sign_ins": sign_ins},
+            )
         )
     network = NETWORKS.get(kind)
     if network is None:
@@ -124,8 +127,12 @@ def channel_new(request):
             )
             return redirect(_list_url(channel))
     setup = network_setup(spec.network) if spec else None
-    return render(
-        request, "planner/channel_form.html", {"form": form, "network": network, "setup": setup}
+    return sign_in_forms_allowed(
+        render(
+            request,
+            "planner/channel_form.html",
+            {"form": form, "network": network, "setup": setup},
+        )
     )
 
 

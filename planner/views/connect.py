@@ -4,6 +4,8 @@ up), the callback the network sends the browser back to, and the choice of accou
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -38,6 +40,21 @@ def _refusal(exc: ServiceError) -> None:
         raise Http404(exc.message) from exc
 
 
+def sign_in_forms_allowed(response):
+    """A Connect or Reconnect button posts here, and we answer with a redirect to the
+    network's consent page: the Content-Security-Policy's form-action must name that
+    page's origin too (browsers check form-action on the redirect)."""
+    origins = set()
+    for network in SPECS:
+        app = app_for(network)
+        if app is not None:
+            url = urlsplit(app.authorize_url)
+            origins.add(f"{url.scheme}://{url.netloc}")
+    if origins:
+        response._csp_update = {"form-action": sorted(origins)}
+    return response
+
+
 def network_setup(network: str) -> dict:
     """What the pages say of a network's sign-in: its scopes, and how to set it up."""
     spec = SPECS[network]
@@ -63,7 +80,9 @@ def channel_connect(request, network: str):
             return redirect("planner:channel_connect", network=network)
         flow.remember(request.session, begun.pending)
         return redirect(begun.url)
-    return render(request, "planner/channel_connect.html", network_setup(network))
+    return sign_in_forms_allowed(
+        render(request, "planner/channel_connect.html", network_setup(network))
+    )
 
 
 @login_required

@@ -62,6 +62,7 @@ def provider(*sites: str, access_ttl: int = 3600) -> Iterator[OAuthServer]:
         "clients": clients,
         "scopes": SCOPES,
         "pkceOptional": [client_of(n)[0] for n in NETWORKS if n != "x"],
+        "commaScopes": [client_of("threads")[0]],
         "accessTokenTTL": access_ttl,
     }
     with started(config) as server:
