@@ -287,6 +287,48 @@ if HEALTH_TOKEN and len(HEALTH_TOKEN) < 32:
 INVITATION_DAYS = env.int("INVITATION_DAYS", 7, minimum=1)
 # "Test connection" on the Channels page gives up on a network after this long.
 CHANNEL_CHECK_TIMEOUT_SECONDS = env.int("CHANNEL_CHECK_TIMEOUT_SECONDS", 10, minimum=1)
+
+
+# The networks' sign-in (Connect / Reconnect, planner/connection/): the operator's app on
+# each network, registered with the callback address SITE_URL/channels/connect/<network>/
+# callback/. A network without its id and secret shows how to get them, and keeps the
+# pasted-token form. The *_URL overrides point a network at a test server, never more.
+def _oauth_app(prefix: str, id_name: str, secret_name: str, urls: dict[str, str]) -> dict:
+    client_id, secret = env.str(f"{prefix}_{id_name}").strip(), env.str(f"{prefix}_{secret_name}")
+    if bool(client_id) != bool(secret.strip()):
+        missing = f"{prefix}_{secret_name}" if client_id else f"{prefix}_{id_name}"
+        raise ImproperlyConfigured(
+            f"{missing} is missing: set both {prefix}_{id_name} and {prefix}_{secret_name} "
+            "(the app's id and secret from the network's developer console), or neither."
+        )
+    app = {"client_id": client_id, "client_secret": secret.strip()}
+    for key, name in urls.items():
+        value = env.str(name).strip()
+        app[key] = env.url(name, "", schemes=("https", "http")).rstrip("/") if value else ""
+    return app
+
+
+OAUTH_APPS = {
+    network: _oauth_app(
+        prefix,
+        id_name,
+        secret_name,
+        {
+            "authorize_url": f"{prefix}_OAUTH_AUTHORIZE_URL",
+            "token_url": f"{prefix}_OAUTH_TOKEN_URL",
+            "api_url": f"{prefix}_API_URL",
+        },
+    )
+    for network, prefix, id_name, secret_name in [
+        ("x", "X", "CLIENT_ID", "CLIENT_SECRET"),
+        ("linkedin", "LINKEDIN", "CLIENT_ID", "CLIENT_SECRET"),
+        ("meta", "META", "APP_ID", "APP_SECRET"),
+        ("threads", "THREADS", "APP_ID", "APP_SECRET"),
+    ]
+}
+# A consent must come back within this many seconds of the click on Connect, and what it
+# found must be chosen within the same time (the pending tokens are then deleted).
+CONNECT_PENDING_SECONDS = env.int("CONNECT_PENDING_SECONDS", 600, minimum=60)
 # Requests to servers people configure (channels, the chat webhook, key-date addresses)
 # go only to public addresses (planner/outbound.py). This lets them reach this machine
 # (loopback, never a private network): `make run` turns it on for the demo networks, the

@@ -53,6 +53,8 @@ WORKSPACE_PATH = {
     "planner.MetricSnapshot": "publication__post__workspace",
     "planner.PublicationMetric": "publication__post__workspace",
     "planner.FollowerSnapshot": "channel__workspace",
+    "planner.OAuthApp": None,  # Maillon's app on one Mastodon server, for every workspace
+    "planner.PendingConnection": "workspace",  # and its admin and their browser session
     "api.ApiToken": "workspace",  # and its person, who must be a member for it to work
 }
 
@@ -249,6 +251,7 @@ OBJECT_OF_URL = (
     ("planner:approval_chain_campaign", "campaign"),
     ("planner:approval_step_remove_campaign", "campaign"),
     ("planner:approval_chain_reset", "campaign"),
+    ("planner:channel_connect_choose", "pending"),
     ("planner:channel_", "channel"),
     ("planner:feed_", "feed"),
     ("planner:notification_", "notification"),
@@ -263,7 +266,7 @@ OBJECT_OF_URL = (
 # Parameters that are not a reference to the first workspace's objects: the token of a
 # feed or an invitation is its own credential (one the outsider does not have), a step
 # position or a queue name is read in the outsider's own workspace.
-NOT_AN_OBJECT = {"token", "uidb64", "position", "name", "action"}
+NOT_AN_OBJECT = {"token", "uidb64", "position", "name", "action", "network"}
 
 
 def fill(name, params, world, action="submit"):
@@ -279,6 +282,8 @@ def fill(name, params, world, action="submit"):
             values[param] = "waiting"
         elif param == "action":
             values[param] = action
+        elif param == "network":
+            values[param] = "x"
         elif param in ("key_date_id", "source_id", "import_id"):
             values[param] = world[{"import_id": "key_date_import"}.get(param, param[:-3])].pk
         else:
@@ -336,8 +341,33 @@ def full_world(world, cast):
     from api.services import api_token_create
 
     api_token, _token = api_token_create(actor=cast.admin, workspace=cast.workspace, name="CI")
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from planner.models import PendingConnection
+
+    # A sign-in that came back with an account to choose, waiting for the admin.
+    pending = PendingConnection.objects.create(
+        user=cast.admin,
+        workspace=cast.workspace,
+        network="x",
+        secret={
+            "accounts": [
+                {
+                    "kind": "x",
+                    "account_id": "1",
+                    "name": "Acme secret picture",
+                    "handle": "@acme.test",
+                    "credentials": {"access_token": "t"},
+                }
+            ]
+        },
+        expires_at=timezone.now() + timedelta(minutes=10),
+    )
     return {
         **world,
+        "pending": pending,
         "api_token": api_token,
         "post": Post.objects.get(pk=post.pk),
         "media": added.media,
@@ -354,8 +384,15 @@ class _Nowhere:
     pk = 987654321
 
 
+class _NowhereUUID:
+    pk = "00000000-0000-4000-8000-000000000000"
+
+
 # Ids that exist in no workspace, for every kind of object.
-NOWHERE = dict.fromkeys((*dict(OBJECT_OF_URL).values(), "post", "key_date"), _Nowhere)
+NOWHERE = {
+    **dict.fromkeys((*dict(OBJECT_OF_URL).values(), "post", "key_date"), _Nowhere),
+    "pending": _NowhereUUID,
+}
 
 # What of the first workspace an outsider's page must never show.
 SECRETS = (PostFactory.body, "Acme secret picture", "@acme.test", "newcomer@acme.test")

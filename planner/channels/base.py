@@ -19,6 +19,7 @@ import httpx
 from django.utils.translation import gettext as _
 
 from planner import outbound
+from planner.channels.authorization import OAuthSpec
 from planner.channels.counting import Count
 from planner.channels.metrics import canonical
 
@@ -190,6 +191,8 @@ class Adapter:
     # True when a channel is saved only once its credentials pass the connection test
     # (Bluesky: a mistyped handle or app password is said on the form, not at 9 o'clock).
     checked_on_connect: ClassVar[bool] = False
+    # The network's own sign-in (Connect / Reconnect), where Maillon can run it.
+    oauth: ClassVar[OAuthSpec | None] = None
 
     def destination(self, base_url: str, credentials: dict) -> str:
         """Where the channel's credentials are sent: its API, or its webhook."""

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import httpx
 
-from planner.channels import oauth
+from planner.channels import authorization, oauth
 from planner.channels.base import (
     Adapter,
     AdapterError,
@@ -44,7 +44,7 @@ from planner.channels.base import (
 from planner.channels.counting import URL_RE, Count, graphemes
 
 API_VERSION = "202605"
-TOKEN_URL = "https://www.linkedin.com/oauth/v2/accessToken"  # noqa: S105 (an address)
+TOKEN_URL = authorization.LINKEDIN.token_url
 POST_URL = "https://www.linkedin.com/feed/update/{}/"
 MAX_LENGTH = 3000
 RECONCILE_COUNT = 20
@@ -63,6 +63,7 @@ class LinkedInAdapter(Adapter):
     # Images need the Images API (initializeUpload, then an upload URL): not built yet.
     limits = Limits(max_media=0)
     can_delete = True
+    oauth = authorization.LINKEDIN
     # The refresh token and client pair are optional: LinkedIn gives refresh
     # tokens to approved partners only; without one a 401 means reconnect.
     credential_fields = (

@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 import httpx
 
+from planner.channels import authorization
 from planner.channels.base import (
     Adapter,
     AdapterError,
@@ -163,6 +164,7 @@ def same_text(remote: str, ours: str) -> bool:
 class FacebookAdapter(Adapter):
     kind = "facebook"
     default_base_url = f"https://graph.facebook.com/{GRAPH_VERSION}"
+    oauth = authorization.META
     limits = Limits(max_media=0)  # text and links only, for now
     can_delete = True
     credential_fields = ("page_id", "page_access_token")
@@ -406,6 +408,7 @@ NO_PUBLIC_URL = (
 class InstagramAdapter(ContainerAdapter):
     kind = "instagram"
     default_base_url = f"https://graph.facebook.com/{GRAPH_VERSION}"
+    oauth = authorization.META
     # One JPEG per post (carousels are not built yet).
     limits = Limits(
         max_media=1,
@@ -478,6 +481,7 @@ def public_url(base: str, path: str) -> str:
 class ThreadsAdapter(ContainerAdapter):
     kind = "threads"
     default_base_url = "https://graph.threads.net/v1.0"
+    oauth = authorization.THREADS
     limits = Limits(max_media=0)  # text posts only, for now
     can_delete = True
     credential_fields = ("threads_user_id", "access_token")

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from planner.channels import oauth
+from planner.channels import authorization, oauth
 from planner.channels.base import (
     Adapter,
     AdapterError,
@@ -63,6 +63,7 @@ class XAdapter(Adapter):
         max_alt_text=1000,
     )
     can_delete = True
+    oauth = authorization.X
     # Also stored: "expires_at" (epoch seconds) and "user_id" (cached by reconcile).
     credential_fields = ("client_id", "client_secret", "access_token", "refresh_token")
     derived_credentials = ("expires_at", "user_id")

@@ -8,6 +8,7 @@ from planner.models.approvals import (
 from planner.models.audit import AuditEvent
 from planner.models.campaigns import Cadence, Campaign, Objective
 from planner.models.channels import Channel, ChannelKind, ConnectedWith, OAuthApp
+from planner.models.connection import PendingConnection
 from planner.models.feeds import (
     FeedLink,
     FeedScope,
@@ -54,6 +55,7 @@ __all__ = [
     "NotificationPreference",
     "OAuthApp",
     "Objective",
+    "PendingConnection",
     "Post",
     "PostVersion",
     "Publication",

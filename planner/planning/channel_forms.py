@@ -105,7 +105,7 @@ NETWORKS: dict[str, Network] = {
             kind="x",
             summary=_("An X account, through the X API v2 with an OAuth 2.0 user token."),
             where=_(
-                "Maillon cannot run X's sign-in here yet, so the tokens are entered by hand. "
+                "Without X's sign-in (Connect with X), paste the tokens here. "
                 "In the X developer portal, open your app's “User authentication settings”, "
                 "turn on OAuth 2.0 and copy the Client ID (and the Client Secret of a "
                 "confidential app). Then authorise the app for the account with the scopes "

@@ -16,12 +16,14 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import Capability, role_can
 from accounts.selectors import membership_or_404
 from planner.analytics.collection import metrics_kinds
+from planner.channels.authorization import SPECS, spec_for_kind
 from planner.errors import NotAllowed, NotFound, ServiceError
 from planner.models import Channel, Publication
 from planner.planning import services
 from planner.planning.channel_forms import NETWORKS, ChannelForm
 from planner.posts.forms import add_service_error
 from planner.publishing.engine import IN_FLIGHT
+from planner.views.connect import network_setup, sign_in_forms_allowed
 
 UPCOMING_SHOWN = 10
 
@@ -57,16 +59,24 @@ def _list_url(channel: Channel | None = None) -> str:
 def channel_list(request):
     membership = membership_or_404(request.user)
     channels = Channel.objects.filter(workspace=membership.workspace).order_by("kind", "name")
-    return render(
+    response = render(
         request,
         "planner/channel_list.html",
         {
             "channels": [(c, NETWORKS[c.kind]) for c in channels],
+            # Reconnect: channels a sign-in connected, or that lost their access.
+            "reconnectable": {
+                c.pk
+                for c in channels
+                if spec_for_kind(c.kind) is not None
+                and (c.connected_with == "oauth" or c.disconnected_at is not None)
+            },
             "can_manage": role_can(membership.role, Capability.CHANNEL_MANAGE),
             "metric_kinds": metrics_kinds(),
             "now": timezone.now(),
         },
     )
+    return sign_in_forms_allowed(response)
 
 
 def _save(request, form: ChannelForm, membership, channel: Channel | None) -> Channel | None:
@@ -94,10 +104,18 @@ def channel_new(request):
     _require_manager(membership)
     kind = request.GET.get("kind", "")
     if not kind:
-        return render(request, "planner/channel_choose.html", {"networks": NETWORKS.values()})
+        sign_ins = [network_setup(network) for network in SPECS]
+        return sign_in_forms_allowed(
+            render(
+                request,
+                "planner/channel_choose.html",
+                {"networks": NETWORKS.values(), "sign_ins": sign_ins},
+            )
+        )
     network = NETWORKS.get(kind)
     if network is None:
         raise Http404
+    spec = spec_for_kind(kind)
     form = ChannelForm(request.POST or None, network=network)
     if request.method == "POST" and form.is_valid():
         channel = _save(request, form, membership, None)
@@ -108,7 +126,14 @@ def channel_new(request):
                 % {"name": channel.name},
             )
             return redirect(_list_url(channel))
-    return render(request, "planner/channel_form.html", {"form": form, "network": network})
+    setup = network_setup(spec.network) if spec else None
+    return sign_in_forms_allowed(
+        render(
+            request,
+            "planner/channel_form.html",
+            {"form": form, "network": network, "setup": setup},
+        )
+    )
 
 
 @login_required

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
@@ -54,14 +55,22 @@ class OAuthServer:
     def token_endpoint(self) -> str:
         return self.metadata["token_endpoint"]
 
-    def consent(self, authorize_url: str, login: str = "ann") -> str:
+    def active(self, token: str, client: tuple[str, str] = (CLIENT_ID, CLIENT_SECRET)) -> dict:
+        """The provider's introspection of a token: {"active": true, "sub": ..., ...}."""
+        response = httpx.post(
+            self.metadata["introspection_endpoint"], data={"token": token}, auth=client, timeout=10
+        )
+        return response.raise_for_status().json()
+
+    def consent(self, authorize_url: str, login: str = "ann", back_to: str = REDIRECT_URI) -> str:
         """Sign in and consent on the provider's own pages, as a person would; returns
-        the address the provider sends the browser back to (with ``code`` and ``state``)."""
+        the address the provider sends the browser back to (with ``code`` and ``state``,
+        or ``error``)."""
         with httpx.Client(follow_redirects=False, timeout=10) as browser:
             response = browser.get(authorize_url)
             for _step in range(10):
                 location = response.headers.get("location")
-                if location and location.startswith(REDIRECT_URI):
+                if location and location.startswith(back_to):
                     return location
                 if location:
                     response = browser.get(urljoin(response.url.__str__(), location))
@@ -91,6 +100,14 @@ def oauth_server() -> Iterator[OAuthServer]:
         ],
         "scopes": SCOPES,
     }
+    with started(config) as server:
+        yield server
+
+
+@contextmanager
+def started(config: dict) -> Iterator[OAuthServer]:
+    """Another provider with its own clients (e.g. one per network, each with the
+    callback addresses of the Maillon under test), stopped when the block ends."""
     process = subprocess.Popen(
         [node(), str(RUNNER), json.dumps(config)],
         cwd=PEER_DIR,

@@ -4,9 +4,12 @@
 //
 //   node provider.mjs '<json config>'
 //
-// The config: {"port": 0, "clients": [{client_id, client_secret, redirect_uris}],
-//              "scopes": ["tweet.read", ...], "accessTokenTTL": 3600}
-// Authorization code with PKCE (S256, required), refresh tokens that rotate at each use,
+// The config: {"port": 0, "clients": [{client_id, client_secret, redirect_uris,
+//              token_endpoint_auth_method}], "scopes": ["tweet.read", ...],
+//              "accessTokenTTL": 3600, "pkceOptional": ["client id", ...],
+//              "commaScopes": ["client id", ...]}
+// Authorization code with PKCE (S256, required except for the clients in pkceOptional, as
+// Meta's and LinkedIn's web sign-ins take none), refresh tokens that rotate at each use,
 // revocation and introspection, and the provider's own development login and consent
 // pages (any login and password). Prints one JSON line {"issuer": ...} once listening.
 import { createServer } from "node:http";
@@ -30,7 +33,7 @@ const provider = new Provider(issuer, {
     ...client,
   })),
   scopes: ["openid", "offline_access", ...(config.scopes || [])],
-  pkce: { required: () => true },
+  pkce: { required: (ctx, client) => !(config.pkceOptional || []).includes(client.clientId) },
   features: {
     devInteractions: { enabled: true },
     revocation: { enabled: true },
@@ -57,6 +60,16 @@ const provider = new Provider(issuer, {
   cookies: { keys: ["maillon-tests-only-cookie-key"] },
 });
 provider.proxy = false;
+
+// Threads' consent page takes its scopes separated by commas (OAuth 2 says spaces): for
+// the clients named in commaScopes, the authorization request's commas are read as spaces.
+const commaScopes = config.commaScopes || [];
+provider.use(async (ctx, next) => {
+  if (ctx.path === "/auth" && commaScopes.includes(ctx.query.client_id) && ctx.query.scope) {
+    ctx.query = { ...ctx.query, scope: String(ctx.query.scope).split(",").join(" ") };
+  }
+  await next();
+});
 
 server.on("request", provider.callback());
 process.stdout.write(JSON.stringify({ issuer }) + "\n");
