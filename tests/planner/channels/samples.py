@@ -1,0 +1,52 @@
+"""Real media files for the adapter tests: Pillow images and a short ffmpeg video."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from PIL import Image
+
+from planner.channels.base import MediaFile
+
+
+def image(folder: Path, name: str = "photo.jpg", colour: str = "teal", alt: str = "") -> MediaFile:
+    path = folder / name
+    kind = {"jpg": "JPEG", "png": "PNG", "gif": "GIF"}[name.rsplit(".", 1)[1]]
+    if kind == "GIF":
+        frames = [Image.new("RGB", (64, 48), c) for c in (colour, "white", "black")]
+        frames[0].save(path, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    else:
+        Image.new("RGB", (320, 240), colour).save(path, kind)
+    mime = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif"}[kind]
+    return MediaFile(str(path), mime, path.stat().st_size, alt_text=alt, width=320, height=240)
+
+
+def video(folder: Path, name: str = "clip.mp4", seconds: int = 2) -> MediaFile:
+    path = folder / name
+    ffmpeg = shutil.which("ffmpeg")
+    assert ffmpeg, "ffmpeg is needed for the video tests (make test-deps installs it)"
+    subprocess.run(
+        [
+            ffmpeg,
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc=duration={seconds}:size=320x240:rate=25",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
+        check=True,
+    )
+    return MediaFile(
+        str(path), "video/mp4", path.stat().st_size, width=320, height=240, duration=seconds
+    )
+
+
+def contents(item: MediaFile) -> bytes:
+    return Path(item.path).read_bytes()
