@@ -17,8 +17,7 @@ from pathlib import Path
 from planner.channels.base import MediaFile, Permanent, Transient
 
 DEFAULT_WAIT = 60.0
-# Between two polls, whatever the network suggests: not hammering, not sleeping past the budget.
-MIN_PAUSE = 0.5
+# Between two polls when the network suggests nothing, and at most whatever it suggests.
 DEFAULT_PAUSE = 2.0
 MAX_PAUSE = 30.0
 # When processing outlasts an attempt: come back after about this long.
@@ -57,7 +56,7 @@ class Budget:
         if left <= 0:
             return False
         wanted = DEFAULT_PAUSE if suggested is None else float(suggested)
-        self.sleep(min(left, max(MIN_PAUSE, min(MAX_PAUSE, wanted))))
+        self.sleep(min(left, max(0.0, min(MAX_PAUSE, wanted))))
         return True
 
     def exceeded(self, what: str) -> Transient:

@@ -11,7 +11,9 @@ from PIL import Image
 from planner.channels.base import MediaFile
 
 
-def image(folder: Path, name: str = "photo.jpg", colour: str = "teal", alt: str = "") -> MediaFile:
+def image(
+    folder: Path, name: str = "photo.jpg", colour: str | tuple = "teal", alt: str = ""
+) -> MediaFile:
     path = folder / name
     kind = {"jpg": "JPEG", "png": "PNG", "gif": "GIF"}[name.rsplit(".", 1)[1]]
     if kind == "GIF":
@@ -50,3 +52,10 @@ def video(folder: Path, name: str = "clip.mp4", seconds: int = 2) -> MediaFile:
 
 def contents(item: MediaFile) -> bytes:
     return Path(item.path).read_bytes()
+
+
+def served(item: MediaFile, base_url: str) -> MediaFile:
+    """The file with the public address a network downloads it from (the test's file server)."""
+    import dataclasses
+
+    return dataclasses.replace(item, url=f"{base_url}/{Path(item.path).name}")
