@@ -20,7 +20,7 @@ DEFAULT_WAIT = 60.0
 # Between two polls when the network suggests nothing, and at most whatever it suggests.
 DEFAULT_PAUSE = 2.0
 MAX_PAUSE = 30.0
-# When processing outlasts an attempt: come back after about this long.
+# When processing outlasts an attempt: come back after as long as it waited, at most this.
 RETRY_AFTER = 30.0
 
 
@@ -63,7 +63,7 @@ class Budget:
         return Transient(
             f"{what} was still being processed after {self.seconds:g} s; nothing was "
             "published yet. The next attempt checks it again without uploading it again.",
-            retry_after=RETRY_AFTER,
+            retry_after=min(RETRY_AFTER, max(1.0, self.seconds)),
         )
 
 

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from planner import outbound
+from tests.peers.file_server import file_server  # noqa: F401 - a fixture
 
 
 @pytest.fixture
@@ -15,25 +16,3 @@ def http() -> Iterator[httpx.Client]:
     loopback allowed for the tests' stand-ins), with short timeouts."""
     with outbound.client(timeout=httpx.Timeout(2.0, connect=1.0)) as client:
         yield client
-
-
-@pytest.fixture
-def file_server(tmp_path) -> Iterator[str]:
-    """A plain file server on 127.0.0.1 for ``tmp_path``: the public address a network
-    downloads media from (Instagram, Threads, Facebook's ``file_url``). Its base URL."""
-    import functools
-    import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=tmp_path))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
