@@ -15,9 +15,11 @@ then the bytes PUT to the ``uploadUrl`` it answers) and is attached as ``content
 (one) or ``content.multiImage`` (several); a video through the Videos API
 (``initializeUpload`` with ``fileSizeBytes``, each part PUT as the upload instructions
 say, ``finalizeUpload`` with the parts' ETags), then its status is read until
-``AVAILABLE`` within the attempt's budget (planner/channels/processing.py). A video URN
-is kept in the publication's platform key, so an attempt that ran out of time resumes
-waiting for the same video instead of uploading it again.
+``AVAILABLE`` within the attempt's budget (planner/channels/processing.py); a document
+(PDF, Word, PowerPoint) through the Documents API, as an image is, with the post's title
+(or the file's name). A video URN is kept in the publication's platform key, so an
+attempt that ran out of time resumes waiting for the same video instead of uploading it
+again.
 
 LinkedIn retires API versions a year or so after release: the version is a
 constant here, overridable per channel with a ``linkedin_version`` credential.
@@ -28,6 +30,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -60,6 +63,14 @@ POST_URL = "https://www.linkedin.com/feed/update/{}/"
 MAX_LENGTH = 3000
 RECONCILE_COUNT = 20
 ORGANIZATION = "urn:li:organization:"
+# Documents (Documents API): shown as a swipeable document in the feed.
+DOCUMENT_TYPES = (
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+)
 VIDEO_KEY = "li-video"  # a video URN kept for the next attempt (Outgoing.platform_key)
 
 _RESERVED_RE = re.compile(r"[|{}@\[\]()<>#\\*_~]")
@@ -192,6 +203,15 @@ class LinkedInAdapter(Adapter):
                 return urn
             return {"media": {"id": urn, **({"title": message.title} if message.title else {})}}
         budget = processing.Budget()
+        documents = [item for item in message.media if item.mime_type in DOCUMENT_TYPES]
+        if documents:
+            if len(message.media) > 1:
+                return Permanent("LinkedIn takes one document per post, with nothing else.")
+            urn = self._image(session, documents[0], budget, kind="documents")
+            if not isinstance(urn, str):
+                return urn
+            # A document post needs a title: the post's, else the file's name.
+            return {"media": {"id": urn, "title": message.title or Path(documents[0].path).name}}
         images = []
         for item in message.media:
             urn = self._image(session, item, budget)
@@ -202,25 +222,29 @@ class LinkedInAdapter(Adapter):
             return {"media": images[0]}
         return {"multiImage": {"images": images}}
 
-    def _image(self, session: Session, item: MediaFile, budget: processing.Budget) -> str | Outcome:
+    def _image(
+        self, session: Session, item: MediaFile, budget: processing.Budget, kind: str = "images"
+    ) -> str | Outcome:
+        """An image (Images API) or a document (Documents API, the same protocol): its URN."""
         content = processing.read_bytes(item)
         if not isinstance(content, bytes):
             return content
         request = {"initializeUploadRequest": {"owner": session.credentials.get("author_urn", "")}}
-        value = self._action(session, "rest/images?action=initializeUpload", request)
+        value = self._action(session, f"rest/{kind}?action=initializeUpload", request)
         if not isinstance(value, dict):
             return value
-        urn, upload_url = str(value.get("image") or ""), str(value.get("uploadUrl") or "")
+        field = kind[:-1]  # "image" / "document"
+        urn, upload_url = str(value.get(field) or ""), str(value.get("uploadUrl") or "")
         if not urn or not upload_url:
-            return Transient("LinkedIn's image upload answered without an image or an address.")
+            return Transient(f"LinkedIn's {field} upload answered without a URN or an address.")
         token = session.credentials.get("access_token") or ""
         headers = {"Authorization": f"Bearer {token}", "Content-Type": item.mime_type}
         uploaded = self._put(session, upload_url, content, headers)
         if not isinstance(uploaded, httpx.Response):
             return uploaded
-        waited = self._available(session, "images", urn, budget)
+        waited = self._available(session, kind, urn, budget)
         if isinstance(waited, _Gone):
-            return Transient(f"LinkedIn lost image {urn} just after its upload.")
+            return Transient(f"LinkedIn lost {field} {urn} just after its upload.")
         return waited or urn
 
     def _video(self, session: Session, message: Outgoing, item: MediaFile) -> str | Outcome:

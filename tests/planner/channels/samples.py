@@ -59,3 +59,11 @@ def served(item: MediaFile, base_url: str) -> MediaFile:
     import dataclasses
 
     return dataclasses.replace(item, url=f"{base_url}/{Path(item.path).name}")
+
+
+def document(folder: Path, name: str = "guide.pdf") -> MediaFile:
+    """A two-page PDF (Pillow writes PDF)."""
+    path = folder / name
+    pages = [Image.new("RGB", (595, 842), c) for c in ("white", "beige")]
+    pages[0].save(path, "PDF", save_all=True, append_images=pages[1:])
+    return MediaFile(str(path), "application/pdf", path.stat().st_size)

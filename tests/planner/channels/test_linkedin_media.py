@@ -34,6 +34,9 @@ class LinkedInMedia:
         self.fail = fail
         self.posts: list[dict] = []
         server.expect_request("/rest/images", method="POST").respond_with_handler(self.init_image)
+        server.expect_request("/rest/documents", method="POST").respond_with_handler(
+            self.init_document
+        )
         server.expect_request("/rest/videos", method="POST").respond_with_handler(self.video_action)
         server.expect_request(re.compile(r"/upload/image/.+"), method="PUT").respond_with_handler(
             self.put_image
@@ -42,7 +45,7 @@ class LinkedInMedia:
             self.put_part
         )
         server.expect_request(
-            re.compile(r"/rest/(images|videos)/.+"), method="GET"
+            re.compile(r"/rest/(images|videos|documents)/.+"), method="GET"
         ).respond_with_handler(self.status)
         server.expect_request("/rest/posts", method="POST").respond_with_handler(self.post)
 
@@ -60,6 +63,16 @@ class LinkedInMedia:
             "image": urn,
         }
         return self._json({"value": value})
+
+    def init_document(self, request: Request) -> Response:
+        assert request.args["action"] == "initializeUpload"
+        assert request.get_json() == {"initializeUploadRequest": {"owner": AUTHOR}}
+        urn = f"urn:li:document:D4E10AQ{next(self.numbers)}"
+        self.images[urn] = b""
+        upload = self.server.url_for(f"/upload/image/{urn}")
+        return self._json(
+            {"value": {"uploadUrlExpiresAt": 1650567510704, "uploadUrl": upload, "document": urn}}
+        )
 
     def put_image(self, request: Request) -> Response:
         urn = request.path.removeprefix("/upload/image/")
@@ -104,7 +117,7 @@ class LinkedInMedia:
 
     def status(self, request: Request) -> Response:
         kind, urn = request.path.split("/")[2:4]
-        if kind == "images":
+        if kind in ("images", "documents"):
             return self._json({"id": urn, "status": "AVAILABLE"})
         video = self.videos.get(urn)
         if video is None:
@@ -234,3 +247,18 @@ def test_a_video_with_other_media_is_refused_before_any_upload(httpserver, http,
     outcome = linkedin.publish(session_for(httpserver, http, []), Outgoing(text=TEXT, media=media))
     assert isinstance(outcome, Permanent)
     assert stand_in.videos == {} and stand_in.images == {} and stand_in.posts == []
+
+
+def test_a_document_is_uploaded_and_posted_with_the_post_title(httpserver, http, tmp_path):
+    stand_in = LinkedInMedia(httpserver)
+    pdf = samples.document(tmp_path)
+    outcome = linkedin.publish(
+        session_for(httpserver, http, []),
+        Outgoing(text=TEXT, media=(pdf,), title="Trailhead 2 field guide"),
+    )
+    assert isinstance(outcome, Published), outcome
+    ((urn, content),) = stand_in.images.items()
+    assert urn.startswith("urn:li:document:")
+    assert content == samples.contents(pdf) and content.startswith(b"%PDF")
+    (post,) = stand_in.posts
+    assert post["content"] == {"media": {"id": urn, "title": "Trailhead 2 field guide"}}
