@@ -30,6 +30,7 @@ does not exist yet, when they fit in the key) or the final container's.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import unicodedata
@@ -64,6 +65,7 @@ from planner.channels.base import (
 from planner.channels.counting import Count, graphemes, urls
 
 GRAPH_VERSION = "v25.0"
+GRAPH_VIDEO_URL = f"https://graph-video.facebook.com/{GRAPH_VERSION}"
 RECONCILE_COUNT = 25
 # Graph error codes (https://developers.facebook.com/docs/graph-api/guides/error-handling).
 AUTH_CODES = frozenset({102, 190})  # token expired, revoked or invalid
@@ -250,6 +252,9 @@ class FacebookAdapter(Adapter):
             if not isinstance(content, bytes):
                 return content
             kwargs["files"] = {"source": (Path(item.path).name, content, item.mime_type)}
+            if session.base_url.rstrip("/") == self.default_base_url:
+                # Video bytes go to Graph's video host, everything else to the usual one.
+                session = dataclasses.replace(session, base_url=GRAPH_VIDEO_URL)
         body = self._graph(
             session, "POST", f"{page}/videos", idempotent=False, data=fields, **kwargs
         )
