@@ -230,6 +230,16 @@ def x(req: Request, demo: DemoServer) -> Reply | None:
             return 201, {"data": {"id": post.id, "text": post.text}}, {}
         case "POST", ["2", "media", "upload"]:
             return 200, {"data": {"id": demo.inbox.new_id()}}, {}
+        # The chunked upload of GIFs and videos: processed at once.
+        case "POST", ["2", "media", "upload", "initialize"]:
+            return 200, {"data": {"id": demo.inbox.new_id(), "expires_after_secs": 86400}}, {}
+        case "POST", ["2", "media", "upload", _, "append"]:
+            return 204, None, {}
+        case "POST", ["2", "media", "upload", media_id, "finalize"]:
+            return 200, {"data": {"id": media_id}}, {}
+        case "GET", ["2", "media", "upload"]:
+            info = {"state": "succeeded", "progress_percent": 100}
+            return 200, {"data": {"id": req.arg("media_id"), "processing_info": info}}, {}
         case "POST", ["2", "media", "metadata"]:
             return 200, {"data": {"associated_metadata": True}}, {}
         case "GET", ["2", "users", "me"]:
@@ -252,9 +262,35 @@ def linkedin(req: Request, demo: DemoServer) -> Reply | None:
         case "POST", ["oauth", "v2", "accessToken"]:
             return 200, _token(), {}
         case "POST", ["rest", "posts"]:
-            little = str(req.json().get("commentary") or "")
-            post = demo.inbox.add("linkedin", _little_to_plain(little))
+            body = req.json()
+            little = str(body.get("commentary") or "")
+            content = body.get("content") or {}
+            media = len((content.get("multiImage") or {}).get("images") or []) or (
+                1 if content.get("media") else 0
+            )
+            post = demo.inbox.add("linkedin", _little_to_plain(little), media=media)
             return 201, None, {"x-restli-id": f"urn:li:share:{post.id}"}
+        # Media: upload addresses on this server; everything is AVAILABLE at once.
+        case "POST", ["rest", "images"]:
+            urn = f"urn:li:image:D{demo.inbox.new_id()}"
+            upload = f"{demo.url}/linkedin/upload/{urn}"
+            return 200, {"value": {"image": urn, "uploadUrl": upload}}, {}
+        case "POST", ["rest", "videos"] if req.arg("action") == "initializeUpload":
+            urn = f"urn:li:video:D{demo.inbox.new_id()}"
+            size = int((req.json().get("initializeUploadRequest") or {}).get("fileSizeBytes") or 0)
+            part = {"uploadUrl": f"{demo.url}/linkedin/upload/{urn}", "firstByte": 0}
+            value = {
+                "video": urn,
+                "uploadToken": "",
+                "uploadInstructions": [{**part, "lastByte": max(0, size - 1)}],
+            }
+            return 200, {"value": value}, {}
+        case "POST", ["rest", "videos"]:
+            return 200, None, {}
+        case "PUT", ["upload", urn]:
+            return 201, None, {"ETag": f"demo-{urn}"}
+        case "GET", ["rest", "images" | "videos", urn]:
+            return 200, {"id": urn, "status": "AVAILABLE"}, {}
         case "DELETE", ["rest", "posts", urn]:
             return (204, None, {}) if demo.inbox.delete(urn.rpartition(":")[2]) else None
     return None
@@ -268,10 +304,22 @@ def graph(network: str) -> Callable[[Request, DemoServer], Reply | None]:
         inbox = demo.inbox
         match req.method, req.parts:
             case "POST", [_, "feed"]:
-                return 200, {"id": inbox.add(network, req.field("message")).id}, {}
+                form = req.form()
+                media = sum(1 for name in form if name.startswith("attached_media["))
+                return 200, {"id": inbox.add(network, req.field("message"), media=media).id}, {}
+            case "POST", [_, "photos"] if req.field("published") == "false":
+                return 200, {"id": inbox.new_id()}, {}
+            case "POST", [_, "photos"]:
+                post = inbox.add(network, req.field("message"), media=1)
+                return 200, {"id": inbox.new_id(), "post_id": post.id}, {}
+            case "POST", [_, "videos"]:
+                return 200, {"id": inbox.add(network, req.field("description"), media=1).id}, {}
             case "POST", [_, "media" | "threads"]:
                 container = inbox.new_id()
-                media = 1 if req.field("image_url") else 0
+                children = [c for c in req.field("children").split(",") if c]
+                media = len(children) or (
+                    1 if req.field("image_url") or req.field("video_url") else 0
+                )
                 text = req.field(text_field)
                 inbox.containers[container] = {"text": text, "media": media, "state": "FINISHED"}
                 return 200, {"id": container}, {}

@@ -256,6 +256,10 @@ PUBLISH_RECONCILE_DELAY_SECONDS = env.int("PUBLISH_RECONCILE_DELAY_SECONDS", 30,
 PUBLISH_BATCH = env.int("PUBLISH_BATCH", 200, minimum=1)
 # How long a network may take to answer before the outcome counts as unknown.
 PUBLISH_READ_TIMEOUT_SECONDS = env.int("PUBLISH_READ_TIMEOUT_SECONDS", 30, minimum=1)
+# How long one attempt waits, in all, for a network to process uploaded media (a video on
+# X or LinkedIn, an Instagram or Threads container); past that the attempt is retried
+# later and resumes from the media or container it uploaded (planner/channels/processing.py).
+MEDIA_PROCESSING_WAIT_SECONDS = env.int("MEDIA_PROCESSING_WAIT_SECONDS", 60, minimum=1)
 
 # Only one beat sends the schedule: each holds a lease in Redis this long and renews it
 # every tick; a second beat (failover) takes over within this time of the first's death.

@@ -1,4 +1,4 @@
-"""LinkedIn (versioned REST Posts API), over plain httpx. Text posts only, for now.
+"""LinkedIn (versioned REST Posts API), over plain httpx.
 
 LinkedIn has no idempotency key: a 5xx or a lost answer is ``Unknown``. Its
 ``commentary`` is written in the "little" text format, where reserved
@@ -10,6 +10,17 @@ author" finder; it needs ``r_organization_social`` (or the restricted
 ``r_member_social``). Without that permission LinkedIn answers 403 and
 reconcile says it cannot tell (None).
 
+Media go up before the post: an image through the Images API (``initializeUpload``,
+then the bytes PUT to the ``uploadUrl`` it answers) and is attached as ``content.media``
+(one) or ``content.multiImage`` (several); a video through the Videos API
+(``initializeUpload`` with ``fileSizeBytes``, each part PUT as the upload instructions
+say, ``finalizeUpload`` with the parts' ETags), then its status is read until
+``AVAILABLE`` within the attempt's budget (planner/channels/processing.py); a document
+(PDF, Word, PowerPoint) through the Documents API, as an image is, with the post's title
+(or the file's name). A video URN is kept in the publication's platform key, so an
+attempt that ran out of time resumes waiting for the same video instead of uploading it
+again.
+
 LinkedIn retires API versions a year or so after release: the version is a
 constant here, overridable per channel with a ``linkedin_version`` credential.
 """
@@ -19,16 +30,18 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from planner.channels import authorization, oauth
+from planner.channels import authorization, oauth, processing
 from planner.channels.base import (
     Adapter,
     AdapterError,
     Limits,
+    MediaFile,
     NotThere,
     Outcome,
     Outgoing,
@@ -40,6 +53,7 @@ from planner.channels.base import (
     classify_response,
     error_text,
     numeric_fields,
+    send,
 )
 from planner.channels.counting import URL_RE, Count, graphemes
 
@@ -49,6 +63,15 @@ POST_URL = "https://www.linkedin.com/feed/update/{}/"
 MAX_LENGTH = 3000
 RECONCILE_COUNT = 20
 ORGANIZATION = "urn:li:organization:"
+# Documents (Documents API): shown as a swipeable document in the feed.
+DOCUMENT_TYPES = (
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+)
+VIDEO_KEY = "li-video"  # a video URN kept for the next attempt (Outgoing.platform_key)
 
 _RESERVED_RE = re.compile(r"[|{}@\[\]()<>#\\*_~]")
 _HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
@@ -91,6 +114,11 @@ class LinkedInAdapter(Adapter):
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": False,
         }
+        content = self._content(session, message)
+        if isinstance(content, Transient | Permanent | Unknown):
+            return content
+        if content:
+            body["content"] = content
         response = self._call(session, "POST", "rest/posts", idempotent=False, json=body)
         if not isinstance(response, httpx.Response):
             return response
@@ -161,6 +189,166 @@ class LinkedInAdapter(Adapter):
         size = self._read(session, path).get("firstDegreeSize")
         return size if isinstance(size, int) and not isinstance(size, bool) else None
 
+    # --- media ---------------------------------------------------------------------
+
+    def _content(self, session: Session, message: Outgoing) -> dict[str, Any] | Outcome | None:
+        """The post's ``content`` for its media, uploaded and processed; None without media."""
+        if not message.media:
+            return None
+        videos = [item for item in message.media if processing.is_video(item)]
+        if videos:
+            if len(message.media) > 1:
+                return Permanent("LinkedIn takes one video per post, with nothing else.")
+            urn = self._video(session, message, videos[0])
+            if not isinstance(urn, str):
+                return urn
+            return {"media": {"id": urn, **({"title": message.title} if message.title else {})}}
+        budget = processing.Budget()
+        documents = [item for item in message.media if item.mime_type in DOCUMENT_TYPES]
+        if documents:
+            if len(message.media) > 1:
+                return Permanent("LinkedIn takes one document per post, with nothing else.")
+            urn = self._image(session, documents[0], budget, kind="documents")
+            if not isinstance(urn, str):
+                return urn
+            # A document post needs a title: the post's, else the file's name.
+            return {"media": {"id": urn, "title": message.title or Path(documents[0].path).name}}
+        images = []
+        for item in message.media:
+            urn = self._image(session, item, budget)
+            if not isinstance(urn, str):
+                return urn
+            images.append({"id": urn, "altText": item.alt_text} if item.alt_text else {"id": urn})
+        if len(images) == 1:
+            return {"media": images[0]}
+        return {"multiImage": {"images": images}}
+
+    def _image(
+        self, session: Session, item: MediaFile, budget: processing.Budget, kind: str = "images"
+    ) -> str | Outcome:
+        """An image (Images API) or a document (Documents API, the same protocol): its URN."""
+        content = processing.read_bytes(item)
+        if not isinstance(content, bytes):
+            return content
+        request = {"initializeUploadRequest": {"owner": session.credentials.get("author_urn", "")}}
+        value = self._action(session, f"rest/{kind}?action=initializeUpload", request)
+        if not isinstance(value, dict):
+            return value
+        field = kind[:-1]  # "image" / "document"
+        urn, upload_url = str(value.get(field) or ""), str(value.get("uploadUrl") or "")
+        if not urn or not upload_url:
+            return Transient(f"LinkedIn's {field} upload answered without a URN or an address.")
+        token = session.credentials.get("access_token") or ""
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": item.mime_type}
+        uploaded = self._put(session, upload_url, content, headers)
+        if not isinstance(uploaded, httpx.Response):
+            return uploaded
+        waited = self._available(session, kind, urn, budget)
+        if isinstance(waited, _Gone):
+            return Transient(f"LinkedIn lost {field} {urn} just after its upload.")
+        return waited or urn
+
+    def _video(self, session: Session, message: Outgoing, item: MediaFile) -> str | Outcome:
+        budget = processing.Budget()
+        saved = processing.saved_ids(message.platform_key, VIDEO_KEY)
+        if saved:
+            waited = self._available(session, "videos", saved[0], budget)
+            if waited is None:
+                return saved[0]
+            if not isinstance(waited, _Gone):
+                return waited
+        content = processing.read_bytes(item)
+        if not isinstance(content, bytes):
+            return content
+        request = {
+            "initializeUploadRequest": {
+                "owner": session.credentials.get("author_urn", ""),
+                "fileSizeBytes": len(content),
+                "uploadCaptions": False,
+                "uploadThumbnail": False,
+            }
+        }
+        value = self._action(session, "rest/videos?action=initializeUpload", request)
+        if not isinstance(value, dict):
+            return value
+        urn = str(value.get("video") or "")
+        instructions = value.get("uploadInstructions") or []
+        if not urn or not instructions:
+            return Transient("LinkedIn's video upload answered without a video or instructions.")
+        etags = []
+        for part in instructions:
+            first, last = int(part.get("firstByte", 0)), int(part.get("lastByte", -1))
+            headers = {"Content-Type": "application/octet-stream"}
+            uploaded = self._put(
+                session, str(part["uploadUrl"]), content[first : last + 1], headers
+            )
+            if not isinstance(uploaded, httpx.Response):
+                return uploaded
+            etag = uploaded.headers.get("etag", "")
+            if not etag:
+                return Transient("LinkedIn did not acknowledge a part of the video (no ETag).")
+            etags.append(etag)
+        request = {
+            "finalizeUploadRequest": {
+                "video": urn,
+                "uploadToken": str(value.get("uploadToken") or ""),
+                "uploadedPartIds": etags,
+            }
+        }
+        finalized = self._action(session, "rest/videos?action=finalizeUpload", request)
+        if not isinstance(finalized, dict):
+            return finalized
+        session.save_platform_key(processing.ids_key(VIDEO_KEY, [urn]))
+        waited = self._available(session, "videos", urn, budget)
+        if isinstance(waited, _Gone):
+            return Transient(f"LinkedIn lost video {urn} just after its upload.")
+        return waited or urn
+
+    def _available(
+        self, session: Session, kind: str, urn: str, budget: processing.Budget
+    ) -> Outcome | _Gone | None:
+        """None once LinkedIn says the image or video is AVAILABLE; else why not."""
+        while True:
+            response = self._call(
+                session, "GET", f"rest/{kind}/{quote(urn, safe='')}", idempotent=True
+            )
+            if not isinstance(response, httpx.Response):
+                return response
+            if response.status_code == 404:
+                return _Gone()
+            if failed := _failure(response, idempotent=True):
+                return failed
+            body = oauth.json_object(response)
+            status = str(body.get("status") or "")
+            if status == "AVAILABLE":
+                return None
+            if status == "PROCESSING_FAILED":
+                session.save_platform_key("")
+                reason = body.get("processingFailureReason") or "no reason given"
+                return Permanent(f"LinkedIn could not process {urn}: {reason}.")
+            if not budget.pause():
+                return budget.exceeded(f"LinkedIn {kind[:-1]} {urn}")
+
+    def _action(self, session: Session, path: str, request: dict) -> dict[str, Any] | Outcome:
+        """An upload action's ``value``; it publishes nothing, so failures are retryable."""
+        response = self._call(session, "POST", path, idempotent=True, json=request)
+        if not isinstance(response, httpx.Response):
+            return response
+        if failed := _failure(response, idempotent=True):
+            return failed
+        value = oauth.json_object(response).get("value")
+        return value if isinstance(value, dict) else {}
+
+    def _put(
+        self, session: Session, url: str, content: bytes, headers: dict[str, str]
+    ) -> httpx.Response | Outcome:
+        response = send(session, "PUT", url, idempotent=True, content=content, headers=headers)
+        if not isinstance(response, httpx.Response):
+            return response
+        if failed := _failure(response, idempotent=True):
+            return failed
+        return response
+
     def _read(self, session: Session, path: str) -> dict[str, Any]:
         """A GET's JSON object; a failure (a 429 waits until midnight UTC) raises."""
         response = self._call(session, "GET", path, idempotent=True)
@@ -203,6 +391,10 @@ class LinkedInAdapter(Adapter):
             headers=all_headers,
             **kwargs,
         )
+
+
+class _Gone:
+    """LinkedIn no longer knows a kept video: upload it again."""
 
 
 def _failure(response: httpx.Response, *, idempotent: bool) -> Outcome | None:

@@ -13,13 +13,24 @@ yet; ``prepare`` is the hook it would call: see the report of this change.)
 The token travels in the Authorization header, never in the URL, so it
 cannot end up in logs.
 
-Instagram fetches images by URL. Maillon's media are local files, so the
-channel needs a ``public_media_base_url`` where MEDIA_ROOT is served; the
-image's URL is that base plus the file's path under MEDIA_ROOT.
+Media. Facebook: one photo is one ``/{page}/photos`` call (the text as caption);
+several are uploaded unpublished, then attached to one ``/feed`` post
+(``attached_media``); a video goes to ``/{page}/videos`` (``file_url`` when the file
+has a public address, else its bytes); a link in a text-only post is sent as ``link``
+for its preview. Instagram and Threads download media by URL: the file's signed
+address (``MediaFile.url``), else the channel's ``public_media_base_url`` plus the
+file's path under MEDIA_ROOT. One image or video is one container (a video is a Reel
+on Instagram); several make a carousel (Instagram 10, Threads 20): one item container
+each (``is_carousel_item``), all polled until FINISHED, then a CAROUSEL container with
+their ids as ``children``, in order. Polling shares one budget per attempt
+(planner/channels/processing.py); past it the attempt is Transient, and the next one
+resumes from the persisted ids: the items' (``children:<id>,...``, while the carousel
+does not exist yet, when they fit in the key) or the final container's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import unicodedata
@@ -31,11 +42,12 @@ from urllib.parse import quote
 
 import httpx
 
-from planner.channels import authorization
+from planner.channels import authorization, processing
 from planner.channels.base import (
     Adapter,
     AdapterError,
     Limits,
+    MediaFile,
     NotThere,
     Outcome,
     Outgoing,
@@ -53,6 +65,7 @@ from planner.channels.base import (
 from planner.channels.counting import Count, graphemes, urls
 
 GRAPH_VERSION = "v25.0"
+GRAPH_VIDEO_URL = f"https://graph-video.facebook.com/{GRAPH_VERSION}"
 RECONCILE_COUNT = 25
 # Graph error codes (https://developers.facebook.com/docs/graph-api/guides/error-handling).
 AUTH_CODES = frozenset({102, 190})  # token expired, revoked or invalid
@@ -63,6 +76,8 @@ DUPLICATE_CODE = 506
 # Instagram's "Application request limit reached", known to follow a *successful* publish.
 LIMIT_AFTER_PUBLISH = 2207051
 THROTTLE_DELAY = 15 * 60.0  # when Meta gives no estimate
+# An earlier attempt's carousel items, persisted before the carousel itself exists.
+CHILDREN_KEY = "children"
 # Container states in which nothing has been published (the others: PUBLISHED).
 UNPUBLISHED = frozenset({"IN_PROGRESS", "FINISHED", "EXPIRED", "ERROR"})
 
@@ -173,15 +188,78 @@ class FacebookAdapter(Adapter):
         return [Count("Characters (Facebook)", graphemes(text), 63206)]
 
     def publish(self, session: Session, message: Outgoing) -> Outcome:
+        """Text (with the first link's preview), one photo, several photos, or one video."""
         page = session.credentials.get("page_id", "")
-        body = self._graph(
-            session, "POST", f"{page}/feed", idempotent=False, data={"message": message.text}
+        videos = [item for item in message.media if processing.is_video(item)]
+        if videos:
+            if len(message.media) > 1:
+                return Permanent("Facebook takes one video per post, with nothing else.")
+            return self._video(session, message, videos[0])
+        if len(message.media) == 1:
+            return self._photo(session, message, message.media[0])
+        fields: dict[str, str] = {"message": message.text}
+        if message.media:
+            for index, item in enumerate(message.media):
+                photo = self._photo_upload(session, item, {"published": "false"})
+                if not isinstance(photo, dict):
+                    return photo
+                if not photo.get("id"):
+                    return Transient("Facebook stored a photo without saying its id.")
+                fields[f"attached_media[{index}]"] = json.dumps({"media_fbid": str(photo["id"])})
+        elif links := urls(message.text):
+            fields["link"] = links[0]  # Facebook shows this link's preview
+        body = self._graph(session, "POST", f"{page}/feed", idempotent=False, data=fields)
+        return _facebook_post(body)
+
+    def _photo(self, session: Session, message: Outgoing, item: MediaFile) -> Outcome:
+        """One photo with the text as its caption: a post on the Page in one call."""
+        body = self._photo_upload(session, item, {"message": message.text}, idempotent=False)
+        if isinstance(body, dict) and body.get("post_id"):
+            body = {"id": body["post_id"]}
+        return _facebook_post(body)
+
+    def _photo_upload(
+        self, session: Session, item: MediaFile, fields: dict[str, str], idempotent: bool = True
+    ) -> dict[str, Any] | Failure:
+        # An unpublished photo posts nothing: sending it again is safe.
+        content = processing.read_bytes(item)
+        if not isinstance(content, bytes):
+            return content
+        page = session.credentials.get("page_id", "")
+        if item.alt_text:
+            fields = {**fields, "alt_text_custom": item.alt_text}
+        return self._graph(
+            session,
+            "POST",
+            f"{page}/photos",
+            idempotent=idempotent,
+            data=fields,
+            files={"source": (Path(item.path).name, content, item.mime_type)},
         )
-        if not isinstance(body, dict):
-            return body
-        if not body.get("id"):
-            return Unknown("Facebook accepted the post but its answer had no id.")
-        return Published(str(body["id"]), f"https://www.facebook.com/{body['id']}")
+
+    def _video(self, session: Session, message: Outgoing, item: MediaFile) -> Outcome:
+        """``/{page}/videos``: Facebook fetches ``file_url`` when the file has a public
+        address, else the bytes go up in the request (``source``). It processes the video
+        after answering; the post is made by then."""
+        page = session.credentials.get("page_id", "")
+        fields = {"description": message.text}
+        if message.title:
+            fields["title"] = message.title
+        kwargs: dict[str, Any] = {}
+        if item.url:
+            fields["file_url"] = item.url
+        else:
+            content = processing.read_bytes(item)
+            if not isinstance(content, bytes):
+                return content
+            kwargs["files"] = {"source": (Path(item.path).name, content, item.mime_type)}
+            if session.base_url.rstrip("/") == self.default_base_url:
+                # Video bytes go to Graph's video host, everything else to the usual one.
+                session = dataclasses.replace(session, base_url=GRAPH_VIDEO_URL)
+        body = self._graph(
+            session, "POST", f"{page}/videos", idempotent=False, data=fields, **kwargs
+        )
+        return _facebook_post(body)
 
     def reconcile(self, session: Session, message: Outgoing) -> Published | NotThere | None:
         page = session.credentials.get("page_id", "")
@@ -233,6 +311,14 @@ class FacebookAdapter(Adapter):
         return graph(session, "page_access_token", method, path, **kwargs)
 
 
+def _facebook_post(body: dict[str, Any] | Failure) -> Outcome:
+    if not isinstance(body, dict):
+        return body
+    if not body.get("id"):
+        return Unknown("Facebook accepted the post but its answer had no id.")
+    return Published(str(body["id"]), f"https://www.facebook.com/{body['id']}")
+
+
 # --- Instagram and Threads: containers ---------------------------------------------------
 
 
@@ -251,20 +337,66 @@ class ContainerApi:
 
 class ContainerAdapter(Adapter):
     api: ClassVar[ContainerApi]
-    # Container processing is polled this many times, this far apart, then
-    # publishing is left for a later attempt (Transient).
-    poll_attempts: int = 10
+    # Container processing is polled at most this many times per container, this far
+    # apart, and never longer in all than MEDIA_PROCESSING_WAIT_SECONDS; then publishing
+    # is left for a later attempt (Transient), which resumes from the persisted ids.
+    poll_attempts: int = 30
     poll_interval: float = 3.0
     sleep: Callable[[float], None] = staticmethod(time.sleep)
+    max_carousel: ClassVar[int] = 10
 
     def container_fields(self, session: Session, message: Outgoing) -> dict[str, str] | Failure:
+        """The fields of the one container of a post without several media."""
         raise NotImplementedError
 
-    def prepare(self, session: Session, message: Outgoing) -> str | Failure:
-        """Create a container (phase one, which publishes nothing); its id, to persist."""
-        fields = self.container_fields(session, message)
-        if not isinstance(fields, dict):
-            return fields
+    def item_fields(self, session: Session, item: MediaFile) -> dict[str, str] | Failure:
+        """The fields of one carousel item's container."""
+        url = self._media_url(session, item)
+        if not isinstance(url, str):
+            return url
+        if processing.is_video(item):
+            return {"media_type": "VIDEO", "video_url": url, "is_carousel_item": "true"}
+        return {"image_url": url, "is_carousel_item": "true"}
+
+    def prepare(
+        self,
+        session: Session,
+        message: Outgoing,
+        budget: processing.Budget | None = None,
+        children: list[str] | None = None,
+    ) -> str | Failure:
+        """Create the post's container (phase one, which publishes nothing); its id, to
+        persist. A carousel's items are created first (or ``children``, an earlier
+        attempt's, reused) and must all be FINISHED before the carousel is made."""
+        budget = budget or processing.Budget(sleep=self.sleep)
+        if len(message.media) < 2:
+            fields = self.container_fields(session, message)
+            return fields if not isinstance(fields, dict) else self._create(session, fields)
+        if len(message.media) > self.max_carousel:
+            return Permanent(
+                f"{self.api.network} takes at most {self.max_carousel} images or videos."
+            )
+        if not children or len(children) != len(message.media):
+            children = []
+            for item in message.media:
+                fields = self.item_fields(session, item)
+                if not isinstance(fields, dict):
+                    return fields
+                child = self._create(session, fields)
+                if not isinstance(child, str):
+                    return child
+                children.append(child)
+            session.save_platform_key(processing.ids_key(CHILDREN_KEY, children))
+        for child in children:
+            if waited := self._wait(session, child, budget):
+                if isinstance(waited, Transient) and "expired" in waited.reason:
+                    session.save_platform_key("")  # make new items next time
+                return waited
+        fields = {"media_type": "CAROUSEL", "children": ",".join(children)}
+        fields[self.api.text_field] = message.text
+        return self._create(session, fields)
+
+    def _create(self, session: Session, fields: dict[str, str]) -> str | Failure:
         body = self._graph(session, "POST", self._edge(session), idempotent=True, data=fields)
         if not isinstance(body, dict):
             return body
@@ -273,7 +405,11 @@ class ContainerAdapter(Adapter):
         return str(body["id"])
 
     def publish(self, session: Session, message: Outgoing) -> Outcome:
+        budget = processing.Budget(sleep=self.sleep)
         container = message.platform_key
+        children = processing.saved_ids(container, CHILDREN_KEY)
+        if children:  # an earlier attempt made the items, not the carousel yet
+            container = ""
         if container:  # an earlier attempt's container: never publish twice
             status = self._status(session, container)
             if not isinstance(status, tuple):
@@ -283,12 +419,12 @@ class ContainerAdapter(Adapter):
             if status[0] in ("EXPIRED", "ERROR"):
                 container = ""
         if not container:
-            created = self.prepare(session, message)
+            created = self.prepare(session, message, budget, children)
             if not isinstance(created, str):
                 return created
             container = created
             session.save_platform_key(container)
-        if waited := self._wait(session, container):
+        if waited := self._wait(session, container, budget):
             return waited
         body = self._graph(
             session,
@@ -304,6 +440,8 @@ class ContainerAdapter(Adapter):
         return Published(str(body["id"]), self._permalink(session, str(body["id"])))
 
     def reconcile(self, session: Session, message: Outgoing) -> Published | NotThere | None:
+        if processing.saved_ids(message.platform_key, CHILDREN_KEY):
+            return NotThere("Only the carousel's items were made; the carousel was not published.")
         if message.platform_key:
             status = self._status(session, message.platform_key)
             if not isinstance(status, tuple):
@@ -348,7 +486,7 @@ class ContainerAdapter(Adapter):
         state = str(body.get(self.api.status_field) or "")
         return state, str(body.get(self.api.detail_field) or "")
 
-    def _wait(self, session: Session, container: str) -> Outcome | None:
+    def _wait(self, session: Session, container: str, budget: processing.Budget) -> Outcome | None:
         """None once the container is ready to publish; else why not."""
         for attempt in range(self.poll_attempts):
             status = self._status(session, container)
@@ -357,18 +495,25 @@ class ContainerAdapter(Adapter):
             state, detail = status
             if state == "FINISHED":
                 return None
+            if state == "PUBLISHED":  # another attempt got there first: never publish twice
+                return Unknown(f"{self.api.network} container {container} is already published.")
             if state == "ERROR":
                 return Permanent(f"{self.api.network} could not process the post: {detail}")
             if state == "EXPIRED":
                 return Transient(f"{self.api.network} container {container} expired.")
-            if attempt + 1 < self.poll_attempts:
-                self.sleep(self.poll_interval)
-        waited = self.poll_attempts * self.poll_interval
-        return Transient(
-            f"{self.api.network} was still processing container {container} after "
-            f"{waited:g} s; nothing was published.",
-            retry_after=60.0,
-        )
+            if attempt + 1 == self.poll_attempts or not budget.pause(self.poll_interval):
+                break
+        return budget.exceeded(f"{self.api.network} container {container}")
+
+    def _media_url(self, session: Session, item: MediaFile) -> str | Failure:
+        """The file's public address: the signed one the engine gives, else the channel's
+        ``public_media_base_url`` plus the file's path under MEDIA_ROOT."""
+        if item.url:
+            return item.url
+        base = str(session.credentials.get("public_media_base_url") or "")
+        if not base:
+            return Permanent(NO_PUBLIC_URL.replace("Instagram", self.api.network))
+        return public_url(base, item.path)
 
     def _find(self, session: Session, message: Outgoing) -> Published | None:
         fields = f"id,{self.api.text_field},permalink"
@@ -435,15 +580,18 @@ class InstagramAdapter(ContainerAdapter):
         ]
 
     def container_fields(self, session: Session, message: Outgoing) -> dict[str, str] | Failure:
-        base = str(session.credentials.get("public_media_base_url") or "")
-        if not base:
-            return Permanent(NO_PUBLIC_URL)
+        """One image, or one video as a Reel."""
         if not message.media:
-            return Permanent("Instagram needs an image.")
-        image = message.media[0]
-        fields = {"image_url": public_url(base, image.path), "caption": message.text}
-        if image.alt_text:
-            fields["alt_text"] = image.alt_text
+            return Permanent("Instagram needs an image or a video.")
+        item = message.media[0]
+        url = self._media_url(session, item)
+        if not isinstance(url, str):
+            return url
+        if processing.is_video(item):
+            return {"media_type": "REELS", "video_url": url, "caption": message.text}
+        fields = {"image_url": url, "caption": message.text}
+        if item.alt_text:
+            fields["alt_text"] = item.alt_text
         return fields
 
     def read_metrics(self, session: Session, message: Outgoing) -> dict[str, int]:
@@ -494,6 +642,7 @@ class ThreadsAdapter(ContainerAdapter):
         detail_field="error_message",
         text_field="text",
     )
+    max_carousel = 20
 
     def counts(self, text: str) -> list[Count]:
         return [
@@ -502,7 +651,25 @@ class ThreadsAdapter(ContainerAdapter):
         ]
 
     def container_fields(self, session: Session, message: Outgoing) -> dict[str, str] | Failure:
-        return {"media_type": "TEXT", "text": message.text}
+        """Text alone, or with one image or one video."""
+        if not message.media:
+            return {"media_type": "TEXT", "text": message.text}
+        item = message.media[0]
+        url = self._media_url(session, item)
+        if not isinstance(url, str):
+            return url
+        if processing.is_video(item):
+            return {"media_type": "VIDEO", "video_url": url, "text": message.text}
+        fields = {"media_type": "IMAGE", "image_url": url, "text": message.text}
+        if item.alt_text:
+            fields["alt_text"] = item.alt_text
+        return fields
+
+    def item_fields(self, session: Session, item: MediaFile) -> dict[str, str] | Failure:
+        fields = super().item_fields(session, item)
+        if isinstance(fields, dict) and "image_url" in fields:
+            fields["media_type"] = "IMAGE"
+        return fields
 
     def delete(self, session: Session, message: Outgoing) -> None:
         _checked(self._graph(session, "DELETE", message.external_id, idempotent=True))

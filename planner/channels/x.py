@@ -10,6 +10,13 @@ Reconciliation reads the account's recent posts and compares their text with
 ours. X rewrites links to t.co and appends a t.co link for attached media, so
 links are expanded back from the post's entities (media links dropped) and
 both sides are compared without URL schemes, HTML escapes or extra spaces.
+
+Media (v2 endpoints, as the text calls): an image goes up in one request to
+``/2/media/upload``; a GIF (``tweet_gif``) or a video (``tweet_video``) through the
+chunked upload (``/2/media/upload/initialize``, ``/{id}/append`` per segment,
+``/{id}/finalize``), then ``GET /2/media/upload?command=STATUS`` while X processes it,
+within the attempt's budget (planner/channels/processing.py). The media ids are kept in
+the publication's platform key, so an attempt that ran out of time resumes polling.
 """
 
 from __future__ import annotations
@@ -19,12 +26,13 @@ import re
 import time
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from planner.channels import authorization, oauth
+from planner.channels import authorization, oauth, processing
 from planner.channels.base import (
     Adapter,
     AdapterError,
@@ -49,6 +57,7 @@ POST_URL = "https://x.com/i/web/status/{}"
 RECONCILE_COUNT = 100  # the most recent posts read back, the API's maximum page
 # Daily caps answer 429 too; their reset is then the one that matters.
 DAILY_LIMITS = ("x-user-limit-24hour", "x-app-limit-24hour")
+KEY_PREFIX = "x-media"  # media ids kept for the next attempt (Outgoing.platform_key)
 _SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
 
 
@@ -67,17 +76,16 @@ class XAdapter(Adapter):
     # Also stored: "expires_at" (epoch seconds) and "user_id" (cached by reconcile).
     credential_fields = ("client_id", "client_secret", "access_token", "refresh_token")
     derived_credentials = ("expires_at", "user_id")
+    # APPEND segments; X takes up to 5 MB each.
+    chunk_size = 4 * 1024 * 1024
 
     def counts(self, text: str) -> list[Count]:
         return [Count("Characters (X)", x_length(text), MAX_LENGTH)]
 
     def publish(self, session: Session, message: Outgoing) -> Outcome:
-        media_ids = []
-        for item in message.media:
-            uploaded = self._upload(session, item)
-            if not isinstance(uploaded, str):
-                return uploaded
-            media_ids.append(uploaded)
+        media_ids = self._media(session, message)
+        if not isinstance(media_ids, list):
+            return media_ids
         body: dict[str, Any] = {"text": message.text}
         if media_ids:
             body["media"] = {"media_ids": media_ids}
@@ -141,11 +149,97 @@ class XAdapter(Adapter):
 
     # --- helpers ---------------------------------------------------------------------
 
+    def _media(self, session: Session, message: Outgoing) -> list[str] | Outcome:
+        """The post's media ids, uploaded and processed; or why not (yet).
+
+        An earlier attempt's ids (persisted as ``x-media:<id>,p<id>``, ``p`` marking the
+        ones X processes) are polled again rather than uploaded a second time."""
+        if not message.media:
+            return []
+        budget = processing.Budget()
+        saved = processing.saved_ids(message.platform_key, KEY_PREFIX)
+        if len(saved) == len(message.media):
+            resumed = self._processed(session, saved, budget)
+            if resumed is None:
+                return [entry.removeprefix("p") for entry in saved]
+            if not isinstance(resumed, _Expired):
+                return resumed
+        entries = []
+        for item in message.media:
+            uploaded = self._upload(session, item)
+            if not isinstance(uploaded, str):
+                return uploaded
+            entries.append(uploaded)
+        session.save_platform_key(processing.ids_key(KEY_PREFIX, entries))
+        waited = self._processed(session, entries, budget)
+        if isinstance(waited, _Expired):
+            return Transient(f"X forgot media {waited.media_id} just after its upload.")
+        if waited is not None:
+            return waited
+        return [entry.removeprefix("p") for entry in entries]
+
+    def _processed(
+        self, session: Session, entries: list[str], budget: processing.Budget
+    ) -> Outcome | _Expired | None:
+        """None once every media X processes has succeeded (STATUS polled)."""
+        for entry in entries:
+            if not entry.startswith("p"):
+                continue
+            media_id = entry[1:]
+            while True:
+                response = self._call(
+                    session,
+                    "GET",
+                    "2/media/upload",
+                    idempotent=True,
+                    params={"command": "STATUS", "media_id": media_id},
+                )
+                if not isinstance(response, httpx.Response):
+                    return response
+                if response.status_code in (400, 404):  # expired or unknown: upload again
+                    return _Expired(media_id)
+                if failed := _failure(response, idempotent=True):
+                    return failed
+                data = oauth.json_object(response).get("data") or {}
+                info = data.get("processing_info") or {}
+                state = str(info.get("state") or "succeeded")
+                if state == "succeeded":
+                    break
+                if state == "failed":
+                    session.save_platform_key("")  # nothing worth resuming
+                    error = info.get("error") or {}
+                    detail = error.get("message") or error.get("name") or "no reason given"
+                    return Permanent(f"X could not process media {media_id}: {detail}.")
+                if not budget.pause(info.get("check_after_secs")):
+                    return budget.exceeded(f"X media {media_id}")
+        return None
+
     def _upload(self, session: Session, item: MediaFile) -> str | Outcome:
-        try:
-            content = Path(item.path).read_bytes()
-        except OSError as exc:
-            return Permanent(f"The media file {Path(item.path).name} cannot be read: {exc}.")
+        """A media id ("p" + id when X processes it before use), or why not."""
+        content = processing.read_bytes(item)
+        if not isinstance(content, bytes):
+            return content
+        category = media_category(item.mime_type)
+        if category == "tweet_image":
+            media_id = self._upload_image(session, item, content)
+            entry = media_id
+        else:
+            media_id, pending = self._upload_chunked(session, item, content, category)
+            entry = ("p" + media_id) if pending and isinstance(media_id, str) else media_id
+        if not isinstance(media_id, str):
+            return media_id
+        if item.alt_text and category != "tweet_video":
+            metadata = {"id": media_id, "metadata": {"alt_text": {"text": item.alt_text}}}
+            response = self._call(
+                session, "POST", "2/media/metadata", idempotent=True, json=metadata
+            )
+            if not isinstance(response, httpx.Response):
+                return response
+            if failed := _failure(response, idempotent=True):
+                return failed
+        return entry
+
+    def _upload_image(self, session: Session, item: MediaFile, content: bytes) -> str | Outcome:
         # An upload publishes nothing (unused media expire), so failures are retryable.
         response = self._call(
             session,
@@ -155,23 +249,46 @@ class XAdapter(Adapter):
             data={"media_category": "tweet_image", "media_type": item.mime_type},
             files={"media": (Path(item.path).name, content, item.mime_type)},
         )
-        if not isinstance(response, httpx.Response):
-            return response
-        if failed := _failure(response, idempotent=True):
-            return failed
-        media_id = str((oauth.json_object(response).get("data") or {}).get("id") or "")
-        if not media_id:
-            return Transient("X's media upload answered without a media id.")
-        if item.alt_text:
-            metadata = {"id": media_id, "metadata": {"alt_text": {"text": item.alt_text}}}
+        return _media_id(response)
+
+    def _upload_chunked(
+        self, session: Session, item: MediaFile, content: bytes, category: str
+    ) -> tuple[str | Outcome, bool]:
+        """INITIALIZE, APPEND every segment, FINALIZE: the media id, and whether X
+        processes it before it can be used (FINALIZE answered ``processing_info``)."""
+        init = {
+            "media_type": item.mime_type,
+            "total_bytes": len(content),
+            "media_category": category,
+        }
+        response = self._call(
+            session, "POST", "2/media/upload/initialize", idempotent=True, json=init
+        )
+        media_id = _media_id(response)
+        if not isinstance(media_id, str):
+            return media_id, False
+        for index, segment in enumerate(processing.chunks(content, self.chunk_size)):
             response = self._call(
-                session, "POST", "2/media/metadata", idempotent=True, json=metadata
+                session,
+                "POST",
+                f"2/media/upload/{media_id}/append",
+                idempotent=True,
+                data={"segment_index": str(index)},
+                files={"media": ("blob", segment, "application/octet-stream")},
             )
             if not isinstance(response, httpx.Response):
-                return response
+                return response, False
             if failed := _failure(response, idempotent=True):
-                return failed
-        return media_id
+                return failed, False
+        response = self._call(
+            session, "POST", f"2/media/upload/{media_id}/finalize", idempotent=True
+        )
+        if not isinstance(response, httpx.Response):
+            return response, False
+        if failed := _failure(response, idempotent=True):
+            return failed, False
+        info = (oauth.json_object(response).get("data") or {}).get("processing_info")
+        return media_id, bool(info)
 
     def _user_id(self, session: Session) -> str:
         cached = session.credentials.get("user_id")
@@ -194,6 +311,32 @@ class XAdapter(Adapter):
         return oauth.call(
             session, endpoint, method, session.url(path), idempotent=idempotent, **kwargs
         )
+
+
+@dataclass(frozen=True)
+class _Expired:
+    """X no longer knows a media id (expired, or never finished): upload again."""
+
+    media_id: str
+
+
+def media_category(mime_type: str) -> str:
+    if mime_type == "image/gif":
+        return "tweet_gif"
+    if mime_type.startswith("video/"):
+        return "tweet_video"
+    return "tweet_image"
+
+
+def _media_id(response: httpx.Response | Outcome) -> str | Outcome:
+    if not isinstance(response, httpx.Response):
+        return response
+    if failed := _failure(response, idempotent=True):
+        return failed
+    media_id = str((oauth.json_object(response).get("data") or {}).get("id") or "")
+    if not media_id:
+        return Transient("X's media upload answered without a media id.")
+    return media_id
 
 
 def _failure(response: httpx.Response, *, idempotent: bool) -> Outcome | None:

@@ -235,3 +235,42 @@ def test_an_unknown_call_is_answered_404_and_a_browser_is_sent_to_the_page(demo_
     assert "do not imitate" in api.json()["message"]
     browser = httpx.get(demo_server.url + "/x/posts/123", headers={"Accept": "text/html"})
     assert (browser.status_code, browser.headers["location"]) == (303, "/")
+
+
+@pytest.mark.django_db
+def test_the_demo_networks_take_images_videos_and_carousels_as_the_adapters_send_them(
+    cast, demo_server, tmp_path
+):
+    """The upload protocols of X (chunked video), LinkedIn (Images and Videos APIs),
+    Facebook (photos, videos) and the Instagram/Threads carousels, as far as a demo needs."""
+    import dataclasses
+
+    from planner.channels.base import Outgoing
+    from tests.planner.channels import samples
+
+    channels = connect_demo_channels(cast, demo_server)
+    photos = tuple(
+        dataclasses.replace(samples.image(tmp_path, f"{n}.jpg"), url=f"https://m.example/{n}.jpg")
+        for n in range(3)
+    )
+    clip = dataclasses.replace(samples.video(tmp_path), url="https://m.example/clip.mp4")
+    cases = [
+        (K.X, (clip,), 1),
+        (K.LINKEDIN, photos, 3),
+        (K.LINKEDIN, (clip,), 1),
+        (K.FACEBOOK, photos[:1], 1),
+        (K.FACEBOOK, photos, 3),
+        (K.FACEBOOK, (clip,), 1),
+        (K.INSTAGRAM, (*photos, clip), 4),
+        (K.THREADS, photos[:2], 2),
+    ]
+    with new_http_client() as http:
+        for number, (kind, media, _) in enumerate(cases):
+            session = outgoing.session_for(channels[kind], http)
+            message = Outgoing(text=f"Demo media post {number}", media=media)
+            outcome = adapter_for(kind).publish(session, message)
+            assert isinstance(outcome, Published), (kind, outcome)
+    received = [(p.network, p.text, p.media) for p in demo_server.inbox.posts]
+    assert received == [
+        (kind, f"Demo media post {number}", count) for number, (kind, _, count) in enumerate(cases)
+    ]

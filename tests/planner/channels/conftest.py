@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from planner import outbound
+from tests.peers.file_server import file_server  # noqa: F401 - a fixture
 
 
 @pytest.fixture

@@ -1,0 +1,120 @@
+"""Posts with media through the real engine (Celery beat and a prefork worker against Redis
+and the test database), to stand-ins that speak the networks' upload protocols."""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from PIL import Image
+
+from planner.models import ChannelKind, Media, Post, Publication
+from planner.models import PublicationState as P
+from planner.workflow import State
+from tests import processes
+from tests.factories import ChannelFactory, PostFactory
+from tests.peers.file_server import file_server  # noqa: F401 - a fixture
+from tests.peers.meta_graph import IG_USER, Containers
+from tests.peers.x_media import XMedia
+from tests.planner.publishing.test_engine_live import FAST, approve
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def jpeg(colour: str) -> bytes:
+    from io import BytesIO
+
+    out = BytesIO()
+    Image.new("RGB", (320, 240), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def png(colour: str) -> bytes:
+    from io import BytesIO
+
+    out = BytesIO()
+    Image.new("RGB", (320, 240), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def due_post(cast, channel, body: str, files: list[tuple[str, str, bytes]]) -> Post:
+    post = PostFactory(
+        workspace=cast.workspace,
+        author=cast.content,
+        body=body,
+        channels=[channel],
+        scheduled_at=timezone.now() + timezone.timedelta(hours=1),
+    )
+    for position, (name, mime, content) in enumerate(files):
+        media = Media(post=post, mime_type=mime, size=len(content), position=position)
+        media.file.save(name, ContentFile(content), save=True)
+    post = approve(cast, post)
+    when = timezone.now() + timezone.timedelta(seconds=2)
+    Post.objects.filter(pk=post.pk).update(scheduled_at=when)
+    Publication.objects.filter(post=post).update(due_at=when)
+    return post
+
+
+def test_an_instagram_image_slower_than_the_budget_is_retried_and_published_once(
+    cast,
+    httpserver,
+    file_server,  # noqa: F811 - the fixture imported above
+    tmp_path,
+    settings,
+):
+    """Instagram takes 4 s to process the container; an attempt waits 1 s at most. The
+    engine persists the container id, retries, and the next attempts poll the same
+    container: one container, one publish, and Instagram downloaded the image Maillon
+    serves."""
+    media_root = tmp_path / "files"
+    settings.MEDIA_ROOT = str(media_root)
+    graph = Containers(httpserver, "instagram", processing_seconds=4)
+    channel = ChannelFactory(
+        workspace=cast.workspace,
+        kind=ChannelKind.INSTAGRAM,
+        base_url=httpserver.url_for("/"),
+        credentials={
+            "ig_user_id": IG_USER,
+            "access_token": "ig-token",
+            "public_media_base_url": f"{file_server}/files/",
+        },
+    )
+    image = jpeg("teal")
+    post = due_post(
+        cast, channel, "Trailhead 2, on Instagram.", [("summit.jpg", "image/jpeg", image)]
+    )
+    engine = {**FAST, "MEDIA_ROOT": str(media_root), "MEDIA_PROCESSING_WAIT_SECONDS": "1"}
+    with processes.engine(tmp_path, **engine) as log:
+        assert processes.wait_for(
+            lambda: Post.objects.filter(pk=post.pk, state=State.PUBLISHED).exists(), timeout=60
+        ), log.read_text()[-3000:]
+    publication = Publication.objects.get(post=post)
+    assert publication.state == P.PUBLISHED
+    assert publication.attempts >= 2  # at least one attempt ran out of time
+    ((container_id, container),) = graph.containers.items()
+    assert publication.platform_key == container_id
+    assert container["bytes"] == image
+    assert container["form"]["caption"] == "Trailhead 2, on Instagram."
+    assert len(graph.published) == 1
+    assert publication.external_id == graph.published[0]
+
+
+def test_x_images_go_up_through_the_worker_and_are_attached_in_order(
+    cast, httpserver, tmp_path, settings
+):
+    settings.MEDIA_ROOT = str(tmp_path / "files")
+    stand_in = XMedia(httpserver)
+    channel = ChannelFactory(
+        workspace=cast.workspace,
+        kind=ChannelKind.X,
+        base_url=httpserver.url_for("/"),
+        credentials={"access_token": "access-1"},
+    )
+    files = [(f"p{n}.png", "image/png", png(c)) for n, c in enumerate(("red", "green", "blue"))]
+    post = due_post(cast, channel, "Trailhead 2, on X.", files)
+    engine = {**FAST, "MEDIA_ROOT": str(tmp_path / "files")}
+    with processes.engine(tmp_path, **engine) as log:
+        assert processes.wait_for(
+            lambda: Post.objects.filter(pk=post.pk, state=State.PUBLISHED).exists(), timeout=60
+        ), log.read_text()[-3000:]
+    ids = list(stand_in.uploads)
+    assert [stand_in.uploads[i]["bytes"] for i in ids] == [content for _, _, content in files]
+    assert stand_in.tweets == [{"text": "Trailhead 2, on X.", "media": {"media_ids": ids}}]
