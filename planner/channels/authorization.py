@@ -50,6 +50,10 @@ class OAuthSpec:
     # The real API still needs this before people outside the app's team can connect.
     review: str | Promise = ""
     scope_separator: str = " "
+    # Every server of the network registers its own apps (Mastodon): the person types
+    # their server, Maillon registers itself there, and the addresses above are paths
+    # on that server. No operator setting.
+    per_server: bool = False
 
     @property
     def scope(self) -> str:
@@ -182,7 +186,31 @@ THREADS = OAuthSpec(
     scope_separator=",",
 )
 
-SPECS: dict[str, OAuthSpec] = {spec.network: spec for spec in (X, LINKEDIN, META, THREADS)}
+MASTODON = OAuthSpec(
+    network="mastodon",
+    label="Mastodon",
+    authorize_url="/oauth/authorize",
+    token_url="/oauth/token",  # noqa: S106 (a path)
+    api_url="",
+    scopes=(
+        Scope("read", _("Read the account and its posts, to check whether a post went out.")),
+        Scope("write:statuses", _("Publish and delete the posts you schedule.")),
+        Scope("write:media", _("Upload the images and videos of your posts.")),
+    ),
+    kinds=("mastodon",),
+    # Mastodon 4.3 and later check it; older servers ignore it.
+    pkce=True,
+    console_url="https://docs.joinmastodon.org/methods/apps/",
+    console=_(
+        "Nothing to set up: Maillon registers itself on each Mastodon server the first "
+        "time someone connects an account there."
+    ),
+    per_server=True,
+)
+
+SPECS: dict[str, OAuthSpec] = {
+    spec.network: spec for spec in (X, LINKEDIN, META, THREADS, MASTODON)
+}
 
 
 def spec_for_kind(kind: str) -> OAuthSpec | None:

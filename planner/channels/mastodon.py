@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from planner.channels import authorization
 from planner.channels.base import (
     Adapter,
     AdapterError,
@@ -73,6 +74,7 @@ class MastodonAdapter(Adapter):
     idempotency_window = 3600.0
     can_delete = True
     credential_fields = ("access_token",)
+    oauth = authorization.MASTODON
 
     def counts(self, text: str) -> list[Count]:
         return [Count("Characters", mastodon_length(text), MAX_CHARACTERS)]

@@ -295,11 +295,31 @@ def _threads(app: NetworkApp, token: Token, http: httpx.Client) -> list[Account]
     ]
 
 
+def _mastodon(app: NetworkApp, token: Token, http: httpx.Client) -> list[Account]:
+    """One account per consent; its handle in full (@user@server), as people mention it."""
+    me = _get(app, http, f"{app.api_url}/api/v1/accounts/verify_credentials", token.access_token)
+    if not me.get("id") or not me.get("username"):
+        raise Invalid(_("The server did not say which account signed in. Try Connect again."))
+    username = str(me["username"])
+    host = httpx.URL(app.api_url).host
+    return [
+        Account(
+            kind="mastodon",
+            account_id=str(me["id"]),
+            name=str(me.get("display_name") or username),
+            handle=f"@{username}@{host}",
+            # Mastodon's tokens do not expire; they last until revoked.
+            credentials={"access_token": token.access_token},
+        )
+    ]
+
+
 READERS: dict[str, Callable[[NetworkApp, Token, httpx.Client], list[Account]]] = {
     "x": _x,
     "linkedin": _linkedin,
     "meta": _meta,
     "threads": _threads,
+    "mastodon": _mastodon,
 }
 
 

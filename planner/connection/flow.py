@@ -37,7 +37,7 @@ from planner import audit
 from planner.access import full_clean, require
 from planner.channels.authorization import SPECS, OAuthSpec, spec_for_kind
 from planner.channels.registry import adapter_for
-from planner.connection import discovery
+from planner.connection import discovery, mastodon_apps
 from planner.connection.clients import NetworkApp, app_for, callback_url
 from planner.errors import Conflict, Invalid, NotFound
 from planner.models import Channel, ConnectedWith, PendingConnection
@@ -51,9 +51,13 @@ def _digest(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def _app(network: str) -> NetworkApp:
+def _app(network: str, server: str = "") -> NetworkApp:
+    """The app to sign in with: the operator's, or Maillon's own on the ``server`` typed
+    (a network whose every server registers its apps: Mastodon)."""
     if network not in SPECS:
         raise NotFound(_("Maillon has no sign-in for this network."))
+    if SPECS[network].per_server:
+        return mastodon_apps.network_app(mastodon_apps.server_address(server))
     app = app_for(network)
     if app is None:
         raise Invalid(
@@ -78,11 +82,20 @@ class Begun:
 
 
 def begin(
-    *, actor: User, workspace: Workspace, network: str, channel: Channel | None = None
+    *,
+    actor: User,
+    workspace: Workspace,
+    network: str,
+    channel: Channel | None = None,
+    server: str = "",
 ) -> Begun:
-    """Start a sign-in; the caller adds ``pending.id`` to the session (``remember``)."""
+    """Start a sign-in; the caller adds ``pending.id`` to the session (``remember``).
+    ``server``: the server typed, for a network of many servers (a Reconnect uses the
+    channel's own)."""
     require(actor, workspace, Capability.CHANNEL_MANAGE)
-    app = _app(network)
+    if channel is not None and SPECS.get(network) and SPECS[network].per_server:
+        server = channel.base_url
+    app = _app(network, server)
     if channel is not None:
         if channel.workspace_id != workspace.pk:
             raise NotFound(_("This channel does not exist."))
@@ -99,7 +112,7 @@ def begin(
         network=network,
         channel=channel,
         state_digest=_digest(state),
-        secret={"verifier": verifier},
+        secret={"verifier": verifier, "server": app.api_url if app.spec.per_server else ""},
         expires_at=now + timedelta(seconds=settings.CONNECT_PENDING_SECONDS),
     )
     url = discovery.authorize_url(
@@ -144,7 +157,8 @@ def complete(
     """The network sent the browser back with ``params`` (``code`` and ``state``, or
     ``error``). ``session``: the pending ids this browser session started."""
     require(actor, workspace, Capability.CHANNEL_MANAGE)
-    app = _app(network)
+    if network not in SPECS:
+        raise NotFound(_("Maillon has no sign-in for this network."))
     state = str(params.get("state") or "")
     pending = (
         PendingConnection.objects.filter(
@@ -164,6 +178,11 @@ def complete(
         pk=pending.pk, state_digest=pending.state_digest
     ).update(state_digest=""):
         raise _not_here()
+    try:
+        app = _app(network, str(pending.secret.get("server") or ""))
+    except Invalid:
+        pending.delete()
+        raise
     error = str(params.get("error") or "")
     code = str(params.get("code") or "")
     if error or not code:

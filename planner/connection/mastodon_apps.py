@@ -16,14 +16,14 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from planner import outbound
+from planner.channels.authorization import MASTODON
+from planner.connection.clients import NetworkApp, callback_url
 from planner.errors import Invalid
 from planner.models import OAuthApp
 
-NETWORK = "mastodon"
+NETWORK = MASTODON.network
 CLIENT_NAME = "Maillon"
-# read: the account's own posts and profile (reconciliation, metrics, the connection
-# test); write:statuses and write:media: publish and delete posts with their images.
-SCOPES = "read write:statuses write:media"
+SCOPES = MASTODON.scope
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # A host name: dot-separated labels of letters, digits and hyphens (an IPv4 address too).
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -91,6 +91,19 @@ def app_for(server: str, redirect_uri: str) -> OAuthApp:
     except IntegrityError:  # two people registered on the same server at once
         app = OAuthApp.objects.get(network=NETWORK, server=server)
     return app
+
+
+def network_app(server: str) -> NetworkApp:
+    """Maillon's app on ``server`` as the sign-in sees it: the server's own addresses."""
+    app = app_for(server, callback_url(NETWORK))
+    return NetworkApp(
+        spec=MASTODON,
+        client_id=app.client_id,
+        client_secret=client_secret(app),
+        authorize_url=server + MASTODON.authorize_url,
+        token_url=server + MASTODON.token_url,
+        api_url=server,
+    )
 
 
 def client_secret(app: OAuthApp) -> str:

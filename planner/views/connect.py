@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import Capability, role_can
 from accounts.selectors import membership_or_404
+from planner import outbound
 from planner.channels.authorization import SPECS
 from planner.connection import flow
 from planner.connection.clients import app_for, callback_url
@@ -45,6 +46,12 @@ def sign_in_forms_allowed(response):
     network's consent page: the Content-Security-Policy's form-action must name that
     page's origin too (browsers check form-action on the redirect)."""
     origins = set()
+    if any(spec.per_server for spec in SPECS.values()):
+        # Mastodon's consent page is on whichever server the person types or the
+        # channel is on: any https origin (and this machine where loopback is allowed).
+        origins.add("https:")
+        if outbound.loopback_allowed():
+            origins |= {"http://127.0.0.1:*", "http://localhost:*"}
     for network in SPECS:
         app = app_for(network)
         if app is not None:
@@ -60,7 +67,7 @@ def network_setup(network: str) -> dict:
     spec = SPECS[network]
     return {
         "spec": spec,
-        "configured": app_for(network) is not None,
+        "configured": spec.per_server or app_for(network) is not None,
         "callback": callback_url(network),
         "token_forms": [NETWORKS[kind] for kind in spec.kinds],
     }
@@ -71,18 +78,25 @@ def channel_connect(request, network: str):
     membership = _manager(request)
     if network not in SPECS:
         raise Http404
+    setup = network_setup(network)
     if request.method == "POST":
+        server = request.POST.get("server", "")
         try:
-            begun = flow.begin(actor=request.user, workspace=membership.workspace, network=network)
+            begun = flow.begin(
+                actor=request.user, workspace=membership.workspace, network=network, server=server
+            )
         except ServiceError as exc:
             _refusal(exc)
-            messages.error(request, exc.message)
-            return redirect("planner:channel_connect", network=network)
+            if not setup["spec"].per_server:
+                messages.error(request, exc.message)
+                return redirect("planner:channel_connect", network=network)
+            # The server typed stays in the field, with what is wrong beside it.
+            setup |= {"server": server[:200], "server_error": exc.message}
+            response = render(request, "planner/channel_connect.html", setup, status=200)
+            return sign_in_forms_allowed(response)
         flow.remember(request.session, begun.pending)
         return redirect(begun.url)
-    return sign_in_forms_allowed(
-        render(request, "planner/channel_connect.html", network_setup(network))
-    )
+    return sign_in_forms_allowed(render(request, "planner/channel_connect.html", setup))
 
 
 @login_required

@@ -78,13 +78,13 @@ def test_reconnect_is_offered_for_signed_in_and_disconnected_channels(admin, cas
     )
     Channel.objects.create(workspace=cast.workspace, kind="x", name="Pasted")
     Channel.objects.create(
-        workspace=cast.workspace, kind="mastodon", name="Fedi", disconnected_at=timezone.now()
+        workspace=cast.workspace, kind="webhook", name="Hook", disconnected_at=timezone.now()
     )
     page = admin.get("/channels/").content.decode()
     assert 'Reconnect<span class="visually-hidden"> · Signed' in page
     assert 'Reconnect<span class="visually-hidden"> · Cut' in page
     assert "· Pasted" in page and 'Reconnect<span class="visually-hidden"> · Pasted' not in page
-    assert 'Reconnect<span class="visually-hidden"> · Fedi' not in page  # no sign-in there
+    assert 'Reconnect<span class="visually-hidden"> · Hook' not in page  # no sign-in there
 
 
 def test_reconnect_renews_the_same_account_and_keeps_the_channel(admin, networks, cast):
