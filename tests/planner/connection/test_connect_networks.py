@@ -142,6 +142,17 @@ def test_an_account_already_connected_is_offered_as_reconnect(admin, networks, c
     assert Channel.objects.count() == 1
 
 
+def test_a_page_connected_with_a_pasted_token_is_recognised(admin, networks, cast):
+    Channel.objects.create(
+        workspace=cast.workspace,
+        kind="instagram",
+        name="Insta by hand",
+        credentials={"ig_user_id": "17841400000000001", "access_token": "pasted"},
+    )
+    _choose, page = chosen(admin, consent(admin, networks, "meta"))
+    assert "Already connected as Insta by hand" in page
+
+
 def test_a_consent_that_reaches_nothing_says_so(admin, networks):
     page = admin.get(consent(admin, networks, "meta", login="bob"), follow=True)
     assert "reaches no account Maillon can publish to" in page.content.decode()
