@@ -54,6 +54,11 @@ class OAuthSpec:
     # their server, Maillon registers itself there, and the addresses above are paths
     # on that server. No operator setting.
     per_server: bool = False
+    # Meta and Threads hand out a short-lived token (an hour): right after the consent it
+    # is exchanged (GET, ``grant_type``) for a long-lived one at this address, relative to
+    # ``api_url`` (a leading "/" is from the API's host: Threads' has no version).
+    long_lived_path: str = ""
+    long_lived_grant: str = ""
 
     @property
     def scope(self) -> str:
@@ -146,6 +151,8 @@ META = OAuthSpec(
         Scope("instagram_content_publish", _("Publish on those Instagram accounts.")),
     ),
     kinds=("facebook", "instagram"),
+    long_lived_path="oauth/access_token",
+    long_lived_grant="fb_exchange_token",
     console_url="https://developers.facebook.com/apps/",
     console=_(
         "In Meta for Developers, create an app of type Business and add the product "
@@ -172,6 +179,8 @@ THREADS = OAuthSpec(
         Scope("threads_manage_insights", _("Read the posts' views and likes for reports.")),
     ),
     kinds=("threads",),
+    long_lived_path="/access_token",
+    long_lived_grant="th_exchange_token",
     console_url="https://developers.facebook.com/apps/",
     console=_(
         "In Meta for Developers, create an app with the use case “Access the Threads API”. "

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
@@ -109,11 +110,36 @@ def exchange_code(app: NetworkApp, *, code: str, redirect_uri: str, verifier: st
     )
 
 
+def long_lived(app: NetworkApp, token: Token, http: httpx.Client) -> Token:
+    """Meta's and Threads' short-lived token exchanged for a long-lived one (about 60 days;
+    Facebook Page tokens read with it do not expire). Renewing it later is the tokens'
+    lifecycle (planner/channels/), not the sign-in's."""
+    spec = app.spec
+    url = urljoin(app.api_url.rstrip("/") + "/", spec.long_lived_path)
+    params = {"grant_type": spec.long_lived_grant, "client_secret": app.client_secret}
+    if spec.long_lived_grant == "fb_exchange_token":
+        params |= {"client_id": app.client_id, "fb_exchange_token": token.access_token}
+    else:
+        params["access_token"] = token.access_token
+    response = http.get(url, params=params)
+    body = _json(response)
+    if response.status_code >= 300 or not body.get("access_token"):
+        raise Invalid(
+            _("%(network)s refused a lasting access (%(said)s). Try Connect again.")
+            % {"network": spec.label, "said": error_text(response)}
+        )
+    return replace(
+        token, access_token=str(body["access_token"]), expires_in=_int(body.get("expires_in"))
+    )
+
+
 def accounts(app: NetworkApp, token: Token) -> list[Account]:
     """What this consent lets Maillon publish to (may be empty: then it says why)."""
     reader = READERS[app.spec.network]
     try:
         with _client() as http:
+            if app.spec.long_lived_grant:
+                token = long_lived(app, token, http)
             found = reader(app, token, http)
     except httpx.HTTPError as exc:
         raise Invalid(
@@ -244,7 +270,7 @@ def _meta(app: NetworkApp, token: Token, http: httpx.Client) -> list[Account]:
                     name=str(page.get("name") or page_id),
                     handle="",
                     credentials={"page_id": page_id, "page_access_token": page_token},
-                    expires_in=token.expires_in,
+                    # A Page token read with a long-lived user token does not expire.
                 )
             )
             instagram = page.get("instagram_business_account") or {}
@@ -261,7 +287,6 @@ def _meta(app: NetworkApp, token: Token, http: httpx.Client) -> list[Account]:
                             "ig_user_id": str(instagram["id"]),
                             "access_token": page_token,
                         },
-                        expires_in=token.expires_in,
                         via=str(page.get("name") or page_id),
                     )
                 )

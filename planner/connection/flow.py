@@ -36,7 +36,6 @@ from accounts.permissions import Capability
 from planner import audit
 from planner.access import full_clean, require
 from planner.channels.authorization import SPECS, OAuthSpec, spec_for_kind
-from planner.channels.registry import adapter_for
 from planner.connection import discovery, mastodon_apps
 from planner.connection.clients import NetworkApp, app_for, callback_url
 from planner.errors import Conflict, Invalid, NotFound
@@ -348,9 +347,10 @@ def pending_for(
 
 def choices(pending: PendingConnection) -> list[Choice]:
     found = [discovery.Account(**raw) for raw in pending.secret.get("accounts") or []]
+    kinds = SPECS[pending.network].kinds
     existing = {
-        (c.kind, c.account_id): c
-        for c in Channel.objects.filter(workspace=pending.workspace).exclude(account_id="")
+        (c.kind, account_of(c)): c
+        for c in Channel.objects.filter(workspace=pending.workspace, kind__in=kinds)
     }
     return [
         Choice(index=i, account=a, existing=existing.get((a.kind, a.account_id)))
@@ -385,9 +385,14 @@ def choose(*, actor: User, pending: PendingConnection, picks: Mapping[int, str])
     base_url = str(pending.secret.get("base_url") or "")
     try:
         with transaction.atomic():
+            # A second submit of the same choice (a double click) waits here, then finds
+            # the sign-in used up.
+            if not PendingConnection.objects.select_for_update().filter(pk=pending.pk).exists():
+                raise NotFound(
+                    _("This sign-in has expired or was not started here: click Connect again.")
+                )
             for index, name in zip(picks, names, strict=True):
                 account = offered[index].account
-                adapter_for(account.kind)  # a kind Maillon publishes to
                 channel = Channel(
                     workspace=pending.workspace, kind=account.kind, name=name, handle=account.handle
                 )

@@ -117,11 +117,16 @@ def _json(body: dict, status: int = 200) -> Response:
 def install_apis(httpserver, server: OAuthServer) -> None:
     """X, LinkedIn, Graph and Threads "who am I" endpoints on ``httpserver``."""
 
+    # Meta's and Threads' long-lived tokens, each standing for the provider's token it
+    # was exchanged for (still checked by introspection at each use).
+    long_lived: dict[str, str] = {}
+
     def person(request: Request, network: str) -> dict | None:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
-        seen = server.active(header.removeprefix("Bearer "), client_of(network))
+        token = header.removeprefix("Bearer ")
+        seen = server.active(long_lived.get(token, token), client_of(network))
         if not seen.get("active") or seen.get("client_id") != client_of(network)[0]:
             return None
         return PEOPLE.get(str(seen.get("sub")))
@@ -174,18 +179,36 @@ def install_apis(httpserver, server: OAuthServer) -> None:
         who = person(request, "meta")
         if not who:
             return refused("meta")
+        user_token = request.headers["Authorization"].removeprefix("Bearer ")
+        lasting = "from-a-long-lived-token" if user_token in long_lived else "for-an-hour"
         data = []
         for page in who["pages"]:
             entry = {
                 "id": page["id"],
                 "name": page["name"],
-                "access_token": f"page-token-{page['id']}-{request.headers['Authorization'][-8:]}",
+                # As Meta: a Page token read with a long-lived user token does not expire.
+                "access_token": f"page-token-{page['id']}-{lasting}",
                 "tasks": ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MODERATE", "MANAGE"],
             }
             if page["instagram"]:
                 entry["instagram_business_account"] = page["instagram"]
             data.append(entry)
         return _json({"data": data, "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}})
+
+    def exchange(request: Request, network: str, grant: str, short_key: str) -> Response:
+        client_id, secret = client_of(network)
+        args = request.args
+        if args.get("grant_type") != grant or args.get("client_secret") != secret:
+            return _json({"error": {"message": "Invalid client_secret", "code": 1}}, 400)
+        if network == "meta" and args.get("client_id") != client_id:
+            return _json({"error": {"message": "Invalid client_id", "code": 101}}, 400)
+        short = str(args.get(short_key) or "")
+        seen = server.active(short, client_of(network))
+        if not seen.get("active") or short in long_lived.values():
+            return refused(network)
+        token = f"long-lived-{network}-{len(long_lived)}-{short[-6:]}"
+        long_lived[token] = short
+        return _json({"access_token": token, "token_type": "bearer", "expires_in": 5183944})
 
     def threads_me(request: Request) -> Response:
         who = person(request, "threads")
@@ -200,3 +223,9 @@ def install_apis(httpserver, server: OAuthServer) -> None:
         )
     httpserver.expect_request("/v25.0/me/accounts").respond_with_handler(accounts)
     httpserver.expect_request("/me").respond_with_handler(threads_me)
+    httpserver.expect_request("/v25.0/oauth/access_token", method="GET").respond_with_handler(
+        lambda request: exchange(request, "meta", "fb_exchange_token", "fb_exchange_token")
+    )
+    httpserver.expect_request("/access_token", method="GET").respond_with_handler(
+        lambda request: exchange(request, "threads", "th_exchange_token", "access_token")
+    )

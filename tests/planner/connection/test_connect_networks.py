@@ -4,9 +4,11 @@ choice of several channels from one consent."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import timezone
 
 from planner.models import Channel, PendingConnection
 from tests.planner.connection.networks import client_of
@@ -78,6 +80,9 @@ def test_meta_offers_each_page_and_the_instagram_account_linked_to_it(admin, net
     # Instagram publishes with the token of the Page it is linked to.
     assert instagram.credentials["access_token"] == facebook.credentials["page_access_token"]
     assert facebook.base_url.endswith("/v25.0")  # the test server's Graph address
+    # Read with the long-lived user token (exchanged at once), the Page token lasts.
+    assert facebook.credentials["page_access_token"].endswith("-from-a-long-lived-token")
+    assert facebook.access_expires_at is None and instagram.access_expires_at is None
     assert Channel.objects.filter(workspace=cast.workspace).count() == 2
 
 
@@ -94,7 +99,10 @@ def test_threads_offers_the_profile(admin, networks):
     assert admin.post(choose, {"pick": "0", "name-0": "Acme on Threads"}).status_code == 302
     threads = Channel.objects.get(name="Acme on Threads")
     assert threads.credentials["threads_user_id"] == "26000000000000001"
-    assert threads.access_expires_at is not None  # short-lived: it says when it ends
+    # The hour-long token was exchanged for a long-lived one: about 60 days.
+    assert threads.credentials["access_token"].startswith("long-lived-threads-")
+    left = threads.access_expires_at - timezone.now()
+    assert timedelta(days=59) < left < timedelta(days=61)
 
 
 def test_a_taken_name_refuses_the_whole_choice_and_keeps_it(admin, networks, cast):
@@ -132,6 +140,17 @@ def test_an_account_already_connected_is_offered_as_reconnect(admin, networks, c
     response = admin.post(choose, {"pick": "0", "name-0": "Again"})
     assert "Already connected as Our bakery" in response.content.decode()
     assert Channel.objects.count() == 1
+
+
+def test_a_page_connected_with_a_pasted_token_is_recognised(admin, networks, cast):
+    Channel.objects.create(
+        workspace=cast.workspace,
+        kind="instagram",
+        name="Insta by hand",
+        credentials={"ig_user_id": "17841400000000001", "access_token": "pasted"},
+    )
+    _choose, page = chosen(admin, consent(admin, networks, "meta"))
+    assert "Already connected as Insta by hand" in page
 
 
 def test_a_consent_that_reaches_nothing_says_so(admin, networks):
