@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from planner.models import Channel, Publication
+from planner.models import Channel, OAuthApp, Publication
 from tests.browser.conftest import screenshot, serious_accessibility_violations, sign_in
 from tests.factories import PostFactory
 from tests.planner.connection.networks import client_of, install_apis, oauth_apps, provider
@@ -171,3 +172,37 @@ def test_reconnecting_as_another_account_changes_nothing(page, cast, networks):
     )
     channel.refresh_from_db()
     assert channel.credentials == {"access_token": "old"}
+
+
+def test_mastodon_is_connected_on_the_server_the_person_types(
+    page, cast, settings, live_server, mastodon_mock_session
+):
+    """Mastodon's family: no operator app; Maillon registers itself on the server typed
+    (mastodon-mock, a real server on 127.0.0.1) and runs that server's own sign-in."""
+    settings.SITE_URL = live_server.url
+    server = mastodon_mock_session.base_url
+    httpx.post(f"{server}/api/v1/_mock/reset").raise_for_status()
+    sign_in(page, cast.admin)
+    page.goto("/channels/new/")
+    page.get_by_role("link", name="Connect with Mastodon").click()
+    page.get_by_label("Your server").fill("mastodon social")
+    page.get_by_role("button", name="Connect with Mastodon").click()
+    expect(page.get_by_role("alert")).to_contain_text("is not a server address")
+    expect(page.get_by_label("Your server")).to_have_value("mastodon social")
+    assert serious_accessibility_violations(page) == []
+
+    page.get_by_label("Your server").fill(server)
+    page.get_by_role("button", name="Connect with Mastodon").click()
+    page.get_by_role("button", name="(@alice)").click()  # the server's own account picker
+
+    expect(page.get_by_test_id("found-account")).to_contain_text("@alice@127.0.0.1")
+    page.get_by_label("Channel name").fill("Alice on Mastodon")
+    page.get_by_role("button", name="Connect the ticked accounts").click()
+    expect(page.get_by_role("status")).to_contain_text("Alice on Mastodon is connected.")
+    channel = Channel.objects.get(name="Alice on Mastodon")
+    assert (channel.kind, channel.base_url, channel.connected_with) == (
+        "mastodon",
+        server,
+        "oauth",
+    )
+    assert OAuthApp.objects.get(network="mastodon").server == server
