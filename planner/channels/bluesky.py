@@ -67,6 +67,8 @@ MAX_BYTES = 3000  # ... and maxLength, in UTF-8 bytes
 MAX_IMAGE_BYTES = 1_000_000  # lexicon app.bsky.embed.images: image maxSize
 MAX_ALT_TEXT = 2000  # the Bluesky app's limit; the lexicon sets none
 MAX_TAG_GRAPHEMES = 64  # lexicon app.bsky.richtext.facet#tag
+MAX_VIDEO_BYTES = 100_000_000  # app.bsky.video's limit
+MAX_VIDEO_SECONDS = 180.0
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 # What the PDS answers when the access (or refresh) token is expired or bad;
 # a missing token is a 401.
@@ -82,11 +84,18 @@ HASHTAG_RE = regex.compile(r"(?<!\S)#(\w*[^\W\d]\w*)")
 class BlueskyAdapter(Adapter):
     kind = "bluesky"
     default_base_url = "https://bsky.social"
+    # 4 images (1,000,000 bytes each, described) or 1 video (the video service's
+    # 100 MB / 3 minutes).
     limits = Limits(
         max_media=4,
         media_types=IMAGE_TYPES,
         max_media_bytes=MAX_IMAGE_BYTES,
         max_alt_text=MAX_ALT_TEXT,
+        requires_alt_text=True,
+        max_videos=1,
+        video_alone=True,
+        max_video_bytes=MAX_VIDEO_BYTES,
+        max_video_seconds=MAX_VIDEO_SECONDS,
     )
     idempotent = True
     can_delete = True
@@ -98,15 +107,6 @@ class BlueskyAdapter(Adapter):
             Count("Characters", graphemes(text), MAX_GRAPHEMES),
             Count("Bytes (UTF-8)", utf8_bytes(text), MAX_BYTES),
         ]
-
-    def validate(self, text: str, media: tuple[MediaFile, ...] = ()) -> list[str]:
-        errors = super().validate(text, media)
-        for item in media:
-            if not item.alt_text.strip():
-                errors.append(
-                    f"{Path(item.path).name}: Bluesky needs alternative text for every image."
-                )
-        return errors
 
     def platform_key(self) -> str:
         return new_tid()

@@ -163,7 +163,23 @@ def same_text(remote: str, ours: str) -> bool:
 class FacebookAdapter(Adapter):
     kind = "facebook"
     default_base_url = f"https://graph.facebook.com/{GRAPH_VERSION}"
-    limits = Limits(max_media=0)  # text and links only, for now
+    # Several photos (each uploaded unpublished, then attached) or 1 video.
+    limits = Limits(
+        max_media=10,
+        media_types=(
+            "image/jpeg",
+            "image/png",
+            "image/gif",
+            "image/webp",
+            "video/mp4",
+            "video/quicktime",
+        ),
+        max_media_bytes=10 * 1024 * 1024,
+        max_videos=1,
+        video_alone=True,
+        max_video_bytes=1024 * 1024 * 1024,
+        max_video_seconds=240 * 60,
+    )
     can_delete = True
     credential_fields = ("page_id", "page_access_token")
 
@@ -406,12 +422,20 @@ NO_PUBLIC_URL = (
 class InstagramAdapter(ContainerAdapter):
     kind = "instagram"
     default_base_url = f"https://graph.facebook.com/{GRAPH_VERSION}"
-    # One JPEG per post (carousels are not built yet).
+    # One image, a carousel of 2 to 10 images and videos mixed, or one video (a Reel,
+    # 3 s to 15 min, 300 MB). Feed images between 4:5 and 1.91:1, JPEG, 8 MB.
     limits = Limits(
-        max_media=1,
-        media_types=("image/jpeg",),
+        max_media=10,
+        media_types=("image/jpeg", "video/mp4", "video/quicktime"),
         max_media_bytes=8 * 1024 * 1024,
         requires_media=True,
+        max_videos=10,
+        video_alone=False,
+        max_video_bytes=300 * 1024 * 1024,
+        min_video_seconds=3,
+        max_video_seconds=15 * 60,
+        min_image_aspect=4 / 5,
+        max_image_aspect=1.91,
     )
     credential_fields = ("ig_user_id", "access_token", "public_media_base_url")
     api = ContainerApi(
@@ -478,7 +502,21 @@ def public_url(base: str, path: str) -> str:
 class ThreadsAdapter(ContainerAdapter):
     kind = "threads"
     default_base_url = "https://graph.threads.net/v1.0"
-    limits = Limits(max_media=0)  # text posts only, for now
+    # Text, one image or video, or a carousel of up to 20 mixed. Images JPEG/PNG, 8 MB,
+    # up to 10:1; video MP4/MOV, 1 GB, 5 minutes.
+    limits = Limits(
+        max_media=20,
+        media_types=("image/jpeg", "image/png", "video/mp4", "video/quicktime"),
+        max_media_bytes=8 * 1024 * 1024,
+        max_videos=20,
+        video_alone=False,
+        max_video_bytes=1024 * 1024 * 1024,
+        max_video_seconds=5 * 60,
+        min_image_aspect=1 / 10,
+        max_image_aspect=10,
+        min_video_aspect=1 / 100,
+        max_video_aspect=10,
+    )
     can_delete = True
     credential_fields = ("threads_user_id", "access_token")
     api = ContainerApi(

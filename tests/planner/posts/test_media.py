@@ -157,7 +157,7 @@ def test_an_image_without_alt_text_warns_for_bluesky(cast):
     bluesky = ChannelFactory(workspace=cast.workspace, name="Bluesky", kind="bluesky")
     post = PostFactory(workspace=cast.workspace, author=cast.content, channels=[bluesky])
     warnings = add(cast.content, post, png()).warnings
-    assert warnings == ["Bluesky: photo.png: Bluesky needs alternative text for every image."]
+    assert warnings == ["Bluesky: photo.png: this network needs alternative text for every image."]
 
 
 def test_submitting_too_many_images_is_refused_by_the_network_rules(cast, draft):
