@@ -194,6 +194,8 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(DATA_DIR / "media")))
 # The largest file the editor accepts, whatever the network (each network has its own limit).
 MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
+# The program that reads videos' duration, size and codecs (Debian package ffmpeg).
+FFPROBE_BINARY = env.str("FFPROBE_BINARY", "ffprobe")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -134,9 +134,14 @@ class Media(models.Model):
     file = models.FileField(_("file"), upload_to=media_path, max_length=300)
     mime_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
-    # Read from the file itself when it is an image (None for video).
+    # Read from the file itself: by Pillow for an image, by ffprobe for a video.
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    # A video's probe (planner.posts.probing); None / '' for images and older files.
+    duration = models.FloatField(_("duration (seconds)"), null=True, blank=True)
+    video_codec = models.CharField(max_length=40, blank=True)
+    audio_codec = models.CharField(max_length=40, blank=True)
+    container = models.CharField(max_length=80, blank=True)
     alt_text = models.TextField(_("alternative text"), blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

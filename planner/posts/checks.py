@@ -15,6 +15,7 @@ from planner.channels.registry import adapter_for
 from planner.errors import Invalid
 from planner.models import (
     Channel,
+    Media,
     Post,
 )
 
@@ -93,12 +94,33 @@ def check_alt_text(alt_text: str) -> None:
         raise Invalid(message, fields={"alt_text": [message]})
 
 
-def channel_errors(post: Post) -> list[str]:
-    """Every reason a network would refuse this post as it stands, by channel."""
-    media = tuple(
-        MediaFile(path=m.file.name, mime_type=m.mime_type, size=m.size, alt_text=m.alt_text)
-        for m in post.media.all()
+def media_file(media: Media, alt_text: str | None = None, url: str = "") -> MediaFile:
+    """A stored file as the adapters see it: what its bytes and its probe said."""
+    return MediaFile(
+        path=media.file.name,
+        mime_type=media.mime_type,
+        size=media.size,
+        alt_text=media.alt_text if alt_text is None else alt_text,
+        url=url,
+        width=media.width,
+        height=media.height,
+        duration=media.duration,
     )
+
+
+def media_files(
+    media: Iterable[Media], alt_texts: Mapping[int, str] | None = None
+) -> tuple[MediaFile, ...]:
+    """Media as the adapters see them; ``alt_texts`` overrides stored descriptions
+    (what is being typed in the editor)."""
+    alt_texts = alt_texts or {}
+    return tuple(media_file(m, alt_texts.get(m.pk)) for m in media)
+
+
+def channel_errors(post: Post) -> list[str]:
+    """Every reason a network would refuse this post as it stands, by channel (the media
+    each channel carries, with everything their probe found: sizes, durations, shapes)."""
+    media = media_files(post.media.all())
     errors = []
     for variant in post.variants.select_related("channel"):
         for error in adapter_for(variant.channel.kind).validate(variant.effective_text, media):

@@ -9,7 +9,7 @@ warnings here and refused at submission and approval by the adapters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -19,11 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from planner.channels.base import MediaFile
 from planner.channels.registry import adapter_for
 from planner.errors import NotFound
 from planner.models import Media, Post
-from planner.posts.checks import check_alt_text
+from planner.posts.checks import check_alt_text, media_files
 from planner.posts.uploads import display_name, inspect_upload, storage_name
 from planner.posts.writing import edit_content
 
@@ -48,6 +47,7 @@ def _facts(media: Media) -> dict:
         "mime_type": media.mime_type,
         "size": media.size,
         "alt": media.alt_text,
+        **({"duration": media.duration} if media.duration is not None else {}),
     }
 
 
@@ -95,6 +95,10 @@ def media_add(
             size=inspected.size,
             width=inspected.width,
             height=inspected.height,
+            duration=inspected.duration,
+            video_codec=inspected.video_codec,
+            audio_codec=inspected.audio_codec,
+            container=inspected.container,
             alt_text=alt_text,
             position=0 if last is None else last + 1,
         )
@@ -198,21 +202,6 @@ def media_move(*, actor: User, media: Media, position: int, expected_version: in
         plan=plan,
         write=write,
         conflict_message=MEDIA_CONFLICT,
-    )
-
-
-def media_files(media: Iterable[Media], alt_texts: Mapping[int, str] | None = None) -> tuple:
-    """Media as the adapters see them; ``alt_texts`` overrides stored descriptions
-    (what is being typed in the editor)."""
-    alt_texts = alt_texts or {}
-    return tuple(
-        MediaFile(
-            path=m.file.name,
-            mime_type=m.mime_type,
-            size=m.size,
-            alt_text=alt_texts.get(m.pk, m.alt_text),
-        )
-        for m in media
     )
 
 

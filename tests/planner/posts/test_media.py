@@ -14,6 +14,7 @@ from planner.posts import media as post_media
 from planner.posts.uploads import sniff
 from planner.workflow import State
 from tests.factories import ChannelFactory, PostFactory
+from tests.media_samples import mp4
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +40,6 @@ def jpeg(name="photo.jpg", **kwargs):
 
 
 MP4_HEAD = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00\x00\x00\x08free"
-
-
-def mp4(name="clip.mp4"):
-    return SimpleUploadedFile(name, MP4_HEAD + b"\x00" * 200, content_type="video/mp4")
 
 
 def add(actor, post, file, alt_text=""):
@@ -128,9 +125,16 @@ def test_videos_are_recognised_by_their_content():
     assert sniff(b"%PDF-1.7") is None
 
 
-def test_a_video_is_kept_without_dimensions(cast, draft):
+def test_a_video_is_kept_with_what_its_probe_found(cast, draft):
     media = add(cast.content, draft, mp4()).media
-    assert (media.mime_type, media.width, media.filename) == ("video/mp4", None, "clip.mp4")
+    assert (media.mime_type, media.width, media.height, media.filename) == (
+        "video/mp4",
+        320,
+        240,
+        "clip.mp4",
+    )
+    assert (media.video_codec, media.audio_codec) == ("h264", "aac")
+    assert media.duration == pytest.approx(2.0, abs=0.1)
 
 
 # --- what each network would say ------------------------------------------------------
