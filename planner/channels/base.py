@@ -255,6 +255,10 @@ class Adapter:
     # The credential that is itself the address the others go to (a webhook URL);
     # '' when the credentials go to ``base_url`` (or ``default_base_url``).
     address_credential: ClassVar[str] = ""
+    # True when the network downloads media from an address instead of receiving the
+    # bytes (Instagram, Threads, Facebook's ``url`` fields): the engine then fills each
+    # MediaFile.url with a signed address valid for that publication only.
+    media_by_url: ClassVar[bool] = False
     # False when a connection test can only check the credentials' form, because
     # any live call would post something (Slack, Teams, a generic receiver).
     live_check: ClassVar[bool] = True

@@ -13,9 +13,9 @@ yet; ``prepare`` is the hook it would call: see the report of this change.)
 The token travels in the Authorization header, never in the URL, so it
 cannot end up in logs.
 
-Instagram fetches images by URL. Maillon's media are local files, so the
-channel needs a ``public_media_base_url`` where MEDIA_ROOT is served; the
-image's URL is that base plus the file's path under MEDIA_ROOT.
+Instagram, Threads (and Facebook's ``url`` fields) download media from an address:
+the engine gives each file a signed address served by Maillon, valid for that
+publication only (``MediaFile.url``, see planner/publishing/media_links.py).
 """
 
 from __future__ import annotations
@@ -25,9 +25,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import httpx
 
@@ -161,6 +159,7 @@ def same_text(remote: str, ours: str) -> bool:
 
 
 class FacebookAdapter(Adapter):
+    media_by_url = True
     kind = "facebook"
     default_base_url = f"https://graph.facebook.com/{GRAPH_VERSION}"
     # Several photos (each uploaded unpublished, then attached) or 1 video.
@@ -264,6 +263,7 @@ class ContainerApi:
 
 
 class ContainerAdapter(Adapter):
+    media_by_url = True  # Instagram and Threads download every image and video
     api: ClassVar[ContainerApi]
     # Container processing is polled this many times, this far apart, then
     # publishing is left for a later attempt (Transient).
@@ -414,8 +414,8 @@ class ContainerAdapter(Adapter):
 
 
 NO_PUBLIC_URL = (
-    "Instagram downloads images from a public address: set this channel's "
-    "“public media base URL” to where Maillon's media files are served."
+    "Instagram downloads images from a public address, and this image has none: "
+    "Maillon gives one while publishing (check SITE_URL is Maillon's public address)."
 )
 
 
@@ -437,7 +437,7 @@ class InstagramAdapter(ContainerAdapter):
         min_image_aspect=4 / 5,
         max_image_aspect=1.91,
     )
-    credential_fields = ("ig_user_id", "access_token", "public_media_base_url")
+    credential_fields = ("ig_user_id", "access_token")
     api = ContainerApi(
         network="Instagram",
         user_key="ig_user_id",
@@ -456,13 +456,12 @@ class InstagramAdapter(ContainerAdapter):
         ]
 
     def container_fields(self, session: Session, message: Outgoing) -> dict[str, str] | Failure:
-        base = str(session.credentials.get("public_media_base_url") or "")
-        if not base:
-            return Permanent(NO_PUBLIC_URL)
         if not message.media:
             return Permanent("Instagram needs an image.")
         image = message.media[0]
-        fields = {"image_url": public_url(base, image.path), "caption": message.text}
+        if not image.url:
+            return Permanent(NO_PUBLIC_URL)
+        fields = {"image_url": image.url, "caption": message.text}
         if image.alt_text:
             fields["alt_text"] = image.alt_text
         return fields
@@ -482,21 +481,6 @@ class InstagramAdapter(ContainerAdapter):
         count = body.get("followers_count")
         return count if isinstance(count, int) else None
 
-    def check_connection(self, session: Session) -> str:
-        if not session.credentials.get("public_media_base_url"):
-            raise AdapterError(Permanent(NO_PUBLIC_URL))
-        return super().check_connection(session)
-
-
-def public_url(base: str, path: str) -> str:
-    """The public address of a media file: ``base`` + its path under MEDIA_ROOT."""
-    from django.conf import settings  # read at call time, never at import
-
-    try:
-        name = Path(path).resolve().relative_to(Path(settings.MEDIA_ROOT).resolve()).as_posix()
-    except ValueError:
-        name = Path(path).name
-    return base.rstrip("/") + "/" + quote(name)
 
 
 class ThreadsAdapter(ContainerAdapter):

@@ -111,6 +111,9 @@ class Variant(models.Model):
         "planner.Channel", on_delete=models.PROTECT, related_name="variants"
     )
     text = models.TextField(_("text for this channel"), blank=True)
+    # This channel's own selection and order of the post's media, as a list of Media
+    # ids; None: all the post's media, in the post's order ([] : none on this channel).
+    media = models.JSONField(_("media for this channel"), null=True, blank=True, default=None)
 
     class Meta:
         verbose_name = _("variant")
