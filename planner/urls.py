@@ -91,6 +91,11 @@ urlpatterns = [
     path("posts/<int:pk>/edit/", editor.post_edit, name="post_edit"),
     path("posts/new/media/", media.media_upload_new, name="media_upload_new"),
     path("posts/<int:pk>/media/", media.media_upload, name="media_upload"),
+    path(
+        "posts/<int:pk>/channels/<int:channel_id>/media/",
+        media.variant_media,
+        name="variant_media",
+    ),
     path("media/<int:pk>/", media.media_file, name="media_file"),
     # No login: a network fetching a file at its signed address (planner/publishing/media_links.py).
     path(

@@ -482,7 +482,6 @@ class InstagramAdapter(ContainerAdapter):
         return count if isinstance(count, int) else None
 
 
-
 class ThreadsAdapter(ContainerAdapter):
     kind = "threads"
     default_base_url = "https://graph.threads.net/v1.0"

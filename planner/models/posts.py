@@ -176,6 +176,9 @@ class PostVersion(models.Model):
     # {channel id (str): text} for every channel of the post at that version.
     variants = models.JSONField(default=dict)
     media = models.JSONField(default=list)
+    # {channel id (str): [media ids, in order]} for the channels with their own selection;
+    # the others carry all of ``media``.
+    variant_media = models.JSONField(default=dict)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -51,9 +51,7 @@ def outgoing_post(publication: Publication) -> base.Outgoing:
     # address for each file when the network downloads media by URL.
     by_url = adapter_for(publication.channel.kind).media_by_url
     media = tuple(
-        replace(
-            media_file(m, url=media_url(m, publication) if by_url else ""), path=m.file.path
-        )
+        replace(media_file(m, url=media_url(m, publication) if by_url else ""), path=m.file.path)
         for m in chosen_media(list(post.media.all()), variant.media if variant else None)
     )
     return base.Outgoing(
