@@ -171,9 +171,11 @@ def test_validate_allows_four_images_of_at_most_1_mb():
     assert adapter.validate("Look", five) == ["At most 4 media files (5 attached)."]
 
 
-def test_validate_refuses_video():
-    clip = MediaFile("clip.mp4", "video/mp4", 10, alt_text="A clip")
-    assert adapter.validate("Look", (clip,)) == ["video/mp4 files are not accepted here."]
+def test_validate_takes_one_mp4_video_of_3_minutes_at_most():
+    clip = MediaFile("clip.mp4", "video/mp4", 10, alt_text="A clip", duration=180.0)
+    assert adapter.validate("Look", (clip,)) == []
+    webm = MediaFile("clip.webm", "video/webm", 10, alt_text="A clip")
+    assert adapter.validate("Look", (webm,)) == ["video/webm files are not accepted here."]
 
 
 def test_a_hashtag_becomes_a_tag_facet_but_a_url_fragment_does_not():

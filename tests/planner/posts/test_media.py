@@ -14,7 +14,7 @@ from planner.posts import media as post_media
 from planner.posts.uploads import sniff
 from planner.workflow import State
 from tests.factories import ChannelFactory, PostFactory
-from tests.media_samples import mp4
+from tests.media_samples import mp4, video_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -149,12 +149,15 @@ def test_five_images_warn_that_mastodon_takes_four(cast):
     assert added.warnings == ["Mastodon: At most 4 media files (5 attached)."]
 
 
-def test_a_video_warns_for_bluesky_but_not_for_mastodon(cast):
+def test_a_webm_video_warns_for_bluesky_but_not_for_mastodon(cast):
     mastodon = ChannelFactory(workspace=cast.workspace, name="Mastodon", kind="mastodon")
     bluesky = ChannelFactory(workspace=cast.workspace, name="Bluesky", kind="bluesky")
     post = PostFactory(workspace=cast.workspace, author=cast.content, channels=[mastodon, bluesky])
-    warnings = add(cast.content, post, mp4(), alt_text="A clip").warnings
-    assert warnings == ["Bluesky: video/mp4 files are not accepted here."]
+    webm = SimpleUploadedFile(
+        "clip.webm", video_bytes(seconds=1, audio=False, fmt="webm"), content_type="video/webm"
+    )
+    warnings = add(cast.content, post, webm, alt_text="A clip").warnings
+    assert warnings == ["Bluesky: video/webm files are not accepted here."]
 
 
 def test_an_image_without_alt_text_warns_for_bluesky(cast):
