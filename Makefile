@@ -42,18 +42,20 @@ messages: deps
 	$(PY) manage.py makemessages -l fr $(MESSAGES_IGNORE)
 MESSAGES_IGNORE := -i ".venv/*" -i "node_modules/*" -i "tests/*" -i "data/*" -i "bench/*" -i "docs/*"
 
-# Debian's Chromium for the browser tests (Playwright cannot download its own here), and
-# gettext for the test that checks the French catalogue covers every string.
+# Debian's Chromium for the browser tests (Playwright cannot download its own here),
+# gettext for the test that checks the French catalogue covers every string, and ffmpeg
+# (ffprobe reads uploaded videos; the tests make their videos with ffmpeg).
 chromium:
-	@{ command -v chromium && command -v xgettext; } >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v xgettext && command -v ffprobe && command -v ffmpeg; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext; \
-	  else echo "The tests need Debian's chromium and gettext: sudo apt-get install chromium gettext"; exit 1; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext ffmpeg; \
+	  else echo "The tests need Debian's chromium, gettext and ffmpeg: sudo apt-get install chromium gettext ffmpeg"; exit 1; fi; }
 
 # What the tests need on top: the network stand-ins that come from npm, and a browser.
 test-deps: deps $(BLUESKY_PEER) $(OIDC_PEER) chromium
 
 run: deps
+	@command -v ffprobe >/dev/null 2>&1 || echo "Note: ffprobe is missing, so video uploads will be refused; install it with: sudo apt-get install ffmpeg"
 	$(PY) -m calendar_project.devrun
 
 test: test-deps

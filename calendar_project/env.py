@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import zoneinfo
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -73,6 +74,27 @@ class Env:
         if scheme not in schemes:
             allowed = ", ".join(f"{s}://" for s in schemes)
             raise ImproperlyConfigured(f"{name}={value!r} must start with one of: {allowed}.")
+        return value
+
+    def site_url(self, name: str, default: str) -> str:
+        """The site's public address (http or https, a host, perhaps a path): what the
+        links in emails and the networks' media fetches are built on."""
+        value = self.url(name, default, schemes=("http", "https")).rstrip("/")
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 (raises on a port that is not a number)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}={value!r} has a port that is not a number."
+            ) from None
+        if not parts.hostname:
+            raise ImproperlyConfigured(
+                f"{name}={value!r} has no host; write the full address, e.g. https://maillon.example."
+            )
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ImproperlyConfigured(
+                f"{name}={value!r} must be a plain address: no user, query (?) or fragment (#)."
+            )
         return value
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -57,7 +57,9 @@ if not DEBUG and not ALLOWED_HOSTS:
         "ALLOWED_HOSTS is required when DEBUG is off (comma-separated)." + _OR_DEVELOPMENT
     )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env.url("SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
+# Maillon's public address: links in emails and feeds, and the signed media addresses
+# that networks fetching media by URL (Instagram, Threads, Facebook) download from.
+SITE_URL = env.site_url("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     # Django's admin, behind the second factor (calendar_project/admin_site.py).
@@ -194,6 +196,11 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(DATA_DIR / "media")))
 # The largest file the editor accepts, whatever the network (each network has its own limit).
 MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
+# The program that reads videos' duration, size and codecs (Debian package ffmpeg).
+FFPROBE_BINARY = env.str("FFPROBE_BINARY", "ffprobe")
+# How long a signed media address stays valid at most (it also dies when the
+# publication it was made for is no longer in flight).
+MEDIA_LINK_MAX_AGE_SECONDS = env.int("MEDIA_LINK_MAX_AGE_SECONDS", 24 * 3600, minimum=60)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

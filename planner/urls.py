@@ -11,6 +11,7 @@ from planner.views import (
     media,
     objectives,
     posts,
+    public_media,
     publishing,
 )
 from planner.views import chains as chain_views
@@ -91,7 +92,18 @@ urlpatterns = [
     path("posts/<int:pk>/edit/", editor.post_edit, name="post_edit"),
     path("posts/new/media/", media.media_upload_new, name="media_upload_new"),
     path("posts/<int:pk>/media/", media.media_upload, name="media_upload"),
+    path(
+        "posts/<int:pk>/channels/<int:channel_id>/media/",
+        media.variant_media,
+        name="variant_media",
+    ),
     path("media/<int:pk>/", media.media_file, name="media_file"),
+    # No login: a network fetching a file at its signed address (planner/publishing/media_links.py).
+    path(
+        "public/media/<str:token>/<str:name>",
+        public_media.public_media,
+        name="public_media",
+    ),
     path("media/<int:pk>/remove/", media.media_remove, name="media_remove"),
     path("media/<int:pk>/move/", media.media_move, name="media_move"),
     path("posts/<int:pk>/move/", calendar.post_move, name="post_move"),

@@ -35,7 +35,9 @@ SECOND_FACTOR_PAGES = {
     "accounts:logout",
 }
 # What needs no session at all (each carries its own credential, or none is needed).
-NO_SESSION_NEEDED = {"healthz", "set_language", "planner:feed"}
+# planner:public_media: a file at its signed address, for the network fetching it (public
+# by design; tests/planner/publishing/test_media_links.py proves nothing else opens).
+NO_SESSION_NEEDED = {"healthz", "set_language", "planner:feed", "planner:public_media"}
 # The sign-in pages, for visitors: a signed-in session is sent on from there.
 SIGN_IN_PAGES = {
     "accounts:login",

@@ -13,10 +13,12 @@ import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, ClassVar
 
 import httpx
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from planner import outbound
 from planner.channels.authorization import OAuthSpec
@@ -152,15 +154,84 @@ def new_http_client() -> httpx.Client:
 # --- the interface ---------------------------------------------------------------------
 
 
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
+
+
 @dataclass(frozen=True)
 class Limits:
-    """What the editor shows and validation enforces for one network."""
+    """What the editor shows and validation enforces for one network: every media rule
+    of a network is here, and ``media_errors`` is the one place that counts them.
+
+    Files are counted by kind: a *video* (video/*), a *GIF* (image/gif, counted apart
+    only when ``gif_alone``: X takes 1 GIF alone, never with images) and an *image*.
+    ``max_media`` caps them all together; ``max_videos`` the videos; ``video_alone``
+    (and ``gif_alone``) says such a file must be the post's only one. Sizes are per file
+    (``max_media_bytes`` for images, ``max_video_bytes`` / ``max_gif_bytes`` when they
+    differ). Durations and aspect ratios (width / height) are checked when the file's
+    probe knows them."""
 
     max_media: int = 4
-    media_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp")
+    media_types: tuple[str, ...] = IMAGE_TYPES
     max_media_bytes: int = 5 * 1024 * 1024
     requires_media: bool = False
     max_alt_text: int = 1500
+    requires_alt_text: bool = False  # every image needs a description (Bluesky)
+    max_videos: int = 1
+    video_alone: bool = True
+    gif_alone: bool = False
+    max_video_bytes: int | None = None  # None: max_media_bytes
+    max_gif_bytes: int | None = None  # None: max_media_bytes
+    min_video_seconds: float | None = None
+    max_video_seconds: float | None = None
+    min_image_aspect: float | None = None  # width / height
+    max_image_aspect: float | None = None
+    min_video_aspect: float | None = None
+    max_video_aspect: float | None = None
+
+    def kind_of(self, item: MediaFile) -> str:
+        """ "video", "gif" (only when GIFs are counted apart) or "image"."""
+        if item.mime_type.startswith("video/"):
+            return "video"
+        if item.mime_type == "image/gif" and self.gif_alone:
+            return "gif"
+        return "image"
+
+    def max_bytes(self, kind: str) -> int:
+        if kind == "video" and self.max_video_bytes is not None:
+            return self.max_video_bytes
+        if kind == "gif" and self.max_gif_bytes is not None:
+            return self.max_gif_bytes
+        return self.max_media_bytes
+
+    @property
+    def takes_video(self) -> bool:
+        return self.max_videos > 0 and any(t.startswith("video/") for t in self.media_types)
+
+    def summary(self) -> str:
+        """The network's media rule in one sentence, for the editor."""
+        if self.max_media == 0:
+            return _("No images or videos.")
+        parts = [
+            ngettext("up to %(n)s image", "up to %(n)s images", self.max_media)
+            % {"n": self.max_media}
+        ]
+        if self.gif_alone:
+            parts.append(_("1 GIF"))
+        if self.takes_video:
+            video = ngettext("%(n)s video", "up to %(n)s videos", self.max_videos) % {
+                "n": self.max_videos
+            }
+            bounds = []
+            if self.max_video_seconds is not None:
+                bounds.append(_("%(s)s s at most") % {"s": f"{self.max_video_seconds:g}"})
+            bounds.append(_megabytes(self.max_bytes("video")))
+            parts.append(f"{video} ({', '.join(bounds)})")
+        joiner = _(", or ") if (self.video_alone or self.gif_alone) else ", "
+        text = joiner.join(parts)
+        if not (self.video_alone or self.gif_alone) and self.takes_video:
+            text += _(", mixed")
+        return text[:1].upper() + text[1:] + "."
 
 
 class Adapter:
@@ -185,6 +256,10 @@ class Adapter:
     # The credential that is itself the address the others go to (a webhook URL);
     # '' when the credentials go to ``base_url`` (or ``default_base_url``).
     address_credential: ClassVar[str] = ""
+    # True when the network downloads media from an address instead of receiving the
+    # bytes (Instagram, Threads, Facebook's ``url`` fields): the engine then fills each
+    # MediaFile.url with a signed address valid for that publication only.
+    media_by_url: ClassVar[bool] = False
     # False when a connection test can only check the credentials' form, because
     # any live call would post something (Slack, Teams, a generic receiver).
     live_check: ClassVar[bool] = True
@@ -204,6 +279,12 @@ class Adapter:
     def takes_media(self) -> bool:
         """Whether posts on this network can carry images or videos at all."""
         return self.limits.max_media > 0
+
+    def media_rule(self) -> str:
+        """What this network takes, in one sentence (the editor shows it by the file input)."""
+        if not self.takes_media:
+            return _("No images or videos.")
+        return self.limits.summary()
 
     def counts(self, text: str) -> list[Count]:
         """The counters the editor shows for this text; over any limit is an error."""
@@ -274,7 +355,25 @@ def numeric_fields(body: Mapping[str, Any]) -> dict[str, int]:
     }
 
 
+def _megabytes(size: int) -> str:
+    return _("%(size)s MB") % {"size": f"{size / 1_000_000:.3g}"}
+
+
+def _ratio(value: float) -> str:
+    """An aspect ratio as people write it: 4:5, 1:3, 1.91:1."""
+    simple = Fraction(value).limit_denominator(16)
+    if simple.numerator and abs(simple - Fraction(value)) < Fraction(1, 2000):
+        return f"{simple.numerator}:{simple.denominator}"
+    return f"{value:.3g}:1"
+
+
+def _name(item: MediaFile) -> str:
+    return item.path.replace("\\", "/").rsplit("/", 1)[-1] or _("a file")
+
+
 def media_errors(limits: Limits, media: tuple[MediaFile, ...]) -> list[str]:
+    """Every reason ``limits`` refuses these files, in the order a person fixes them:
+    the set (how many, which kinds together), then each file."""
     errors = []
     if limits.requires_media and not media:
         errors.append(_("This network needs at least one image or video."))
@@ -283,17 +382,73 @@ def media_errors(limits: Limits, media: tuple[MediaFile, ...]) -> list[str]:
             _("At most %(max)s media files (%(count)s attached).")
             % {"max": limits.max_media, "count": len(media)}
         )
-    for item in media:
+    kinds = [limits.kind_of(item) for item in media]
+    videos = kinds.count("video")
+    if limits.max_media and videos > limits.max_videos:
+        errors.append(
+            _("At most %(max)s video per post here (%(count)s attached).")
+            % {"max": limits.max_videos, "count": videos}
+        )
+    if limits.video_alone and videos and len(media) > 1:
+        errors.append(_("A video must be the only file of the post here, with no other media."))
+    if limits.gif_alone and "gif" in kinds and len(media) > 1:
+        errors.append(_("A GIF must be the only file of the post here, with no other media."))
+    for item, kind in zip(media, kinds, strict=True):
+        name = _name(item)
         if item.mime_type not in limits.media_types:
             errors.append(_("%(type)s files are not accepted here.") % {"type": item.mime_type})
-        if item.size > limits.max_media_bytes:
-            size = f"{limits.max_media_bytes / 1_000_000:g}"
-            errors.append(_("A file is larger than %(size)s MB.") % {"size": size})
+            continue
+        if item.size > limits.max_bytes(kind):
+            if kind == "video":
+                message = _("%(name)s: videos are limited to %(size)s here.")
+            elif kind == "gif":
+                message = _("%(name)s: GIFs are limited to %(size)s here.")
+            else:
+                message = _("%(name)s: images are limited to %(size)s here.")
+            errors.append(message % {"name": name, "size": _megabytes(limits.max_bytes(kind))})
         if len(item.alt_text) > limits.max_alt_text:
             errors.append(
                 _("Alternative text is limited to %(max)s characters.")
                 % {"max": limits.max_alt_text}
             )
+        if limits.requires_alt_text and kind != "video" and not item.alt_text.strip():
+            errors.append(
+                _("%(name)s: this network needs alternative text for every image.") % {"name": name}
+            )
+        if kind == "video" and item.duration is not None:
+            low, high = limits.min_video_seconds, limits.max_video_seconds
+            if low is not None and item.duration < low:
+                errors.append(
+                    _("%(name)s: videos must last at least %(min)s s (this one: %(s)s s).")
+                    % {"name": name, "min": f"{low:g}", "s": f"{item.duration:.1f}"}
+                )
+            if high is not None and item.duration > high:
+                errors.append(
+                    _("%(name)s: videos may last at most %(max)s s (this one: %(s)s s).")
+                    % {"name": name, "max": f"{high:g}", "s": f"{item.duration:.1f}"}
+                )
+        if item.width and item.height:
+            if kind == "video":
+                low, high = limits.min_video_aspect, limits.max_video_aspect
+            else:
+                low, high = limits.min_image_aspect, limits.max_image_aspect
+            aspect = item.width / item.height
+            if (low is not None and aspect < low - 0.005) or (
+                high is not None and aspect > high + 0.005
+            ):
+                errors.append(
+                    _(
+                        "%(name)s: its shape (%(w)s x %(h)s) must be between %(low)s and "
+                        "%(high)s (width:height) here."
+                    )
+                    % {
+                        "name": name,
+                        "w": item.width,
+                        "h": item.height,
+                        "low": _ratio(low) if low is not None else "—",
+                        "high": _ratio(high) if high is not None else "—",
+                    }
+                )
     return errors
 
 

@@ -67,6 +67,8 @@ MAX_BYTES = 3000  # ... and maxLength, in UTF-8 bytes
 MAX_IMAGE_BYTES = 1_000_000  # lexicon app.bsky.embed.images: image maxSize
 MAX_ALT_TEXT = 2000  # the Bluesky app's limit; the lexicon sets none
 MAX_TAG_GRAPHEMES = 64  # lexicon app.bsky.richtext.facet#tag
+MAX_VIDEO_BYTES = 100_000_000  # app.bsky.video's limit
+MAX_VIDEO_SECONDS = 180.0
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 # What the PDS answers when the access (or refresh) token is expired or bad;
 # a missing token is a 401.
@@ -84,11 +86,18 @@ HASHTAG_RE = regex.compile(r"(?<!\S)#(\w*[^\W\d]\w*)")
 class BlueskyAdapter(Adapter):
     kind = "bluesky"
     default_base_url = "https://bsky.social"
+    # 4 images (1,000,000 bytes each, described) or 1 video (the video service's
+    # 100 MB / 3 minutes).
     limits = Limits(
         max_media=4,
-        media_types=IMAGE_TYPES,
+        media_types=(*IMAGE_TYPES, "video/mp4"),
         max_media_bytes=MAX_IMAGE_BYTES,
         max_alt_text=MAX_ALT_TEXT,
+        requires_alt_text=True,
+        max_videos=1,
+        video_alone=True,
+        max_video_bytes=MAX_VIDEO_BYTES,
+        max_video_seconds=MAX_VIDEO_SECONDS,
     )
     idempotent = True
     can_delete = True
@@ -102,15 +111,6 @@ class BlueskyAdapter(Adapter):
             Count("Bytes (UTF-8)", utf8_bytes(text), MAX_BYTES),
         ]
 
-    def validate(self, text: str, media: tuple[MediaFile, ...] = ()) -> list[str]:
-        errors = super().validate(text, media)
-        for item in media:
-            if not item.alt_text.strip():
-                errors.append(
-                    f"{Path(item.path).name}: Bluesky needs alternative text for every image."
-                )
-        return errors
-
     def platform_key(self) -> str:
         return new_tid()
 
@@ -123,13 +123,9 @@ class BlueskyAdapter(Adapter):
             )
         if failed := _ensure_session(session):
             return failed
-        images = []
-        for item in message.media:
-            blob = _upload(session, item)
-            if not isinstance(blob, dict):
-                return blob
-            images.append({"alt": item.alt_text, "image": blob})
-        embed = {"$type": "app.bsky.embed.images", "images": images} if images else None
+        embed = self._embed(session, message)
+        if embed is not None and not isinstance(embed, dict):
+            return embed
         record = post_record(message.text, created_at=tid_time(rkey), embed=embed)
         body = {"repo": _did(session), "collection": POST, "rkey": rkey, "record": record}
         response = _authed(session, "POST", "com.atproto.repo.putRecord", json=body)
@@ -144,6 +140,34 @@ class BlueskyAdapter(Adapter):
                 "cannot post twice."
             )
         return Published(str(uri), _post_url(session, rkey))
+
+    def _embed(self, session: Session, message: Outgoing) -> dict[str, Any] | Outcome | None:
+        """Images, a video (app.bsky.embed.video, its blob uploaded as the images are),
+        or, with no media, a card for the text's first link (app.bsky.embed.external)."""
+        videos = [item for item in message.media if item.mime_type.startswith("video/")]
+        if videos:
+            video = videos[0]
+            blob = _upload(session, video, limit=MAX_VIDEO_BYTES, what="video")
+            if not isinstance(blob, dict):
+                return blob
+            embed: dict[str, Any] = {"$type": "app.bsky.embed.video", "video": blob}
+            if video.alt_text:
+                embed["alt"] = video.alt_text[:MAX_ALT_TEXT]
+            if video.width and video.height:
+                embed["aspectRatio"] = {"width": video.width, "height": video.height}
+            return embed
+        images = []
+        for item in message.media:
+            blob = _upload(session, item)
+            if not isinstance(blob, dict):
+                return blob
+            images.append({"alt": item.alt_text, "image": blob})
+        if images:
+            return {"$type": "app.bsky.embed.images", "images": images}
+        found = urls(message.text)
+        if not found:
+            return None
+        return link_card(session, found[0])
 
     def reconcile(self, session: Session, message: Outgoing) -> Published | NotThere | None:
         if not (message.platform_key or message.external_id):
@@ -516,25 +540,117 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _upload(session: Session, item: MediaFile) -> dict[str, Any] | Outcome:
-    """Upload one image; its blob reference. Blobs are addressed by content, so a
-    repeated upload stores nothing new."""
+def _upload(
+    session: Session, item: MediaFile, *, limit: int = MAX_IMAGE_BYTES, what: str = "image"
+) -> dict[str, Any] | Outcome:
+    """Upload one image (or video); its blob reference. Blobs are addressed by content,
+    so a repeated upload stores nothing new."""
     name = Path(item.path).name
     try:
         data = Path(item.path).read_bytes()
     except OSError:
         return Permanent(f"The media file {name} could not be read.")
-    if len(data) > MAX_IMAGE_BYTES:
-        return Permanent(f"{name} is larger than Bluesky's 1 MB limit for images.")
-    headers = {"Content-Type": item.mime_type}
+    if len(data) > limit:
+        return Permanent(f"{name} is larger than Bluesky's {limit / 1e6:g} MB limit for {what}s.")
+    return _upload_bytes(session, data, item.mime_type, f"the {what} {name}")
+
+
+def _upload_bytes(
+    session: Session, data: bytes, mime_type: str, what: str
+) -> dict[str, Any] | Outcome:
+    name = what
+    headers = {"Content-Type": mime_type}
     response = _authed(
         session, "POST", "com.atproto.repo.uploadBlob", content=data, headers=headers
     )
     if not isinstance(response, httpx.Response):
         return response
-    if failed := _failure(response, f"the image {name}"):
+    if failed := _failure(response, name):
         return failed
     blob = _json(response).get("blob")
     if not isinstance(blob, dict):
         return Transient(f"Bluesky's answer to the upload of {name} could not be read.")
     return blob
+
+
+# --- link cards ------------------------------------------------------------------------
+
+CARD_PAGE_BYTES = 512 * 1024  # what is read of a linked page, at most
+CARD_THUMB_BYTES = MAX_IMAGE_BYTES
+CARD_TITLE = 300
+CARD_DESCRIPTION = 1000
+_META = regex.compile(
+    r"<meta\s+[^>]*?(?:property|name)\s*=\s*[\"']([^\"']+)[\"'][^>]*?content\s*=\s*[\"']([^\"']*)[\"']"
+    r"|<meta\s+[^>]*?content\s*=\s*[\"']([^\"']*)[\"'][^>]*?(?:property|name)\s*=\s*[\"']([^\"']+)[\"']",
+    regex.IGNORECASE,
+)
+_TITLE = regex.compile(r"<title[^>]*>(.*?)</title>", regex.IGNORECASE | regex.DOTALL)
+
+
+def _read_bounded(session: Session, url: str, limit: int) -> tuple[bytes, str] | None:
+    """GET ``url`` through the adapter's client (public addresses only, no redirect
+    followed: planner.outbound), reading at most ``limit`` bytes; None on any failure."""
+    try:
+        with session.http.stream("GET", url, headers={"Accept": "text/html,image/*"}) as answer:
+            if answer.status_code != 200:
+                return None
+            data = b""
+            for chunk in answer.iter_bytes():
+                data += chunk
+                if len(data) > limit:
+                    return (
+                        None
+                        if answer.headers.get("content-type", "").startswith("image/")
+                        else (data[:limit], answer.headers.get("content-type", ""))
+                    )
+            return data, answer.headers.get("content-type", "")
+    except (httpx.HTTPError, ValueError, OSError):
+        return None
+
+
+def page_card(html: str) -> dict[str, str]:
+    """A page's title, description and image address (Open Graph first, then <title>)."""
+    import html as html_lib
+
+    meta: dict[str, str] = {}
+    for match in _META.finditer(html):
+        key = (match.group(1) or match.group(4) or "").lower()
+        value = match.group(2) if match.group(1) else match.group(3)
+        meta.setdefault(key, html_lib.unescape(value or "").strip())
+    title = meta.get("og:title") or meta.get("twitter:title")
+    if not title and (found := _TITLE.search(html)):
+        title = html_lib.unescape(" ".join(found.group(1).split()))
+    description = meta.get("og:description") or meta.get("description") or ""
+    image = meta.get("og:image") or meta.get("twitter:image") or ""
+    return {
+        "title": (title or "")[:CARD_TITLE],
+        "description": description[:CARD_DESCRIPTION],
+        "image": image,
+    }
+
+
+def link_card(session: Session, url: str) -> dict[str, Any] | None:
+    """An app.bsky.embed.external card for ``url`` from its page (title, description and
+    a thumbnail of at most 1 MB); None when the page cannot be read: the post goes out
+    without a card rather than not at all."""
+    page = _read_bounded(session, url, CARD_PAGE_BYTES)
+    if page is None or "html" not in page[1]:
+        return None
+    card = page_card(page[0].decode("utf-8", "replace"))
+    if not card["title"]:
+        return None
+    external: dict[str, Any] = {
+        "uri": url,
+        "title": card["title"],
+        "description": card["description"],
+    }
+    if card["image"]:
+        thumb_url = str(httpx.URL(url).join(card["image"]))
+        thumb = _read_bounded(session, thumb_url, CARD_THUMB_BYTES)
+        if thumb is not None and thumb[1].split(";")[0].strip() in IMAGE_TYPES:
+            blob = _upload_bytes(
+                session, thumb[0], thumb[1].split(";")[0].strip(), "the card's image"
+            )
+            if isinstance(blob, dict):
+                external["thumb"] = blob
+    return {"$type": "app.bsky.embed.external", "external": external}

@@ -84,7 +84,18 @@ class LinkedInAdapter(Adapter):
     kind = "linkedin"
     default_base_url = "https://api.linkedin.com"
     # Images need the Images API (initializeUpload, then an upload URL): not built yet.
-    limits = Limits(max_media=0)
+    # Up to 20 images (a multi-image post) or 1 video (3 s to 30 min, 500 MB)
+    # [secondary: LinkedIn's Images and Videos API pages].
+    limits = Limits(
+        max_media=20,
+        media_types=("image/jpeg", "image/png", "image/gif", "video/mp4"),
+        max_media_bytes=10 * 1024 * 1024,
+        max_videos=1,
+        video_alone=True,
+        max_video_bytes=500 * 1024 * 1024,
+        min_video_seconds=3,
+        max_video_seconds=30 * 60,
+    )
     can_delete = True
     oauth = authorization.LINKEDIN
     # The refresh token and client pair are optional: LinkedIn gives refresh

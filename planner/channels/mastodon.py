@@ -64,11 +64,15 @@ RECONCILE_PAGES = 3
 
 class MastodonAdapter(Adapter):
     kind = "mastodon"
+    # Upstream defaults: 4 attachments, images 16 MB, video 99 MB, and a video goes alone.
     limits = Limits(
         max_media=4,
         media_types=IMAGE_TYPES + VIDEO_TYPES,
-        max_media_bytes=99 * 1024 * 1024,
+        max_media_bytes=MAX_IMAGE_BYTES,
         max_alt_text=1500,
+        max_videos=1,
+        video_alone=True,
+        max_video_bytes=99 * 1024 * 1024,
     )
     idempotent = True
     idempotency_window = 3600.0
@@ -78,16 +82,6 @@ class MastodonAdapter(Adapter):
 
     def counts(self, text: str) -> list[Count]:
         return [Count("Characters", mastodon_length(text), MAX_CHARACTERS)]
-
-    def validate(self, text: str, media: tuple[MediaFile, ...] = ()) -> list[str]:
-        errors = super().validate(text, media)
-        videos = [item for item in media if item.mime_type in VIDEO_TYPES]
-        if videos and len(media) > 1:
-            errors.append("Mastodon allows one video per post, with no other media.")
-        for item in media:
-            if item.mime_type in IMAGE_TYPES and item.size > MAX_IMAGE_BYTES:
-                errors.append(f"{Path(item.path).name}: images are limited to 16 MB on Mastodon.")
-        return errors
 
     def publish(self, session: Session, message: Outgoing) -> Outcome:
         headers = _auth(session)

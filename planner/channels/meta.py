@@ -18,8 +18,8 @@ several are uploaded unpublished, then attached to one ``/feed`` post
 (``attached_media``); a video goes to ``/{page}/videos`` (``file_url`` when the file
 has a public address, else its bytes); a link in a text-only post is sent as ``link``
 for its preview. Instagram and Threads download media by URL: the file's signed
-address (``MediaFile.url``), else the channel's ``public_media_base_url`` plus the
-file's path under MEDIA_ROOT. One image or video is one container (a video is a Reel
+address served by Maillon, valid for that publication only (``MediaFile.url``, see
+planner/publishing/media_links.py). One image or video is one container (a video is a Reel
 on Instagram); several make a carousel (Instagram 10, Threads 20): one item container
 each (``is_carousel_item``), all polled until FINISHED, then a CAROUSEL container with
 their ids as ``children``, in order. Polling shares one budget per attempt
@@ -38,7 +38,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import httpx
 
@@ -177,10 +176,27 @@ def same_text(remote: str, ours: str) -> bool:
 
 
 class FacebookAdapter(Adapter):
+    media_by_url = True
     kind = "facebook"
     default_base_url = f"https://graph.facebook.com/{GRAPH_VERSION}"
     oauth = authorization.META
-    limits = Limits(max_media=0)  # text and links only, for now
+    # Several photos (each uploaded unpublished, then attached) or 1 video.
+    limits = Limits(
+        max_media=10,
+        media_types=(
+            "image/jpeg",
+            "image/png",
+            "image/gif",
+            "image/webp",
+            "video/mp4",
+            "video/quicktime",
+        ),
+        max_media_bytes=10 * 1024 * 1024,
+        max_videos=1,
+        video_alone=True,
+        max_video_bytes=1024 * 1024 * 1024,
+        max_video_seconds=240 * 60,
+    )
     can_delete = True
     credential_fields = ("page_id", "page_access_token")
 
@@ -336,6 +352,7 @@ class ContainerApi:
 
 
 class ContainerAdapter(Adapter):
+    media_by_url = True  # Instagram and Threads download every image and video
     api: ClassVar[ContainerApi]
     # Container processing is polled at most this many times per container, this far
     # apart, and never longer in all than MEDIA_PROCESSING_WAIT_SECONDS; then publishing
@@ -506,14 +523,10 @@ class ContainerAdapter(Adapter):
         return budget.exceeded(f"{self.api.network} container {container}")
 
     def _media_url(self, session: Session, item: MediaFile) -> str | Failure:
-        """The file's public address: the signed one the engine gives, else the channel's
-        ``public_media_base_url`` plus the file's path under MEDIA_ROOT."""
+        """The file's public address: the signed one the engine gives for this publication."""
         if item.url:
             return item.url
-        base = str(session.credentials.get("public_media_base_url") or "")
-        if not base:
-            return Permanent(NO_PUBLIC_URL.replace("Instagram", self.api.network))
-        return public_url(base, item.path)
+        return Permanent(NO_PUBLIC_URL.replace("Instagram", self.api.network))
 
     def _find(self, session: Session, message: Outgoing) -> Published | None:
         fields = f"id,{self.api.text_field},permalink"
@@ -545,8 +558,8 @@ class ContainerAdapter(Adapter):
 
 
 NO_PUBLIC_URL = (
-    "Instagram downloads images from a public address: set this channel's "
-    "“public media base URL” to where Maillon's media files are served."
+    "Instagram downloads media from a public address, and this file has none: "
+    "Maillon gives one while publishing (check SITE_URL is Maillon's public address)."
 )
 
 
@@ -554,14 +567,22 @@ class InstagramAdapter(ContainerAdapter):
     kind = "instagram"
     default_base_url = f"https://graph.facebook.com/{GRAPH_VERSION}"
     oauth = authorization.META
-    # One JPEG per post (carousels are not built yet).
+    # One image, a carousel of 2 to 10 images and videos mixed, or one video (a Reel,
+    # 3 s to 15 min, 300 MB). Feed images between 4:5 and 1.91:1, JPEG, 8 MB.
     limits = Limits(
-        max_media=1,
-        media_types=("image/jpeg",),
+        max_media=10,
+        media_types=("image/jpeg", "video/mp4", "video/quicktime"),
         max_media_bytes=8 * 1024 * 1024,
         requires_media=True,
+        max_videos=10,
+        video_alone=False,
+        max_video_bytes=300 * 1024 * 1024,
+        min_video_seconds=3,
+        max_video_seconds=15 * 60,
+        min_image_aspect=4 / 5,
+        max_image_aspect=1.91,
     )
-    credential_fields = ("ig_user_id", "access_token", "public_media_base_url")
+    credential_fields = ("ig_user_id", "access_token")
     api = ContainerApi(
         network="Instagram",
         user_key="ig_user_id",
@@ -609,28 +630,26 @@ class InstagramAdapter(ContainerAdapter):
         count = body.get("followers_count")
         return count if isinstance(count, int) else None
 
-    def check_connection(self, session: Session) -> str:
-        if not session.credentials.get("public_media_base_url"):
-            raise AdapterError(Permanent(NO_PUBLIC_URL))
-        return super().check_connection(session)
-
-
-def public_url(base: str, path: str) -> str:
-    """The public address of a media file: ``base`` + its path under MEDIA_ROOT."""
-    from django.conf import settings  # read at call time, never at import
-
-    try:
-        name = Path(path).resolve().relative_to(Path(settings.MEDIA_ROOT).resolve()).as_posix()
-    except ValueError:
-        name = Path(path).name
-    return base.rstrip("/") + "/" + quote(name)
-
 
 class ThreadsAdapter(ContainerAdapter):
     kind = "threads"
     default_base_url = "https://graph.threads.net/v1.0"
     oauth = authorization.THREADS
-    limits = Limits(max_media=0)  # text posts only, for now
+    # Text, one image or video, or a carousel of up to 20 mixed. Images JPEG/PNG, 8 MB,
+    # up to 10:1; video MP4/MOV, 1 GB, 5 minutes.
+    limits = Limits(
+        max_media=20,
+        media_types=("image/jpeg", "image/png", "video/mp4", "video/quicktime"),
+        max_media_bytes=8 * 1024 * 1024,
+        max_videos=20,
+        video_alone=False,
+        max_video_bytes=1024 * 1024 * 1024,
+        max_video_seconds=5 * 60,
+        min_image_aspect=1 / 10,
+        max_image_aspect=10,
+        min_video_aspect=1 / 100,
+        max_video_aspect=10,
+    )
     can_delete = True
     credential_fields = ("threads_user_id", "access_token")
     api = ContainerApi(

@@ -257,6 +257,8 @@ class DiscordAdapter(_Webhook):
         media_types=(*IMAGE_TYPES, "video/mp4", "video/webm"),
         max_media_bytes=10 * 1024 * 1024,
         max_alt_text=1024,
+        max_videos=10,
+        video_alone=False,
     )
 
     def counts(self, text: str) -> list[Count]:
@@ -380,6 +382,8 @@ class GenericWebhookAdapter(_Webhook):
         max_media=20,
         media_types=(*IMAGE_TYPES, "video/mp4", "video/webm", "video/quicktime", "application/pdf"),
         max_media_bytes=1024 * 1024 * 1024,
+        max_videos=20,
+        video_alone=False,
     )
 
     def counts(self, text: str) -> list[Count]:

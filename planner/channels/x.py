@@ -65,11 +65,29 @@ class XAdapter(Adapter):
     kind = "x"
     default_base_url = "https://api.x.com"
     # Images through the one-shot upload only; GIFs and video need the chunked flow.
+    # Up to 4 images, or 1 GIF, or 1 video (https://docs.x.com/x-api/media: image 5 MB,
+    # GIF 15 MB, video 512 MB; 140 s and 1:3..3:1 for accounts without Premium).
     limits = Limits(
         max_media=4,
-        media_types=("image/jpeg", "image/png", "image/webp"),
+        media_types=(
+            "image/jpeg",
+            "image/png",
+            "image/webp",
+            "image/gif",
+            "video/mp4",
+            "video/quicktime",
+        ),
         max_media_bytes=5 * 1024 * 1024,
         max_alt_text=1000,
+        max_videos=1,
+        video_alone=True,
+        gif_alone=True,
+        max_gif_bytes=15 * 1024 * 1024,
+        max_video_bytes=512 * 1024 * 1024,
+        min_video_seconds=0.5,
+        max_video_seconds=140,
+        min_video_aspect=1 / 3,
+        max_video_aspect=3,
     )
     can_delete = True
     oauth = authorization.X

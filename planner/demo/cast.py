@@ -108,7 +108,6 @@ def demo_channels(server: str = DEMO_SERVER) -> dict[ChannelKind, tuple[str, str
             {
                 "ig_user_id": "17841480250001",
                 "access_token": "demo-instagram-token-IGQcairn",
-                "public_media_base_url": f"{server}/media",
             },
         ),
         ChannelKind.THREADS: (

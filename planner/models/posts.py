@@ -111,6 +111,9 @@ class Variant(models.Model):
         "planner.Channel", on_delete=models.PROTECT, related_name="variants"
     )
     text = models.TextField(_("text for this channel"), blank=True)
+    # This channel's own selection and order of the post's media, as a list of Media
+    # ids; None: all the post's media, in the post's order ([] : none on this channel).
+    media = models.JSONField(_("media for this channel"), null=True, blank=True, default=None)
 
     class Meta:
         verbose_name = _("variant")
@@ -134,9 +137,14 @@ class Media(models.Model):
     file = models.FileField(_("file"), upload_to=media_path, max_length=300)
     mime_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
-    # Read from the file itself when it is an image (None for video).
+    # Read from the file itself: by Pillow for an image, by ffprobe for a video.
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    # A video's probe (planner.posts.probing); None / '' for images and older files.
+    duration = models.FloatField(_("duration (seconds)"), null=True, blank=True)
+    video_codec = models.CharField(max_length=40, blank=True)
+    audio_codec = models.CharField(max_length=40, blank=True)
+    container = models.CharField(max_length=80, blank=True)
     alt_text = models.TextField(_("alternative text"), blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -168,6 +176,9 @@ class PostVersion(models.Model):
     # {channel id (str): text} for every channel of the post at that version.
     variants = models.JSONField(default=dict)
     media = models.JSONField(default=list)
+    # {channel id (str): [media ids, in order]} for the channels with their own selection;
+    # the others carry all of ``media``.
+    variant_media = models.JSONField(default=dict)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

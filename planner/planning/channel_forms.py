@@ -183,15 +183,6 @@ NETWORKS: dict[str, Network] = {
             credentials={
                 "ig_user_id": Credential(_("Instagram account ID"), secret=False),
                 "access_token": Credential(_TOKEN),
-                "public_media_base_url": Credential(
-                    _("Public address of Maillon's media"),
-                    _(
-                        "Instagram fetches each image from the web: the https address where "
-                        "Maillon's media folder is served."
-                    ),
-                    secret=False,
-                    address=True,
-                ),
             },
             base_url_help=_META_VERSION_HELP,
         ),

@@ -3,7 +3,7 @@ what each network would refuse (checked at submission and at the last approval).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from django.utils import timezone
@@ -15,7 +15,9 @@ from planner.channels.registry import adapter_for
 from planner.errors import Invalid
 from planner.models import (
     Channel,
+    Media,
     Post,
+    Variant,
 )
 
 MAX_TEXT = 20_000
@@ -93,14 +95,56 @@ def check_alt_text(alt_text: str) -> None:
         raise Invalid(message, fields={"alt_text": [message]})
 
 
-def channel_errors(post: Post) -> list[str]:
-    """Every reason a network would refuse this post as it stands, by channel."""
-    media = tuple(
-        MediaFile(path=m.file.name, mime_type=m.mime_type, size=m.size, alt_text=m.alt_text)
-        for m in post.media.all()
+def media_file(media: Media, alt_text: str | None = None, url: str = "") -> MediaFile:
+    """A stored file as the adapters see it: what its bytes and its probe said."""
+    return MediaFile(
+        path=media.file.name,
+        mime_type=media.mime_type,
+        size=media.size,
+        alt_text=media.alt_text if alt_text is None else alt_text,
+        url=url,
+        width=media.width,
+        height=media.height,
+        duration=media.duration,
     )
+
+
+def media_files(
+    media: Iterable[Media], alt_texts: Mapping[int, str] | None = None
+) -> tuple[MediaFile, ...]:
+    """Media as the adapters see them; ``alt_texts`` overrides stored descriptions
+    (what is being typed in the editor)."""
+    alt_texts = alt_texts or {}
+    return tuple(media_file(m, alt_texts.get(m.pk)) for m in media)
+
+
+def chosen_media(all_media: Sequence[Media], selection: list | None) -> list[Media]:
+    """A channel's media: its selection (ids, in its order) among the post's files, or all
+    of them when it has none. Ids of files removed since are skipped."""
+    if selection is None:
+        return list(all_media)
+    by_id = {m.pk: m for m in all_media}
+    return [by_id[i] for i in dict.fromkeys(selection) if isinstance(i, int) and i in by_id]
+
+
+def variant_media(post: Post, channel_id: int) -> list[Media]:
+    """What the post carries on one channel (the one reading of a variant's media: the
+    engine, the checks, the previews and the signed addresses all use it)."""
+    selection = (
+        Variant.objects.filter(post=post, channel_id=channel_id)
+        .values_list("media", flat=True)
+        .first()
+    )
+    return chosen_media(list(post.media.all()), selection)
+
+
+def channel_errors(post: Post) -> list[str]:
+    """Every reason a network would refuse this post as it stands, by channel (the media
+    each channel carries, with everything their probe found: sizes, durations, shapes)."""
+    all_media = list(post.media.all())
     errors = []
     for variant in post.variants.select_related("channel"):
+        media = media_files(chosen_media(all_media, variant.media))
         for error in adapter_for(variant.channel.kind).validate(variant.effective_text, media):
             errors.append(f"{variant.channel.name}: {error}")
     return errors

@@ -9,7 +9,7 @@ warnings here and refused at submission and approval by the adapters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -19,11 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from planner.channels.base import MediaFile
 from planner.channels.registry import adapter_for
-from planner.errors import NotFound
+from planner.errors import Invalid, NotFound
 from planner.models import Media, Post
-from planner.posts.checks import check_alt_text
+from planner.posts.checks import check_alt_text, chosen_media, media_files
 from planner.posts.uploads import display_name, inspect_upload, storage_name
 from planner.posts.writing import edit_content
 
@@ -48,6 +47,7 @@ def _facts(media: Media) -> dict:
         "mime_type": media.mime_type,
         "size": media.size,
         "alt": media.alt_text,
+        **({"duration": media.duration} if media.duration is not None else {}),
     }
 
 
@@ -95,6 +95,10 @@ def media_add(
             size=inspected.size,
             width=inspected.width,
             height=inspected.height,
+            duration=inspected.duration,
+            video_codec=inspected.video_codec,
+            audio_codec=inspected.audio_codec,
+            container=inspected.container,
             alt_text=alt_text,
             position=0 if last is None else last + 1,
         )
@@ -158,6 +162,10 @@ def media_remove(*, actor: User, media: Media, expected_version: int) -> Post:
     def write(post: Post) -> None:
         current = _media_of(post, media)
         name, storage = current.file.name, current.file.storage
+        for variant in post.variants.exclude(media=None):
+            if current.pk in variant.media:
+                variant.media = [i for i in variant.media if i != current.pk]
+                variant.save(update_fields=["media"])
         current.delete()
         _renumber(list(post.media.all()))
         transaction.on_commit(lambda: storage.delete(name))
@@ -201,18 +209,65 @@ def media_move(*, actor: User, media: Media, position: int, expected_version: in
     )
 
 
-def media_files(media: Iterable[Media], alt_texts: Mapping[int, str] | None = None) -> tuple:
-    """Media as the adapters see them; ``alt_texts`` overrides stored descriptions
-    (what is being typed in the editor)."""
-    alt_texts = alt_texts or {}
-    return tuple(
-        MediaFile(
-            path=m.file.name,
-            mime_type=m.mime_type,
-            size=m.size,
-            alt_text=alt_texts.get(m.pk, m.alt_text),
-        )
-        for m in media
+def parse_order(text: str, count: int) -> list[int]:
+    """'3, 1' (numbers of the post's list, 1 first) as 0-based positions; ``Invalid``
+    when a number is not one of the list's or comes twice."""
+    positions = []
+    for piece in text.replace(";", ",").replace(" ", ",").split(","):
+        if not piece:
+            continue
+        if not piece.isdigit() or not 1 <= int(piece) <= count:
+            raise Invalid(
+                _("“%(piece)s” is not the number of one of the post's files (1 to %(count)s).")
+                % {"piece": piece[:20], "count": count}
+            )
+        if int(piece) - 1 in positions:
+            raise Invalid(_("File %(n)s is named twice.") % {"n": piece})
+        positions.append(int(piece) - 1)
+    return positions
+
+
+def variant_media_choose(
+    *,
+    actor: User,
+    post: Post,
+    channel_id: int,
+    positions: list[int] | None,
+    expected_version: int,
+) -> Post:
+    """Give one channel its own selection and order of the post's files (``positions``
+    in the post's list, 0 first; [] for none), or None: all of them, in the post's order.
+    A content change like any other: a new version, approvals withdrawn."""
+
+    def plan(post: Post) -> dict | None:
+        variant = post.variants.filter(channel_id=channel_id).first()
+        if variant is None:
+            raise NotFound(_("This channel is not one of the post's."))
+        ids = list(post.media.values_list("pk", flat=True))
+        if positions is not None and any(not 0 <= p < len(ids) for p in positions):
+            raise Invalid(_("One of these files is no longer attached to the post."))
+        chosen = None if positions is None else [ids[p] for p in positions]
+        if chosen == variant.media:
+            return None
+        return {"channel": channel_id, "before": variant.media, "after": chosen}
+
+    def write(post: Post) -> None:
+        variant = post.variants.get(channel_id=channel_id)
+        chosen = None
+        if positions is not None:
+            ids = list(post.media.values_list("pk", flat=True))
+            chosen = [ids[p] for p in positions]
+        variant.media = chosen
+        variant.save(update_fields=["media"])
+
+    return edit_content(
+        actor=actor,
+        post=post,
+        expected_version=expected_version,
+        event="post.variant_media",
+        plan=plan,
+        write=write,
+        conflict_message=MEDIA_CONFLICT,
     )
 
 
@@ -229,14 +284,16 @@ def media_problems(adapter, text: str, media: tuple) -> list[str]:
 
 
 def media_warnings(post: Post, alt_texts: Mapping[int, str] | None = None) -> list[str]:
-    """For each of the post's channels, what its network would refuse about the media."""
-    media = media_files(post.media.all(), alt_texts)
-    if not media:
+    """For each of the post's channels, what its network would refuse about the media
+    it carries (the channel's own selection, else all the post's files)."""
+    all_media = list(post.media.all())
+    if not all_media:
         return []
     warnings = []
     for variant in post.variants.select_related("channel").order_by("channel__name"):
         adapter = adapter_for(variant.channel.kind)
         text = variant.text or post.body
+        media = media_files(chosen_media(all_media, variant.media), alt_texts)
         for problem in media_problems(adapter, text, media):
             warnings.append(f"{variant.channel.name}: {problem}")
     return warnings

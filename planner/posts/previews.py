@@ -68,6 +68,7 @@ class Preview:
     needs_media: bool = False
     media_first: bool = False
     problems: list[str] = field(default_factory=list)
+    media_rule: str = ""  # what the network takes, in a sentence (from its Limits)
 
     @property
     def kind(self) -> str:
@@ -154,6 +155,7 @@ def preview(
         needs_media=adapter.limits.requires_media and not media,
         media_first=channel.kind in MEDIA_FIRST,
         problems=media_problems(adapter, text, files) if media else [],
+        media_rule=adapter.media_rule() if takes_media else "",
     )
 
 

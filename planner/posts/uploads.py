@@ -4,7 +4,9 @@ A file named ``photo.png`` may hold a web page, a script or a PDF; browsers
 and networks would each guess differently. So the type comes from the
 content: images must be PNG, JPEG, GIF or WebP and must decode with Pillow
 (which also gives their size in pixels); videos are MP4 or QuickTime by
-their ``ftyp`` box, or WebM by its EBML header. Only types that at least one
+their ``ftyp`` box, or WebM by its EBML header, and ffprobe must then find a
+video of that container in the whole file (``planner.posts.probing``: duration,
+picture size, codecs). Only types that at least one
 network accepts get through; each network's own limits are checked later,
 by its adapter.
 """
@@ -26,6 +28,7 @@ from PIL import Image, UnidentifiedImageError
 
 from planner.channels.registry import ADAPTERS, adapter_for
 from planner.errors import Invalid
+from planner.posts.probing import probe_video
 
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 EXTENSIONS = {
@@ -53,6 +56,11 @@ class Inspected:
     size: int
     width: int | None = None
     height: int | None = None
+    # For video, from ffprobe (planner.posts.probing).
+    duration: float | None = None
+    video_codec: str = ""
+    audio_codec: str = ""
+    container: str = ""
 
     @property
     def extension(self) -> str:
@@ -149,11 +157,22 @@ def inspect_upload(file: IO[bytes], *, name: str = "", size: int | None = None) 
     mime_type = sniff(file.read(HEAD_BYTES))
     if mime_type is None or mime_type not in accepted_types():
         raise _not_media(name)
-    width = height = None
     if mime_type.startswith("image/"):
         width, height = _read_image(file, name, mime_type)
+        file.seek(0)
+        return Inspected(mime_type=mime_type, size=size, width=width, height=height)
+    probe = probe_video(file, name=name, mime_type=mime_type)
     file.seek(0)
-    return Inspected(mime_type=mime_type, size=size, width=width, height=height)
+    return Inspected(
+        mime_type=mime_type,
+        size=size,
+        width=probe.width,
+        height=probe.height,
+        duration=probe.duration,
+        video_codec=probe.video_codec,
+        audio_codec=probe.audio_codec,
+        container=probe.container,
+    )
 
 
 def display_name(name: str) -> str:

@@ -46,6 +46,17 @@ def _media_text(media: list) -> str:
     return "\n".join(lines)
 
 
+def _selection_text(version: PostVersion | None, cid: str) -> str:
+    """A channel's media in a version: its own selection, named, or all the post's."""
+    if version is None:
+        return ""
+    chosen = (version.variant_media or {}).get(cid)
+    if chosen is None:
+        return _("All the post's images and videos, in the post's order.")
+    by_id = {item.get("id"): item for item in version.media}
+    return _media_text([by_id[i] for i in chosen if i in by_id]) or _("No image or video.")
+
+
 def _channel_remarks(old: str | None, new: str | None, changed: bool) -> tuple[str, ...]:
     """What a diff of a channel's own text cannot say: the channel came or went, or a
     side is empty because the channel takes the main text."""
@@ -85,6 +96,18 @@ def _changes(before: PostVersion | None, after: PostVersion, channels: dict[int,
                 _("Text for %(channel)s") % {"channel": name},
                 diff,
                 _channel_remarks(old, new, diff.changed),
+            )
+        )
+    for cid in ids:
+        old_choice = (before.variant_media or {}).get(cid) if before else None
+        new_choice = (after.variant_media or {}).get(cid)
+        if old_choice is None and new_choice is None:
+            continue
+        name = channels.get(int(cid)) or _("Channel #%(id)s (removed)") % {"id": cid}
+        changes.append(
+            FieldChange(
+                _("Images and videos for %(channel)s") % {"channel": name},
+                side_by_side(_selection_text(before, cid), _selection_text(after, cid)),
             )
         )
     changes.append(

@@ -50,6 +50,8 @@ from planner.workflow import Action, State
 def _snapshot(post: Post, author: User) -> PostVersion:
     variants = {str(v.channel_id): v.text for v in post.variants.all()}
     media = [{"id": m.pk, "name": m.file.name, "alt": m.alt_text} for m in post.media.all()]
+    # Which media go where: the channels with their own selection (ids, in order).
+    variant_media = {str(v.channel_id): v.media for v in post.variants.all() if v.media is not None}
     return PostVersion.objects.create(
         post=post,
         number=post.version,
@@ -57,6 +59,7 @@ def _snapshot(post: Post, author: User) -> PostVersion:
         body=post.body,
         variants=variants,
         media=media,
+        variant_media=variant_media,
         author=author,
     )
 

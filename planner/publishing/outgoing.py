@@ -4,12 +4,16 @@ tokens a network renews on the way are stored), and a publication as the outgoin
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.db import transaction
 
 from planner.channels import base
 from planner.channels.registry import adapter_for
 from planner.models import Channel, Publication, Variant
+from planner.posts.checks import chosen_media, media_file
+from planner.publishing.media_links import media_url
 
 
 def session_for(channel: Channel, http, publication_id: int | None = None) -> base.Session:
@@ -43,9 +47,12 @@ def outgoing_post(publication: Publication) -> base.Outgoing:
     post = publication.post
     variant = Variant.objects.filter(post=post, channel_id=publication.channel_id).first()
     text = variant.effective_text if variant else post.body
+    # The channel's own selection and order of the media when it has one; a signed
+    # address for each file when the network downloads media by URL.
+    by_url = adapter_for(publication.channel.kind).media_by_url
     media = tuple(
-        base.MediaFile(path=m.file.path, mime_type=m.mime_type, size=m.size, alt_text=m.alt_text)
-        for m in post.media.all()
+        replace(media_file(m, url=media_url(m, publication) if by_url else ""), path=m.file.path)
+        for m in chosen_media(list(post.media.all()), variant.media if variant else None)
     )
     return base.Outgoing(
         text=text,

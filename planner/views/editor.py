@@ -18,10 +18,11 @@ from planner.errors import Conflict, ServiceError
 from planner.models import Campaign, Channel
 from planner.posts import actions, writing
 from planner.posts import media as post_media
+from planner.posts.checks import chosen_media
 from planner.posts.forms import PostForm, add_service_error
 from planner.posts.media import media_files
 from planner.posts.previews import alt_limit, alt_status, preview
-from planner.views.media import media_items, typed_alt_texts, upload_settings
+from planner.views.media import channel_media, media_items, typed_alt_texts, upload_settings
 from planner.views.reports import editor_good_times
 
 
@@ -31,6 +32,8 @@ def _page(request, form, post, **extra):
         "form": form,
         "post": post,
         "media_items": media_items(post, alt_values),
+        "channel_media": channel_media(post),
+        "post_pk": post.pk if post else None,
         "media_warnings": post_media.media_warnings(post, alt_values) if post else [],
         "good_times": editor_good_times(form, post),
         **upload_settings(),
@@ -160,12 +163,15 @@ def post_counters(request):
     chosen = [int(c) for c in request.POST.getlist("channels") if c.isdigit()]
     media = list(post.media.all()) if post is not None else []
     alt_texts = typed_alt_texts(request.POST, post)
-    files = media_files(media, alt_texts)
+    # Each channel's own selection of the media, when it has one.
+    selections = dict(post.variants.values_list("channel_id", "media")) if post else {}
     channels = list(Channel.objects.filter(workspace=workspace, pk__in=chosen).order_by("name"))
     rows, cards = [], []
     for channel in channels:
         text = request.POST.get(f"variant_{channel.pk}", "") or body
         adapter = adapter_for(channel.kind)
+        carried = chosen_media(media, selections.get(channel.pk))
+        files = media_files(carried, alt_texts)
         rows.append(
             {
                 "channel": channel,
@@ -174,7 +180,7 @@ def post_counters(request):
                 "errors": list(dict.fromkeys(adapter.validate(text, files))),
             }
         )
-        cards.append(preview(channel, text, media, alt_texts))
+        cards.append(preview(channel, text, carried, alt_texts))
     warnings = [f"{card.channel.name}: {problem}" for card in cards for problem in card.problems]
     limit = alt_limit(channels)
     statuses = [alt_status(m, alt_texts.get(m.pk, m.alt_text), limit) for m in media]

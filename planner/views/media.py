@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import current_membership
 from planner import selectors
+from planner.channels.registry import adapter_for
 from planner.errors import Conflict, Invalid, ServiceError
 from planner.models import Media, Post
 from planner.posts import media as post_media
@@ -48,6 +49,22 @@ def media_items(post: Post | None, alt_values=None) -> list[dict]:
     return items
 
 
+def channel_media(post: Post | None) -> list[dict]:
+    """For each of the post's channels that take media: its own selection, as the
+    numbers of the post's list ('' when it carries them all)."""
+    if post is None:
+        return []
+    numbers = {pk: n for n, pk in enumerate(post.media.values_list("pk", flat=True), start=1)}
+    choices = []
+    for variant in post.variants.select_related("channel").order_by("channel__name"):
+        if not adapter_for(variant.channel.kind).takes_media:
+            continue
+        own = variant.media is not None
+        value = ", ".join(str(numbers[i]) for i in variant.media or [] if i in numbers)
+        choices.append({"channel": variant.channel, "own": own, "value": value})
+    return choices
+
+
 def typed_alt_texts(data, post: Post | None) -> dict[int, str]:
     """The alternative texts in a submitted editor form, for this post's media only."""
     if post is None:
@@ -67,6 +84,8 @@ def _answer(
         "planner/_media.html",
         {
             "items": media_items(post),
+            "channel_media": channel_media(post),
+            "post_pk": post.pk,
             "warnings": post_media.media_warnings(post) if warnings is None else warnings,
         },
         request=request,
@@ -242,6 +261,37 @@ def media_move(request, pk: int):
         "position": position,
     }
     return _answer(request, post, message=_with_approval_note(message, media.post, post))
+
+
+@login_required
+@require_POST
+def variant_media(request, pk: int, channel_id: int):
+    """One channel's own selection and order of the post's files ("order": numbers of the
+    post's list), or back to all of them ("all")."""
+    post = selectors.post_for(request.user, pk)
+    if post is None:
+        raise Http404
+    channel = post.variants.select_related("channel").filter(channel_id=channel_id).first()
+    if channel is None:
+        raise Http404
+    try:
+        positions = None
+        if not request.POST.get("all"):
+            positions = post_media.parse_order(request.POST.get("order", ""), post.media.count())
+        after = post_media.variant_media_choose(
+            actor=request.user,
+            post=post,
+            channel_id=channel_id,
+            positions=positions,
+            expected_version=_version(request, post),
+        )
+    except ServiceError as exc:
+        return _refusal(exc, post)
+    if positions is None:
+        message = _("%(channel)s carries all the files.") % {"channel": channel.channel.name}
+    else:
+        message = _("%(channel)s has its own files now.") % {"channel": channel.channel.name}
+    return _answer(request, after, message=_with_approval_note(message, post, after))
 
 
 @login_required

@@ -17,6 +17,7 @@ from planner import selectors, workflow
 from planner.channels.registry import adapter_for
 from planner.errors import ServiceError
 from planner.posts import actions, history, scheduling
+from planner.posts.checks import chosen_media
 from planner.posts.media import media_files
 from planner.publishing import control
 from planner.timezones import zone_of
@@ -112,15 +113,17 @@ def render_post(request, post, *, status: int = 200, **extra):
     typed and why it was refused, under the HTTP status of the refusal."""
     role = role_in(request.user, post.workspace_id)
     media = list(post.media.all())
-    files = media_files(media)
     variants = []
     for variant in post.variants.select_related("channel"):
         adapter = adapter_for(variant.channel.kind)
+        carried = chosen_media(media, variant.media)
         variants.append(
             {
                 "variant": variant,
                 "counts": adapter.counts(variant.effective_text),
-                "errors": adapter.validate(variant.effective_text, files),
+                "errors": adapter.validate(variant.effective_text, media_files(carried)),
+                # Which files go out on this channel, when it has its own selection.
+                "media": carried if variant.media is not None else None,
             }
         )
     return render(

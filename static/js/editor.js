@@ -154,9 +154,12 @@
     var action = button.dataset.mediaAction;
     if (action === "remove" && !window.confirm(button.dataset.confirm)) return;
     var item = button.closest("[data-media-id]");
-    var id = item.dataset.mediaId;
+    var id = item ? item.dataset.mediaId : null;
     var data = baseData();
     if (action === "move") data.append("position", button.dataset.position);
+    // A channel's own files: the numbers typed, or all of them again.
+    if (action === "choose") data.append("order", document.getElementById(button.dataset.input).value);
+    if (action === "choose-all") data.append("all", "1");
     busy = true;
     list.setAttribute("aria-busy", "true");
     var answer = await send(button.dataset.url, data);
@@ -174,8 +177,10 @@
         target = moved.querySelector('button[data-direction="' + button.dataset.direction + '"]');
         if (target && target.disabled) target = moved.querySelector("button[data-direction]:not([disabled])");
       }
-    } else {
+    } else if (action === "remove") {
       target = list.querySelector("button[data-media-action=remove]") || input;
+    } else {
+      target = list.querySelector('[data-url="' + button.dataset.url + '"][data-media-action="choose"]');
     }
     if (target) target.focus();
   });

@@ -160,20 +160,22 @@ def test_validate_asks_for_alternative_text_on_every_image(tmp_path):
     bare = MediaFile(image.path, image.mime_type, image.size, alt_text=" ")
     assert adapter.validate("Look", (image,)) == []
     assert adapter.validate("Look", (bare,)) == [
-        "pixel.png: Bluesky needs alternative text for every image."
+        "pixel.png: this network needs alternative text for every image."
     ]
 
 
 def test_validate_allows_four_images_of_at_most_1_mb():
     big = MediaFile("big.jpg", "image/jpeg", 1_000_001, alt_text="Big")
     five = tuple(MediaFile(f"{n}.jpg", "image/jpeg", 10, alt_text="x") for n in range(5))
-    assert adapter.validate("Look", (big,)) == ["A file is larger than 1 MB."]
+    assert adapter.validate("Look", (big,)) == ["big.jpg: images are limited to 1 MB here."]
     assert adapter.validate("Look", five) == ["At most 4 media files (5 attached)."]
 
 
-def test_validate_refuses_video():
-    clip = MediaFile("clip.mp4", "video/mp4", 10, alt_text="A clip")
-    assert adapter.validate("Look", (clip,)) == ["video/mp4 files are not accepted here."]
+def test_validate_takes_one_mp4_video_of_3_minutes_at_most():
+    clip = MediaFile("clip.mp4", "video/mp4", 10, alt_text="A clip", duration=180.0)
+    assert adapter.validate("Look", (clip,)) == []
+    webm = MediaFile("clip.webm", "video/webm", 10, alt_text="A clip")
+    assert adapter.validate("Look", (webm,)) == ["video/webm files are not accepted here."]
 
 
 def test_a_hashtag_becomes_a_tag_facet_but_a_url_fragment_does_not():

@@ -350,9 +350,15 @@ def test_3000_characters_pass_and_3001_are_refused():
     assert linkedin.validate("a" * 3001) == ["Characters (LinkedIn): 3001 of 3000 (1 too many)."]
 
 
-def test_media_are_refused_until_image_upload_is_built():
+def test_up_to_20_images_or_one_video():
     photo = MediaFile("summit.jpg", "image/jpeg", 1000)
-    assert linkedin.validate("Look", (photo,)) == ["At most 0 media files (1 attached)."]
+    clip = MediaFile("clip.mp4", "video/mp4", 1000, duration=12.0)
+    assert linkedin.validate("Look", (photo,) * 20) == []
+    assert linkedin.validate("Look", (photo,) * 21) == ["At most 20 media files (21 attached)."]
+    assert linkedin.validate("Look", (clip,)) == []
+    assert linkedin.validate("Look", (clip, photo)) == [
+        "A video must be the only file of the post here, with no other media."
+    ]
 
 
 # --- metrics and followers ----------------------------------------------------------------

@@ -401,10 +401,10 @@ def test_a_file_type_mastodon_does_not_take_is_refused():
 def test_a_video_must_be_the_only_attachment():
     media = (MediaFile("media/a.mp4", "video/mp4", 100), MediaFile("media/b.png", "image/png", 100))
     assert adapter.validate("Hi", media) == [
-        "Mastodon allows one video per post, with no other media."
+        "A video must be the only file of the post here, with no other media."
     ]
 
 
 def test_an_image_over_16_mb_is_refused():
     image = MediaFile("media/big.png", "image/png", 17 * 1024 * 1024)
-    assert adapter.validate("Hi", (image,)) == ["big.png: images are limited to 16 MB on Mastodon."]
+    assert adapter.validate("Hi", (image,)) == ["big.png: images are limited to 16.8 MB here."]

@@ -6,6 +6,7 @@ container state machine of Instagram and Threads.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -68,7 +69,6 @@ def session_for(server: HTTPServer, http: httpx.Client, kind: str, **credentials
         "instagram": {
             "ig_user_id": IG_USER,
             "access_token": "ig-token",
-            "public_media_base_url": "https://media.cairn.example/files/",
         },
         "threads": {"threads_user_id": THREADS_USER, "access_token": "threads-token"},
     }[kind]
@@ -234,7 +234,11 @@ def photo(settings, tmp_path) -> MediaFile:
     path = tmp_path / "media" / "1" / "c0ffee" / "summit photo.jpg"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"jpeg")
-    return MediaFile(str(path), "image/jpeg", 4, alt_text="A pack on a summit")
+    # The engine gives a file its signed address (planner/publishing/media_links.py).
+    return MediaFile(str(path), "image/jpeg", 4, alt_text="A pack on a summit", url=SIGNED_URL)
+
+
+SIGNED_URL = "https://maillon.example/public/media/7.3:1abc:sig/summit-photo.jpg"
 
 
 def container_status(state: str, **extra: str) -> dict:
@@ -265,7 +269,7 @@ def test_instagram_creates_a_container_waits_for_it_then_publishes_it(
     assert outcome == Published(MEDIA_ID, "https://www.instagram.com/p/CairnTH2/")
     create, status, _, publish, _ = requests(httpserver)
     assert create.form.to_dict() == {
-        "image_url": "https://media.cairn.example/files/media/1/c0ffee/summit%20photo.jpg",
+        "image_url": SIGNED_URL,
         "caption": TEXT,
         "alt_text": "A pack on a summit",
     }
@@ -318,13 +322,13 @@ def test_instagram_rate_limit_after_publish_is_unknown_because_it_may_have_poste
     assert isinstance(outcome, Unknown)
 
 
-def test_instagram_needs_a_public_media_address(httpserver, http, instagram, photo):
-    session = session_for(httpserver, http, "instagram", public_media_base_url="")
-    outcome = instagram.publish(session, Outgoing(text=TEXT, media=(photo,)))
+def test_instagram_needs_the_files_address(httpserver, http, instagram, photo):
+    session = session_for(httpserver, http, "instagram")
+    no_address = dataclasses.replace(photo, url="")
+    outcome = instagram.publish(session, Outgoing(text=TEXT, media=(no_address,)))
     assert outcome == Permanent(NO_PUBLIC_URL)
     assert httpserver.log == []
-    with pytest.raises(AdapterError):
-        instagram.check_connection(session)
+    assert "public_media_base_url" not in instagram.credential_fields
 
 
 def test_instagram_reuses_an_earlier_attempts_container_and_never_publishes_twice(

@@ -445,6 +445,16 @@ def test_a_link_counts_as_23_characters_whatever_its_length():
     assert x.counts(f"{'a' * 256} {long_link}")[0].value == 280
 
 
-def test_only_images_are_accepted():
-    video = MediaFile("clip.mp4", "video/mp4", 1000)
-    assert x.validate("Clip", (video,)) == ["video/mp4 files are not accepted here."]
+def test_four_images_or_one_gif_or_one_video():
+    video = MediaFile("clip.mp4", "video/mp4", 1000, duration=10.0)
+    gif = MediaFile("loop.gif", "image/gif", 1000)
+    image = MediaFile("a.png", "image/png", 1000)
+    assert x.validate("Clip", (video,)) == []
+    assert x.validate("Loop", (gif,)) == []
+    assert x.validate("Four", (image,) * 4) == []
+    assert x.validate("Mixed", (video, image)) == [
+        "A video must be the only file of the post here, with no other media."
+    ]
+    assert x.validate("Mixed", (gif, image)) == [
+        "A GIF must be the only file of the post here, with no other media."
+    ]

@@ -251,7 +251,7 @@ def test_a_conflict_keeps_the_typed_alt_text_in_the_form(client, cast, post, mas
 
 
 def test_previews_show_each_network_with_its_images_and_notices(client, cast, post, mastodon):
-    linkedin = ChannelFactory(workspace=cast.workspace, name="LinkedIn page", kind="linkedin")
+    teams = ChannelFactory(workspace=cast.workspace, name="Teams room", kind="teams")
     instagram = ChannelFactory(workspace=cast.workspace, name="Insta", kind="instagram")
     media = attach(cast, post)
     client.force_login(cast.content)
@@ -260,7 +260,7 @@ def test_previews_show_each_network_with_its_images_and_notices(client, cast, po
         {
             "post": post.pk,
             "body": "See https://example.test/spring #spring with @maillon",
-            "channels": [mastodon.pk, linkedin.pk],
+            "channels": [mastodon.pk, teams.pk],
             f"alt_{media.pk}": "A blue square",
         },
     ).content.decode()
@@ -269,12 +269,12 @@ def test_previews_show_each_network_with_its_images_and_notices(client, cast, po
     assert '<span class="preview-link">https://example.test/spring</span>' in page
     assert '<span class="preview-tag">#spring</span>' in page
     assert '<span class="preview-tag">@maillon</span>' in page
-    assert "LinkedIn takes no images or videos from Maillon" in page
-    assert "At most 0 media files (1 attached)." in page
+    assert "Microsoft Teams takes no images or videos from Maillon" in page
+    assert "Teams workflow cards cannot carry images or videos" in page
     assert f'id="alt-status-{media.pk}"' in page and 'hx-swap-oob="true"' in page
     assert "13 / 1500 characters" in page
     assert '<div id="media-warnings" hx-swap-oob="true">' in page
-    assert "LinkedIn page: At most 0 media files (1 attached)." in page
+    assert "Teams room: Teams workflow cards cannot carry images or videos" in page
 
     page = client.post(
         "/posts/counters/", {"body": "No picture", "channels": [instagram.pk]}
@@ -317,7 +317,7 @@ def test_the_post_page_shows_the_media_and_what_the_networks_would_refuse(client
     page = client.get(f"/posts/{post.pk}/").content.decode()
     assert f'src="/media/{media.pk}/"' in page
     assert "No alternative text" in page
-    assert "Bluesky needs alternative text for every image." in page
+    assert "this network needs alternative text for every image." in page
 
 
 def test_uploading_to_an_approved_post_says_the_approval_was_withdrawn(client, cast, post):

@@ -14,6 +14,7 @@ from planner.posts import media as post_media
 from planner.posts.uploads import sniff
 from planner.workflow import State
 from tests.factories import ChannelFactory, PostFactory
+from tests.media_samples import mp4, video_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +40,6 @@ def jpeg(name="photo.jpg", **kwargs):
 
 
 MP4_HEAD = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00\x00\x00\x08free"
-
-
-def mp4(name="clip.mp4"):
-    return SimpleUploadedFile(name, MP4_HEAD + b"\x00" * 200, content_type="video/mp4")
 
 
 def add(actor, post, file, alt_text=""):
@@ -128,9 +125,16 @@ def test_videos_are_recognised_by_their_content():
     assert sniff(b"%PDF-1.7") is None
 
 
-def test_a_video_is_kept_without_dimensions(cast, draft):
+def test_a_video_is_kept_with_what_its_probe_found(cast, draft):
     media = add(cast.content, draft, mp4()).media
-    assert (media.mime_type, media.width, media.filename) == ("video/mp4", None, "clip.mp4")
+    assert (media.mime_type, media.width, media.height, media.filename) == (
+        "video/mp4",
+        320,
+        240,
+        "clip.mp4",
+    )
+    assert (media.video_codec, media.audio_codec) == ("h264", "aac")
+    assert media.duration == pytest.approx(2.0, abs=0.1)
 
 
 # --- what each network would say ------------------------------------------------------
@@ -145,19 +149,22 @@ def test_five_images_warn_that_mastodon_takes_four(cast):
     assert added.warnings == ["Mastodon: At most 4 media files (5 attached)."]
 
 
-def test_a_video_warns_for_bluesky_but_not_for_mastodon(cast):
+def test_a_webm_video_warns_for_bluesky_but_not_for_mastodon(cast):
     mastodon = ChannelFactory(workspace=cast.workspace, name="Mastodon", kind="mastodon")
     bluesky = ChannelFactory(workspace=cast.workspace, name="Bluesky", kind="bluesky")
     post = PostFactory(workspace=cast.workspace, author=cast.content, channels=[mastodon, bluesky])
-    warnings = add(cast.content, post, mp4(), alt_text="A clip").warnings
-    assert warnings == ["Bluesky: video/mp4 files are not accepted here."]
+    webm = SimpleUploadedFile(
+        "clip.webm", video_bytes(seconds=1, audio=False, fmt="webm"), content_type="video/webm"
+    )
+    warnings = add(cast.content, post, webm, alt_text="A clip").warnings
+    assert warnings == ["Bluesky: video/webm files are not accepted here."]
 
 
 def test_an_image_without_alt_text_warns_for_bluesky(cast):
     bluesky = ChannelFactory(workspace=cast.workspace, name="Bluesky", kind="bluesky")
     post = PostFactory(workspace=cast.workspace, author=cast.content, channels=[bluesky])
     warnings = add(cast.content, post, png()).warnings
-    assert warnings == ["Bluesky: photo.png: Bluesky needs alternative text for every image."]
+    assert warnings == ["Bluesky: photo.png: this network needs alternative text for every image."]
 
 
 def test_submitting_too_many_images_is_refused_by_the_network_rules(cast, draft):

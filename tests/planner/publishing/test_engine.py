@@ -376,18 +376,16 @@ def test_a_post_planned_for_nine_local_goes_out_at_nine_local_around_dst(cast, r
     assert state_of(post) == State.PUBLISHED
 
 
-def test_an_instagram_container_id_is_kept_so_a_retry_never_publishes_twice(cast, httpserver):
+def test_an_instagram_container_id_is_kept_so_a_retry_never_publishes_twice(
+    cast, httpserver, settings
+):
     """Phase one (the container) succeeds, phase two (publish) gets no answer: the
     container id is stored on the delivery, and reconciliation asks about that container."""
     channel = ChannelFactory(
         workspace=cast.workspace,
         kind=ChannelKind.INSTAGRAM,
         base_url=httpserver.url_for("/v25.0"),
-        credentials={
-            "ig_user_id": "1789",
-            "access_token": "t",
-            "public_media_base_url": "https://media.example.test/",
-        },
+        credentials={"ig_user_id": "1789", "access_token": "t"},
     )
     post = approved_post(cast, [ChannelFactory(workspace=cast.workspace)])
     # Instagram needs an image; the post's media row stands for an uploaded file.
@@ -406,6 +404,10 @@ def test_an_instagram_container_id_is_kept_so_a_retry_never_publishes_twice(cast
     httpserver.expect_request("/v25.0/1789/media_publish").respond_with_data("", status=500)
     results = run_engine()
     publication = Publication.objects.get(post=post, channel=channel)
+    # Instagram downloads the image from its signed address, served by Maillon.
+    create = next(r for r, _ in httpserver.log if r.path == "/v25.0/1789/media")
+    assert create.form["image_url"].startswith(f"{settings.SITE_URL}/public/media/")
+    assert create.form["image_url"].endswith("/photo.jpg")
     assert publication.platform_key == "container-42"
     assert publication.state == P.UNKNOWN
     assert P.UNKNOWN in results
