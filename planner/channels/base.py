@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -130,6 +131,12 @@ class Session:
     # Persist a key learnt during a publish (an Instagram/Threads container id), so
     # that a later attempt or a reconciliation finds it in ``Outgoing.platform_key``.
     save_platform_key: Callable[[str], None] = field(default=lambda _k: None)
+    # Serialise a renewal of the credentials: a context that holds the channel's lock
+    # (shared by every worker) and gives the credentials as stored *now*: another
+    # worker may have renewed them a moment ago. Nothing is held by default (a test).
+    renewal_lock: Callable[[], AbstractContextManager[Mapping[str, Any]]] = field(
+        default=lambda: nullcontext({})
+    )
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")

@@ -5,11 +5,19 @@ tokens a network renews on the way are stored), and a publication as the outgoin
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 
 from planner.channels import base
 from planner.channels.registry import adapter_for
+from planner.connection.credentials import channel_renewal_lock, channel_store_credentials
 from planner.models import Channel, Publication, Variant
+
+__all__ = [
+    "channel_session",
+    "channel_store_credentials",
+    "outgoing_post",
+    "publication_reference",
+    "session_for",
+]
 
 
 def session_for(channel: Channel, http, publication_id: int | None = None) -> base.Session:
@@ -30,6 +38,7 @@ def session_for(channel: Channel, http, publication_id: int | None = None) -> ba
         http=http,
         save_credentials=save,
         save_platform_key=save_key,
+        renewal_lock=lambda: channel_renewal_lock(channel.pk),
     )
 
 
@@ -67,17 +76,3 @@ def publication_reference(publication: Publication) -> base.Outgoing:
         platform_key=publication.platform_key,
         external_id=publication.external_id,
     )
-
-
-def channel_store_credentials(*, channel_id: int, credentials) -> None:
-    """Merge refreshed tokens into a channel's stored credentials, under lock.
-
-    A value given empty never replaces a stored one (a token refresh that
-    returns no new refresh token keeps the old)."""
-    kept = {k: v for k, v in credentials.items() if v not in (None, "")}
-    if not kept:
-        return
-    with transaction.atomic():
-        channel = Channel.objects.select_for_update().get(pk=channel_id)
-        channel.credentials = {**(channel.credentials or {}), **kept}
-        channel.save(update_fields=["credentials", "updated_at"])
