@@ -18,6 +18,7 @@ from planner.models.feeds import (
 )
 from planner.models.metrics import FollowerSnapshot, MetricSnapshot, PublicationMetric
 from planner.models.notifications import (
+    ExpiryNotice,
     Notification,
     NotificationKind,
     NotificationPreference,
@@ -39,6 +40,7 @@ __all__ = [
     "Comment",
     "ConnectedWith",
     "Decision",
+    "ExpiryNotice",
     "FeedLink",
     "FeedScope",
     "FollowerSnapshot",

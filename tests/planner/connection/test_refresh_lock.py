@@ -18,7 +18,7 @@ from planner.models import Channel, ChannelKind
 from planner.publishing.outgoing import session_for
 from tests.factories import ChannelFactory
 from tests.peers.oidc_provider import CLIENT_ID, CLIENT_SECRET
-from tests.planner.connection.conftest import active, signed_in
+from tests.planner.connection.stand_ins import active, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
