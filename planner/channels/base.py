@@ -104,6 +104,24 @@ class NotThere:
 Outcome = Published | Transient | Permanent | Unknown
 
 
+@dataclass(frozen=True)
+class Expiry:
+    """When a channel's access stops working unless it is renewed or reconnected.
+
+    ``at``: epoch seconds, None when the network sets no end (a Page token, a rotating
+    refresh chain) or Maillon cannot know it. ``renews``: Maillon renews the access by
+    itself (refresh tokens, Threads' refresh); ``at`` then moves on with each renewal,
+    and is reached only if renewing stops working (or, for LinkedIn, when the refresh
+    token itself ends)."""
+
+    at: float | None = None
+    renews: bool = False
+
+
+# Renew a token when less than this is left (the periodic renewal runs hourly).
+RENEW_AHEAD = 30 * 86400.0
+
+
 class AdapterError(Exception):
     """A call other than publish failed (reconcile, delete, metrics, test connection).
     ``outcome`` says how (a Transient one may succeed later)."""
@@ -264,6 +282,28 @@ class Adapter:
     def check_connection(self, session: Session) -> str:
         """Prove the credentials work; return a short description of the account."""
         raise AdapterError(Permanent("This network has no connection test."))
+
+    def access_expiry(self, credentials: Mapping[str, Any]) -> Expiry:
+        """When these credentials stop working (see ``Expiry``); by default they do not."""
+        return Expiry()
+
+    def needs_renewal(self, credentials: Mapping[str, Any], now: float) -> bool:
+        """Whether the periodic renewal should renew these credentials now."""
+        return False
+
+    def renew(self, session: Session) -> Transient | Permanent | None:
+        """Renew the credentials ahead of their end, storing the new ones through the
+        session (under its ``renewal_lock``); None when done."""
+        return None
+
+
+def epoch(value: Any) -> float | None:
+    """A stored epoch-seconds credential (``expires_at``...), None when absent or unknown."""
+    try:
+        number = float(value or 0)
+    except (TypeError, ValueError):
+        return None
+    return number or None
 
 
 def numeric_fields(body: Mapping[str, Any]) -> dict[str, int]:

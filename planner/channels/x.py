@@ -28,6 +28,7 @@ from planner.channels import oauth
 from planner.channels.base import (
     Adapter,
     AdapterError,
+    Expiry,
     Limits,
     MediaFile,
     NotThere,
@@ -39,6 +40,7 @@ from planner.channels.base import (
     Transient,
     Unknown,
     classify_response,
+    epoch,
     numeric_fields,
     retry_after_seconds,
 )
@@ -69,6 +71,13 @@ class XAdapter(Adapter):
 
     def counts(self, text: str) -> list[Count]:
         return [Count("Characters (X)", x_length(text), MAX_LENGTH)]
+
+    def access_expiry(self, credentials: Mapping[str, Any]) -> Expiry:
+        # A rotating refresh chain has no published end: renewed on use (two-hour
+        # access tokens), it lasts until the account holder revokes the app.
+        if credentials.get("refresh_token"):
+            return Expiry(None, renews=True)
+        return Expiry(epoch(credentials.get("expires_at")))
 
     def publish(self, session: Session, message: Outgoing) -> Outcome:
         media_ids = []

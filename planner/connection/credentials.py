@@ -23,10 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from django.db import transaction
 
+from planner.channels import base
+from planner.channels.registry import adapter_for
 from planner.models import Channel
 
 
@@ -52,4 +56,31 @@ def channel_store_credentials(*, channel_id: int, credentials: Mapping[str, Any]
     with transaction.atomic():
         channel = Channel.objects.select_for_update(of=("self",)).get(pk=channel_id)
         channel.credentials = {**(channel.credentials or {}), **kept}
-        channel.save(update_fields=["credentials", "updated_at"])
+        channel.access_expires_at = access_expires_at(channel)
+        channel.save(update_fields=["credentials", "access_expires_at", "updated_at"])
+
+
+def access_expires_at(channel: Channel) -> datetime | None:
+    """When the channel's stored credentials stop working unless renewed (the adapter
+    says, from what the network told at the last renewal)."""
+    expiry = adapter_for(channel.kind).access_expiry(channel.credentials or {})
+    if expiry.at is None:
+        return None
+    return datetime.fromtimestamp(expiry.at, tz=UTC)
+
+
+def channel_base_session(channel: Channel, http: httpx.Client) -> base.Session:
+    """A channel's session: its address and credentials; renewed tokens are stored,
+    one worker at a time (``channel_renewal_lock``)."""
+    adapter = adapter_for(channel.kind)
+    return base.Session(
+        kind=channel.kind,
+        base_url=channel.base_url or adapter.default_base_url,
+        handle=channel.handle,
+        credentials=dict(channel.credentials or {}),
+        http=http,
+        save_credentials=lambda new: channel_store_credentials(
+            channel_id=channel.pk, credentials=new
+        ),
+        renewal_lock=lambda: channel_renewal_lock(channel.pk),
+    )

@@ -7,8 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from planner.channels import base
-from planner.channels.registry import adapter_for
-from planner.connection.credentials import channel_renewal_lock, channel_store_credentials
+from planner.connection.credentials import channel_base_session, channel_store_credentials
 from planner.models import Channel, Publication, Variant
 
 __all__ = [
@@ -21,25 +20,14 @@ __all__ = [
 
 
 def session_for(channel: Channel, http, publication_id: int | None = None) -> base.Session:
-    adapter = adapter_for(channel.kind)
-
-    def save(new):
-        channel_store_credentials(channel_id=channel.pk, credentials=new)
+    session = channel_base_session(channel, http)
 
     def save_key(key: str) -> None:
         if publication_id is not None:
             Publication.objects.filter(pk=publication_id).update(platform_key=key[:100])
 
-    return base.Session(
-        kind=channel.kind,
-        base_url=channel.base_url or adapter.default_base_url,
-        handle=channel.handle,
-        credentials=dict(channel.credentials or {}),
-        http=http,
-        save_credentials=save,
-        save_platform_key=save_key,
-        renewal_lock=lambda: channel_renewal_lock(channel.pk),
-    )
+    session.save_platform_key = save_key
+    return session
 
 
 def channel_session(channel: Channel, http) -> base.Session:
