@@ -44,6 +44,8 @@ WORKSPACE_PATH = {
     "planner.AuditEvent": "workspace",
     "planner.StepReminder": "post__workspace",
     "planner.RiskFlag": "post__workspace",
+    "planner.ExpiryNotice": "channel__workspace",
+    "planner.OAuthApp": None,  # Maillon's app on one Mastodon server, shared by all workspaces
     "planner.Notification": "workspace",
     "planner.NotificationPreference": None,  # a person's own choice, like the profile
     "planner.KeyDateSource": "workspace",
