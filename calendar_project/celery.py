@@ -49,6 +49,18 @@ def beat_schedule() -> dict:
             "schedule": float(settings.METRICS_TICK_SECONDS),
             "options": {"expires": float(settings.METRICS_TICK_SECONDS)},
         },
+        # Renew tokens that end soon, tell admins a week and a day before a channel's
+        # access ends (planner/connection/renewal.py). Told once each; a dropped run
+        # only renews an hour later.
+        "connections-keep-alive": {
+            "task": "planner.tasks.keep_connections_alive",
+            "schedule": float(settings.CONNECTIONS_TICK_SECONDS),
+            "options": {
+                "expires": float(settings.CONNECTIONS_TICK_SECONDS),
+                "soft_time_limit": 600,
+                "time_limit": 660,
+            },
+        },
     }
 
 

@@ -276,6 +276,10 @@ BEAT_LEASE_SECONDS = env.int("BEAT_LEASE_SECONDS", 10, minimum=3)
 # and posts newly at risk. Each is told once, however often this runs.
 REMINDER_TICK_SECONDS = env.int("REMINDER_TICK_SECONDS", 900, minimum=10)
 
+# How often beat renews channel tokens that end soon (LinkedIn, Threads) and tells admins
+# a week and a day before a channel's access ends (planner/connection/renewal.py).
+CONNECTIONS_TICK_SECONDS = env.int("CONNECTIONS_TICK_SECONDS", 3600, minimum=10)
+
 # Reading metrics: how often beat looks for posts whose metrics round is due (1 h, 6 h,
 # 24 h and 7 days after publication) and channels due for their daily follower count,
 # and how many of each one tick reads at most.

@@ -30,6 +30,7 @@ from planner.models import (
     Campaign,
     Channel,
     Comment,
+    ExpiryNotice,
     FeedLink,
     FollowerSnapshot,
     KeyDate,
@@ -493,6 +494,17 @@ class StepReminderAdmin(ReadOnlyAdmin):
     list_display = ["post", "version", "step_position", "reminded_at", "escalated_at"]
     list_select_related = ["post"]
     search_fields = ["post__title"]
+
+
+@admin.register(ExpiryNotice)
+class ExpiryNoticeAdmin(ReadOnlyAdmin):
+    """Written by the hourly connections run: admins told a channel's access ends, once
+    per threshold (a week, a day) and end date."""
+
+    list_display = ["channel", "expires_at", "days_before", "sent_at"]
+    list_select_related = ["channel"]
+    search_fields = ["channel__name"]
+    date_hierarchy = "sent_at"
 
 
 @admin.register(RiskFlag)

@@ -10,6 +10,7 @@ from calendar_project import health
 from planner.analytics import collection
 from planner.approvals import reminders
 from planner.calendar_feeds import key_dates
+from planner.connection import renewal
 from planner.notifications import inbox
 from planner.publishing import control, engine
 
@@ -60,6 +61,12 @@ def collect_metrics() -> dict[str, dict[str, int]]:
         "posts": collection.metrics_collect_due(),
         "followers": collection.followers_collect_due(),
     }
+
+
+@shared_task(ignore_result=True, soft_time_limit=600, time_limit=660)
+def keep_connections_alive() -> dict[str, int]:
+    """Beat's hourly run: renew tokens that end soon, tell admins of those that will end."""
+    return renewal.connections_keep_alive()
 
 
 @shared_task(ignore_result=True)

@@ -29,6 +29,7 @@ from planner.models import (
     Campaign,
     Channel,
     Comment,
+    ExpiryNotice,
     FeedLink,
     FollowerSnapshot,
     KeyDate,
@@ -85,6 +86,7 @@ READ_ONLY = [
     Publication,
     PublicationMetric,
     RiskFlag,
+    ExpiryNotice,
     StepReminder,
     Variant,
 ]
@@ -148,6 +150,9 @@ def world(cast, superuser):
     Group.objects.create(name="Editors")
     StepReminder.objects.create(post=post, version=1, step_position=1, reminded_at=timezone.now())
     RiskFlag.objects.create(post=post, scheduled_at=post.scheduled_at)
+    ExpiryNotice.objects.create(
+        channel=post.variants.first().channel, expires_at=timezone.now(), days_before=7
+    )
     Notification.objects.create(
         recipient=cast.marketing, workspace=ws, kind="submitted", post=post, actor=cast.content
     )

@@ -44,6 +44,8 @@ WORKSPACE_PATH = {
     "planner.AuditEvent": "workspace",
     "planner.StepReminder": "post__workspace",
     "planner.RiskFlag": "post__workspace",
+    "planner.ExpiryNotice": "channel__workspace",
+    "planner.OAuthApp": None,  # Maillon's app on one Mastodon server, shared by all workspaces
     "planner.Notification": "workspace",
     "planner.NotificationPreference": None,  # a person's own choice, like the profile
     "planner.KeyDateSource": "workspace",
@@ -53,7 +55,6 @@ WORKSPACE_PATH = {
     "planner.MetricSnapshot": "publication__post__workspace",
     "planner.PublicationMetric": "publication__post__workspace",
     "planner.FollowerSnapshot": "channel__workspace",
-    "planner.OAuthApp": None,  # Maillon's app on one Mastodon server, for every workspace
     "planner.PendingConnection": "workspace",  # and its admin and their browser session
     "api.ApiToken": "workspace",  # and its person, who must be a member for it to work
 }

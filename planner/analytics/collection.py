@@ -128,8 +128,12 @@ def _claim_publications(now: datetime, limit: int) -> list[Publication]:
     with transaction.atomic():
         rows = list(
             _locked(
+                # A disconnected channel would only answer 401 until it is reconnected.
                 Publication.objects.filter(
-                    state=P.PUBLISHED, metrics_due_at__lte=now, channel__is_active=True
+                    state=P.PUBLISHED,
+                    metrics_due_at__lte=now,
+                    channel__is_active=True,
+                    channel__disconnected_at__isnull=True,
                 )
                 .filter(_not_paused(now, "channel__"))
                 .select_related("channel")
@@ -232,7 +236,9 @@ def _claim_channels(now: datetime, limit: int) -> list[Channel]:
     with transaction.atomic():
         rows = list(
             _locked(
-                Channel.objects.filter(is_active=True, kind__in=_follower_kinds())
+                Channel.objects.filter(
+                    is_active=True, disconnected_at__isnull=True, kind__in=_follower_kinds()
+                )
                 .filter(_not_paused(now))
                 .filter(
                     Q(followers_due_at__lte=now)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -106,6 +107,24 @@ class NotThere:
 Outcome = Published | Transient | Permanent | Unknown
 
 
+@dataclass(frozen=True)
+class Expiry:
+    """When a channel's access stops working unless it is renewed or reconnected.
+
+    ``at``: epoch seconds, None when the network sets no end (a Page token, a rotating
+    refresh chain) or Maillon cannot know it. ``renews``: Maillon renews the access by
+    itself (refresh tokens, Threads' refresh); ``at`` then moves on with each renewal,
+    and is reached only if renewing stops working (or, for LinkedIn, when the refresh
+    token itself ends)."""
+
+    at: float | None = None
+    renews: bool = False
+
+
+# Renew a token when less than this is left (the periodic renewal runs hourly).
+RENEW_AHEAD = 30 * 86400.0
+
+
 class AdapterError(Exception):
     """A call other than publish failed (reconcile, delete, metrics, test connection).
     ``outcome`` says how (a Transient one may succeed later)."""
@@ -133,6 +152,12 @@ class Session:
     # Persist a key learnt during a publish (an Instagram/Threads container id), so
     # that a later attempt or a reconciliation finds it in ``Outgoing.platform_key``.
     save_platform_key: Callable[[str], None] = field(default=lambda _k: None)
+    # Serialise a renewal of the credentials: a context that holds the channel's lock
+    # (shared by every worker) and gives the credentials as stored *now*: another
+    # worker may have renewed them a moment ago. Nothing is held by default (a test).
+    renewal_lock: Callable[[], AbstractContextManager[Mapping[str, Any]]] = field(
+        default=lambda: nullcontext({})
+    )
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
@@ -344,6 +369,28 @@ class Adapter:
     def check_connection(self, session: Session) -> str:
         """Prove the credentials work; return a short description of the account."""
         raise AdapterError(Permanent("This network has no connection test."))
+
+    def access_expiry(self, credentials: Mapping[str, Any]) -> Expiry:
+        """When these credentials stop working (see ``Expiry``); by default they do not."""
+        return Expiry()
+
+    def needs_renewal(self, credentials: Mapping[str, Any], now: float) -> bool:
+        """Whether the periodic renewal should renew these credentials now."""
+        return False
+
+    def renew(self, session: Session) -> Transient | Permanent | None:
+        """Renew the credentials ahead of their end, storing the new ones through the
+        session (under its ``renewal_lock``); None when done."""
+        return None
+
+
+def epoch(value: Any) -> float | None:
+    """A stored epoch-seconds credential (``expires_at``...), None when absent or unknown."""
+    try:
+        number = float(value or 0)
+    except (TypeError, ValueError):
+        return None
+    return number or None
 
 
 def numeric_fields(body: Mapping[str, Any]) -> dict[str, int]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -38,8 +39,10 @@ import httpx
 
 from planner.channels import authorization, oauth, processing
 from planner.channels.base import (
+    RENEW_AHEAD,
     Adapter,
     AdapterError,
+    Expiry,
     Limits,
     MediaFile,
     NotThere,
@@ -51,6 +54,7 @@ from planner.channels.base import (
     Transient,
     Unknown,
     classify_response,
+    epoch,
     error_text,
     numeric_fields,
     send,
@@ -107,10 +111,26 @@ class LinkedInAdapter(Adapter):
         "client_id",
         "client_secret",
     )
-    derived_credentials = ("expires_at",)
+    derived_credentials = ("expires_at", "refresh_expires_at")
 
     def counts(self, text: str) -> list[Count]:
         return [Count("Characters (LinkedIn)", graphemes(text), MAX_LENGTH)]
+
+    def access_expiry(self, credentials: Mapping[str, Any]) -> Expiry:
+        # With a refresh token (approved partners), access tokens (60 days) are renewed
+        # until the refresh token's own end (a year), which needs a person: reconnect.
+        if credentials.get("refresh_token"):
+            return Expiry(epoch(credentials.get("refresh_expires_at")), renews=True)
+        return Expiry(epoch(credentials.get("expires_at")))
+
+    def needs_renewal(self, credentials: Mapping[str, Any], now: float) -> bool:
+        expires_at = epoch(credentials.get("expires_at"))
+        return bool(credentials.get("refresh_token")) and (
+            expires_at is not None and expires_at - now < RENEW_AHEAD
+        )
+
+    def renew(self, session: Session) -> Transient | Permanent | None:
+        return oauth.refresh(session, self._token_endpoint(session))
 
     def publish(self, session: Session, message: Outgoing) -> Outcome:
         body = {
@@ -388,20 +408,22 @@ class LinkedInAdapter(Adapter):
             "X-Restli-Protocol-Version": "2.0.0",
             **(headers or {}),
         }
-        # Tokens come from www.linkedin.com, not the API host; a test or demo
-        # server at another base URL serves both.
-        default = session.base_url.rstrip("/") == self.default_base_url
-        token_url = TOKEN_URL if default else session.url("oauth/v2/accessToken")
-        endpoint = oauth.TokenEndpoint(token_url, basic_auth=False)
         return oauth.call(
             session,
-            endpoint,
+            self._token_endpoint(session),
             method,
             session.url(path),
             idempotent=idempotent,
             headers=all_headers,
             **kwargs,
         )
+
+    def _token_endpoint(self, session: Session) -> oauth.TokenEndpoint:
+        # Tokens come from www.linkedin.com, not the API host; a test or demo
+        # server at another base URL serves both.
+        default = session.base_url.rstrip("/") == self.default_base_url
+        token_url = TOKEN_URL if default else session.url("oauth/v2/accessToken")
+        return oauth.TokenEndpoint(token_url, basic_auth=False)
 
 
 class _Gone:

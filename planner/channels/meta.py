@@ -43,8 +43,10 @@ import httpx
 
 from planner.channels import authorization, processing
 from planner.channels.base import (
+    RENEW_AHEAD,
     Adapter,
     AdapterError,
+    Expiry,
     Limits,
     MediaFile,
     NotThere,
@@ -56,6 +58,7 @@ from planner.channels.base import (
     Transient,
     Unknown,
     classify_response,
+    epoch,
     error_text,
     numeric_fields,
     retry_after_seconds,
@@ -137,6 +140,74 @@ def graph_failure(response: httpx.Response, error: Mapping[str, Any], idempotent
     return Permanent(reason, reauth=isinstance(failed, Permanent) and failed.reauth)
 
 
+# --- long-lived tokens ----------------------------------------------------------------
+#
+# Facebook Login gives a short-lived user token (an hour or two); ``fb_exchange_token``
+# turns it into a long-lived one (about 60 days), and the Page tokens read with a
+# long-lived user token (GET /me/accounts) do not expire: Facebook and Instagram
+# channels hold such Page tokens, so there is nothing to renew (a revoked one is a
+# Graph code 190: the channel is disconnected). Threads gives a short-lived token that
+# ``th_exchange_token`` makes long-lived (60 days), and ``th_refresh_token`` extends by
+# 60 days from the refresh, for a token at least a day old and not expired yet.
+
+THREADS_MIN_AGE = 86400.0  # Threads refreshes only tokens at least 24 hours old
+
+
+def long_lived_user_token(
+    session: Session, *, app_id: str, app_secret: str, token: str
+) -> dict[str, Any] | Failure:
+    """Facebook: a short-lived user token exchanged for a long-lived one:
+    ``{"access_token", "expires_at"}`` (expires_at in epoch seconds, 0 if not said)."""
+    params = {
+        "grant_type": "fb_exchange_token",
+        "client_id": app_id,
+        "client_secret": app_secret,
+        "fb_exchange_token": token,
+    }
+    return _token_answer(session, session.url("oauth/access_token"), params)
+
+
+def threads_long_lived_token(
+    session: Session, *, app_secret: str, token: str
+) -> dict[str, Any] | Failure:
+    """Threads: a short-lived token exchanged for a 60-day one (``th_exchange_token``)."""
+    params = {"grant_type": "th_exchange_token", "client_secret": app_secret, "access_token": token}
+    return _token_answer(session, _threads_root(session) + "/access_token", params)
+
+
+def _threads_root(session: Session) -> str:
+    """graph.threads.net without the API version: where its token endpoints are."""
+    root = session.base_url.rstrip("/")
+    head, _, last = root.rpartition("/")
+    return head if last.startswith("v") and last[1:].replace(".", "").isdigit() else root
+
+
+def _token_answer(session: Session, url: str, params: dict[str, str]) -> dict[str, Any] | Failure:
+    # These endpoints take the tokens in the query string (Meta's design); the
+    # response, not the request, is what Maillon keeps.
+    response = send(session, "GET", url, idempotent=True, params=params)
+    if not isinstance(response, httpx.Response):
+        return (
+            response if isinstance(response, Transient | Permanent) else Transient(response.reason)
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    error = body.get("error")
+    if response.status_code >= 400 or isinstance(error, dict):
+        return graph_failure(response, error if isinstance(error, dict) else {}, True)
+    if not body.get("access_token"):
+        return Permanent("Meta answered without an access token.", reauth=True)
+    try:
+        expires_in = float(body.get("expires_in") or 0)
+    except (TypeError, ValueError):
+        expires_in = 0
+    expires_at = int(time.time() + expires_in) if expires_in > 0 else 0
+    return {"access_token": body["access_token"], "expires_at": expires_at}
+
+
 def throttle_delay(headers: Mapping[str, str]) -> float:
     """Meta's estimate (minutes, in X-Business-Use-Case-Usage), else Retry-After, else 15 min."""
     waits = []
@@ -199,6 +270,11 @@ class FacebookAdapter(Adapter):
     )
     can_delete = True
     credential_fields = ("page_id", "page_access_token")
+
+    def access_expiry(self, credentials: Mapping[str, Any]) -> Expiry:
+        # A Page token from a long-lived user token does not expire; a known end
+        # (another kind of token pasted in) is told, and only a person can renew it.
+        return Expiry(epoch(credentials.get("expires_at")))
 
     def counts(self, text: str) -> list[Count]:
         return [Count("Characters (Facebook)", graphemes(text), 63206)]
@@ -583,6 +659,11 @@ class InstagramAdapter(ContainerAdapter):
         max_image_aspect=1.91,
     )
     credential_fields = ("ig_user_id", "access_token")
+
+    def access_expiry(self, credentials: Mapping[str, Any]) -> Expiry:
+        # Through Facebook Login the token is the Page's, which does not expire.
+        return Expiry(epoch(credentials.get("expires_at")))
+
     api = ContainerApi(
         network="Instagram",
         user_key="ig_user_id",
@@ -652,6 +733,39 @@ class ThreadsAdapter(ContainerAdapter):
     )
     can_delete = True
     credential_fields = ("threads_user_id", "access_token")
+    derived_credentials = ("expires_at", "renewed_at")
+
+    def access_expiry(self, credentials: Mapping[str, Any]) -> Expiry:
+        expires_at = epoch(credentials.get("expires_at"))
+        return Expiry(expires_at, renews=expires_at is not None)
+
+    def needs_renewal(self, credentials: Mapping[str, Any], now: float) -> bool:
+        expires_at = epoch(credentials.get("expires_at"))
+        renewed_at = epoch(credentials.get("renewed_at"))
+        if expires_at is None or expires_at <= now:
+            return False  # unknown end, or expired: only a reconnect helps
+        old_enough = renewed_at is None or now - renewed_at >= THREADS_MIN_AGE
+        return old_enough and expires_at - now < RENEW_AHEAD
+
+    def renew(self, session: Session) -> Transient | Permanent | None:
+        """``th_refresh_token``: 60 more days from now, for a token a day old or more."""
+        used = session.credentials.get("access_token")
+        with session.renewal_lock() as stored:
+            if stored.get("access_token") and stored.get("access_token") != used:
+                session.credentials.update(stored)
+                return None  # renewed by another worker meanwhile
+            params = {"grant_type": "th_refresh_token", "access_token": str(used or "")}
+            url = _threads_root(session) + "/refresh_access_token"
+            answer = _token_answer(session, url, params)
+            if not isinstance(answer, dict):
+                return (
+                    answer
+                    if isinstance(answer, Transient | Permanent)
+                    else Transient(answer.reason)
+                )
+            session.update_credentials({**answer, "renewed_at": int(time.time())})
+        return None
+
     api = ContainerApi(
         network="Threads",
         user_key="threads_user_id",

@@ -7,9 +7,12 @@ used: a crash after the refresh cannot lose the only valid refresh token. A
 refresh answer without a refresh token keeps the stored one (the session
 ignores empty values).
 
-Two workers refreshing the same channel at the same moment would still break
-a rotating chain; only the engine can serialise that (one unit of work per
-channel at a time).
+Two workers refreshing the same channel at the same moment would break a
+rotating chain (the second one sends a refresh token the first just used up,
+and the network revokes the grant). So a refresh runs inside the session's
+``renewal_lock`` (the channel's row lock, planner/connection/credentials.py):
+it re-reads the stored credentials there, and when another worker renewed the
+access token meanwhile it takes that one instead of refreshing again.
 """
 
 from __future__ import annotations
@@ -56,7 +59,20 @@ def expiring(credentials: Mapping[str, Any], now: float | None = None) -> bool:
 
 
 def refresh(session: Session, endpoint: TokenEndpoint) -> Transient | Permanent | None:
-    """Exchange the refresh token for a new access token and store the result."""
+    """Exchange the refresh token for a new access token and store the result, one
+    worker at a time per channel."""
+    used = session.credentials.get("access_token")
+    with session.renewal_lock() as stored:
+        if stored.get("access_token") and stored.get("access_token") != used:
+            # Another worker renewed it while this one waited: its token, not a second
+            # refresh (which would reuse a single-use refresh token).
+            session.credentials.update(stored)
+            return None
+        session.credentials.update(stored)
+        return _refresh(session, endpoint)
+
+
+def _refresh(session: Session, endpoint: TokenEndpoint) -> Transient | Permanent | None:
     credentials = session.credentials
     form = {"grant_type": "refresh_token", "refresh_token": credentials["refresh_token"]}
     client_id = str(credentials.get("client_id") or "")
@@ -80,16 +96,31 @@ def refresh(session: Session, endpoint: TokenEndpoint) -> Transient | Permanent 
     body = json_object(response)
     if not body.get("access_token"):
         return Permanent("The token endpoint answered without an access token.", reauth=True)
-    expires_in = body.get("expires_in")
-    session.update_credentials(
-        {
-            "access_token": body["access_token"],
-            "refresh_token": body.get("refresh_token") or "",
-            # 0 means "unknown": refresh on the next 401 instead of before every call.
-            "expires_at": int(time.time() + float(expires_in)) if expires_in else 0,
-        }
-    )
+    session.update_credentials(tokens_from(body))
     return None
+
+
+def tokens_from(body: Mapping[str, Any], now: float | None = None) -> dict[str, Any]:
+    """The credentials a token endpoint's answer gives: the access token, the refresh
+    token when one came (empty keeps the stored one), and when each ends (epoch
+    seconds; LinkedIn says how long its refresh token lives, X does not)."""
+    now = time.time() if now is None else now
+    expires_in = _seconds(body.get("expires_in"))
+    refresh_expires_in = _seconds(body.get("refresh_token_expires_in"))
+    return {
+        "access_token": body.get("access_token") or "",
+        "refresh_token": body.get("refresh_token") or "",
+        # 0 means "unknown": refresh on the next 401 instead of before every call.
+        "expires_at": int(now + expires_in) if expires_in else 0,
+        "refresh_expires_at": int(now + refresh_expires_in) if refresh_expires_in else "",
+    }
+
+
+def _seconds(value: Any) -> float:
+    try:
+        return max(0.0, float(value or 0))
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def call(

@@ -36,6 +36,7 @@ from planner.channels import authorization, oauth, processing
 from planner.channels.base import (
     Adapter,
     AdapterError,
+    Expiry,
     Limits,
     MediaFile,
     NotThere,
@@ -47,6 +48,7 @@ from planner.channels.base import (
     Transient,
     Unknown,
     classify_response,
+    epoch,
     numeric_fields,
     retry_after_seconds,
 )
@@ -99,6 +101,13 @@ class XAdapter(Adapter):
 
     def counts(self, text: str) -> list[Count]:
         return [Count("Characters (X)", x_length(text), MAX_LENGTH)]
+
+    def access_expiry(self, credentials: Mapping[str, Any]) -> Expiry:
+        # A rotating refresh chain has no published end: renewed on use (two-hour
+        # access tokens), it lasts until the account holder revokes the app.
+        if credentials.get("refresh_token"):
+            return Expiry(None, renews=True)
+        return Expiry(epoch(credentials.get("expires_at")))
 
     def publish(self, session: Session, message: Outgoing) -> Outcome:
         media_ids = self._media(session, message)

@@ -19,6 +19,7 @@ from planner.models.feeds import (
 )
 from planner.models.metrics import FollowerSnapshot, MetricSnapshot, PublicationMetric
 from planner.models.notifications import (
+    ExpiryNotice,
     Notification,
     NotificationKind,
     NotificationPreference,
@@ -40,6 +41,7 @@ __all__ = [
     "Comment",
     "ConnectedWith",
     "Decision",
+    "ExpiryNotice",
     "FeedLink",
     "FeedScope",
     "FollowerSnapshot",

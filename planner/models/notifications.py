@@ -20,6 +20,8 @@ class NotificationKind(models.TextChoices):
     ESCALATION = "escalation", _("Approvals overdue (admins)")
     AT_RISK = "at_risk", _("My post is at risk")
     PUBLICATION_PROBLEM = "publication_problem", _("A delivery failed or waits")
+    CHANNEL_EXPIRING = "channel_expiring", _("A channel's access will expire (admins)")
+    CHANNEL_DISCONNECTED = "channel_disconnected", _("A channel was disconnected (admins)")
 
 
 class Notification(models.Model):
@@ -117,3 +119,26 @@ class RiskFlag(models.Model):
 
     def __str__(self) -> str:
         return f"post {self.post_id} at risk for {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+
+class ExpiryNotice(models.Model):
+    """Admins were told that a channel's access ends at ``expires_at``, ``days_before``
+    it (a week, a day): told once per threshold. A renewed or reconnected channel has a
+    new end, so its notices start again."""
+
+    channel = models.ForeignKey("planner.Channel", on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("expiry notice")
+        verbose_name_plural = _("expiry notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "expires_at", "days_before"], name="expiry_notice_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"channel {self.channel_id}: {self.days_before} d before {self.expires_at:%Y-%m-%d}"

@@ -103,6 +103,8 @@ def link(notification: Notification) -> str:
     """Where the notification takes its reader (a path of the site)."""
     if notification.post_id:
         return f"/posts/{notification.post_id}/"
+    if notification.kind in (Kind.CHANNEL_EXPIRING, Kind.CHANNEL_DISCONNECTED):
+        return "/channels/"
     return "/queues/waiting/"
 
 
@@ -132,6 +134,14 @@ def describe(notification: Notification) -> str:
         ),
         Kind.AT_RISK: _("“%(post)s” is due at %(due)s and is not approved yet."),
         Kind.PUBLICATION_PROBLEM: _("“%(post)s” did not go out as planned on %(channel)s."),
+        Kind.CHANNEL_EXPIRING: _(
+            "Maillon's access to %(channel)s ends on %(expires)s: reconnect it before then, "
+            "or its posts due after that will not go out."
+        ),
+        Kind.CHANNEL_DISCONNECTED: _(
+            "%(channel)s was disconnected: the network refuses Maillon's access. Its posts "
+            "wait until someone reconnects it."
+        ),
     }
     if notification.kind == Kind.SUBMITTED and data.get("step_position", 1) > 1:
         # A later step: the actor is the approver of the step before, not the writer.

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from planner.approvals import risk
+from planner.connection.status import DISCONNECTED, EXPIRES, connection_risk
 from planner.models import (
     Campaign,
     KeyDate,
@@ -20,6 +21,7 @@ from planner.models import (
     Variant,
 )
 from planner.selectors import TITLE_EXCERPT
+from planner.workflow import OPEN_STATES
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class CalendarPost(NamedTuple):
     at_risk: bool = False  # due soon and not approved (planner.approvals.risk)
     # When ``at_risk`` next changes by time passing alone; None: never.
     risk_changes_at: datetime | None = None
+    # A channel of the post is disconnected, or its access ends before the post's time
+    # (planner.connection.status): "disconnected", "expires" or "".
+    connection_risk: str = ""
 
 
 def _display_title(pk: int, title: str, body_start: str) -> str:
@@ -104,12 +109,17 @@ def calendar_posts(
     posts = calendar_window_posts(workspace, start, end, filters)
     chosen = posts.values("pk")
     channels: dict[int, list[str]] = {}
-    for post_id, kind in (
+    ends: dict[int, list[tuple[datetime | None, datetime | None]]] = {}
+    for post_id, kind, disconnected_at, expires_at in (
         Variant.objects.filter(post__in=chosen)
         .order_by("post_id", "pk")
-        .values_list("post_id", "channel__kind")
+        .values_list(
+            "post_id", "channel__kind", "channel__disconnected_at", "channel__access_expires_at"
+        )
     ):
         channels.setdefault(post_id, []).append(kind)
+        if disconnected_at or expires_at:
+            ends.setdefault(post_id, []).append((disconnected_at, expires_at))
     labels: dict[int, list[str]] = {}
     for post_id, name in (
         Post.labels.through.objects.filter(post__in=chosen)
@@ -146,6 +156,7 @@ def calendar_posts(
             channels.get(pk, []),
             labels.get(pk, []),
             *risk.assess(state, version, approved_version, scheduled_at, now, hours),
+            _connection_risk(ends.get(pk, ()), state, scheduled_at),
         )
         for (
             pk,
@@ -161,6 +172,21 @@ def calendar_posts(
             approved_version,
         ) in rows
     ]
+
+
+def _connection_risk(ends, state: str, scheduled_at: datetime) -> str:
+    """The worst of the post's channels: disconnected, else access ending before its time;
+    only for posts still to go out."""
+    if state not in OPEN_STATES:
+        return ""
+    found = {
+        connection_risk(disconnected_at, expires_at, scheduled_at)
+        for disconnected_at, expires_at in ends
+    }
+    for reason in (DISCONNECTED, EXPIRES):
+        if reason in found:
+            return reason
+    return ""
 
 
 class CalendarCampaign(NamedTuple):

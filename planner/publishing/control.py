@@ -18,7 +18,7 @@ from planner.access import require
 from planner.channels import base
 from planner.channels.registry import adapter_for
 from planner.errors import Conflict, Invalid
-from planner.models import Post, Publication
+from planner.models import Channel, Post, Publication
 from planner.models import PublicationState as P
 from planner.posts.transitions import (
     apply_transition,
@@ -114,6 +114,16 @@ def _resolve(*, actor: User, post: Post, action: Action, event: str) -> Post:
         post = lock_post(post)
         if not post.approval_is_current:
             raise Conflict(_("The content changed since it was approved: submit it again."))
+        disconnected = sorted(
+            Channel.objects.filter(
+                pk__in=post.variants.values("channel_id"), disconnected_at__isnull=False
+            ).values_list("name", flat=True)
+        )
+        if disconnected:
+            raise Conflict(
+                _("Reconnect %(channels)s first: it refuses Maillon's access.")
+                % {"channels": ", ".join(disconnected)}
+            )
         was = post.state
         apply_transition(post, action, transition_context(actor, post, role))
         now = timezone.now()

@@ -33,6 +33,7 @@ from planner import outbound
 from planner.approvals import notices
 from planner.channels import base, metrics
 from planner.channels.registry import adapter_for
+from planner.connection.disconnection import channel_mark_disconnected
 from planner.models import Post, Publication
 from planner.models import PublicationState as P
 from planner.posts.transitions import engine_apply
@@ -190,6 +191,13 @@ def _hold(publication: Publication, post: Post, reason: str) -> None:
         notices.publication_problem(publication, reason)
 
 
+def disconnected_reason(channel_name: str) -> str:
+    return (
+        f"Not sent: {channel_name} is disconnected. Reconnect it, then publish this post "
+        "now or reschedule it."
+    )
+
+
 def _workspace_shared_lock(workspace_id: int) -> Workspace:
     """Read the workspace under a lock that a pause (FOR UPDATE) waits for, while sends
     (FOR SHARE) do not wait for each other. SQLite serialises writers anyway."""
@@ -214,8 +222,10 @@ def _start(publication_id: int, token: str) -> Publication | None:
         workspace = _workspace_shared_lock(row[0])
         post = Post.objects.select_for_update().get(pk=row[1])
         post.workspace = workspace
+        # The publication's row only: the channel's row is what a token refresh locks
+        # while it waits for the network, and a send need not wait for that.
         publication = (
-            Publication.objects.select_for_update()
+            Publication.objects.select_for_update(of=("self",))
             .select_related("channel")
             .filter(pk=publication_id, state=P.CLAIMED, claim_token=token)
             .first()
@@ -250,6 +260,10 @@ def _start(publication_id: int, token: str) -> Publication | None:
         channel = publication.channel
         if not channel.is_active:
             _finish_failed(publication, post, "The channel is disabled.")
+            return None
+        if channel.disconnected_at is not None:
+            # Sending would fail as the last send did: a person decides once it is back.
+            _hold(publication, post, disconnected_reason(channel.name))
             return None
         if not publication.platform_key:
             publication.platform_key = adapter_for(channel.kind).platform_key()
@@ -315,7 +329,9 @@ def _record(publication_id: int, token: str, outcome: base.Outcome) -> str:
         post_id = Publication.objects.values_list("post_id", flat=True).get(pk=publication_id)
         post = Post.objects.select_for_update().select_related("workspace").get(pk=post_id)
         publication = (
-            Publication.objects.select_for_update().select_related("channel").get(pk=publication_id)
+            Publication.objects.select_for_update(of=("self",))
+            .select_related("channel")
+            .get(pk=publication_id)
         )
         publication.post = post
         if publication.state == P.PUBLISHED:
@@ -350,12 +366,19 @@ def _record(publication_id: int, token: str, outcome: base.Outcome) -> str:
             )
             publication.last_error = f"{outcome.reason} Checking with the network before any retry."
             publication.save()
+        elif isinstance(outcome, base.Permanent) and outcome.reauth:
+            # Refused for good even after any refresh: the channel is disconnected and
+            # this post, like the channel's next ones, waits for a person.
+            channel_mark_disconnected(channel_id=publication.channel_id, reason=outcome.reason)
+            _hold(
+                publication,
+                post,
+                f"{outcome.reason} {disconnected_reason(publication.channel.name)}",
+            )
         else:
             reason = outcome.reason
             if isinstance(outcome, base.Transient):
                 reason = f"Gave up after {publication.attempts} attempts: {reason}"
-            elif getattr(outcome, "reauth", False) and "reconnect" not in reason.lower():
-                reason = f"{reason} Reconnect the channel."
             _finish_failed(publication, post, reason)
         return publication.state
 

@@ -7,34 +7,32 @@ from __future__ import annotations
 from dataclasses import replace
 
 from django.conf import settings
-from django.db import transaction
 
 from planner.channels import base
 from planner.channels.registry import adapter_for
+from planner.connection.credentials import channel_base_session, channel_store_credentials
 from planner.models import Channel, Publication, Variant
 from planner.posts.checks import chosen_media, media_file
 from planner.publishing.media_links import media_url
 
+__all__ = [
+    "channel_session",
+    "channel_store_credentials",
+    "outgoing_post",
+    "publication_reference",
+    "session_for",
+]
+
 
 def session_for(channel: Channel, http, publication_id: int | None = None) -> base.Session:
-    adapter = adapter_for(channel.kind)
-
-    def save(new):
-        channel_store_credentials(channel_id=channel.pk, credentials=new)
+    session = channel_base_session(channel, http)
 
     def save_key(key: str) -> None:
         if publication_id is not None:
             Publication.objects.filter(pk=publication_id).update(platform_key=key[:100])
 
-    return base.Session(
-        kind=channel.kind,
-        base_url=channel.base_url or adapter.default_base_url,
-        handle=channel.handle,
-        credentials=dict(channel.credentials or {}),
-        http=http,
-        save_credentials=save,
-        save_platform_key=save_key,
-    )
+    session.save_platform_key = save_key
+    return session
 
 
 def channel_session(channel: Channel, http) -> base.Session:
@@ -74,17 +72,3 @@ def publication_reference(publication: Publication) -> base.Outgoing:
         platform_key=publication.platform_key,
         external_id=publication.external_id,
     )
-
-
-def channel_store_credentials(*, channel_id: int, credentials) -> None:
-    """Merge refreshed tokens into a channel's stored credentials, under lock.
-
-    A value given empty never replaces a stored one (a token refresh that
-    returns no new refresh token keeps the old)."""
-    kept = {k: v for k, v in credentials.items() if v not in (None, "")}
-    if not kept:
-        return
-    with transaction.atomic():
-        channel = Channel.objects.select_for_update().get(pk=channel_id)
-        channel.credentials = {**(channel.credentials or {}), **kept}
-        channel.save(update_fields=["credentials", "updated_at"])

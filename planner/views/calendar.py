@@ -149,6 +149,8 @@ def _post_events(posts, zone: zoneinfo.ZoneInfo, can_move: bool) -> list[dict]:
         }
         if post.at_risk:  # only when true: a month of "atRisk": false weighs for nothing
             props["atRisk"] = True
+        if post.connection_risk:  # "disconnected" or "expires" (planner.connection.status)
+            props["connectionRisk"] = post.connection_risk
         append(
             {
                 "id": str(pk),

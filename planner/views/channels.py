@@ -74,6 +74,7 @@ def channel_list(request):
             "can_manage": role_can(membership.role, Capability.CHANNEL_MANAGE),
             "metric_kinds": metrics_kinds(),
             "now": timezone.now(),
+            "soon": timezone.now() + timezone.timedelta(days=7),
         },
     )
     return sign_in_forms_allowed(response)

@@ -139,6 +139,7 @@ def render_post(request, post, *, status: int = 200, **extra):
                 for e in post.audit_events.select_related("actor").order_by("-created_at")[:50]
             ],
             "actions": _available(post, request.user, role),
+            "can_manage_channels": role_can(role, Capability.CHANNEL_MANAGE),
             "can_move": _can_move(post, request.user, role),
             "when": wall_clock(post.scheduled_at, zone_of(request.user))
             if post.scheduled_at

@@ -27,6 +27,12 @@
     var element = document.getElementById("calendar");
     if (!element || !window.FullCalendar) return;
     var status = document.getElementById("calendar-status");
+
+    function connectionText(props) {
+      if (props.connectionRisk === "disconnected") return element.dataset.disconnected;
+      if (props.connectionRisk === "expires") return element.dataset.accessExpires;
+      return "";
+    }
     // On the calendar page the filters and the visible window live in the URL; a
     // calendar embedded in a campaign's page shows that campaign only and leaves the
     // page's URL alone.
@@ -171,6 +177,19 @@
           risk.setAttribute("aria-label", element.dataset.atRisk);
           wrapper.append(risk);
         }
+        var connection = connectionText(props);
+        if (connection) {
+          // A channel refuses Maillon, or its access ends before the post's time.
+          var broken = document.createElement("i");
+          broken.className =
+            "bi bi-plug-fill rounded px-1 me-1 connection-risk " +
+            (props.connectionRisk === "disconnected" ? "text-bg-danger" : "text-bg-warning");
+          broken.title = connection;
+          broken.dataset.connectionRisk = props.connectionRisk;
+          broken.setAttribute("role", "img");
+          broken.setAttribute("aria-label", connection);
+          wrapper.append(broken);
+        }
         wrapper.append(title);
         return { domNodes: [wrapper] };
       },
@@ -196,6 +215,7 @@
             ", " +
             props.stateLabel +
             (props.atRisk ? ", " + element.dataset.atRisk : "") +
+            (connectionText(props) ? ", " + connectionText(props) : "") +
             ", " +
             props.channels
               .map(function (kind) {

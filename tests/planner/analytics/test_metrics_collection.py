@@ -416,6 +416,18 @@ def test_follower_counts_are_read_once_a_day(cast, channel, network):
     assert reload(channel).metrics_checked_at is not None
 
 
+def test_a_disconnected_channel_is_not_asked_for_metrics_nor_followers(cast, channel, network):
+    publication = publish(cast, channel)
+    Channel.objects.filter(pk=channel.pk).update(
+        disconnected_at=timezone.now(), disconnected_reason="HTTP 401: revoked"
+    )
+    with time_machine.travel(publication.published_at + HOUR + MINUTE):
+        assert metrics_collect_due()["read"] == 0
+        assert followers_collect_due()["read"] == 0
+    assert network.reads == []
+    assert reload(publication).metrics_round == 0  # its round waits for the reconnect
+
+
 def test_a_channel_that_never_published_is_not_asked_for_followers(cast, channel, network):
     assert followers_collect_due()["read"] == 0
     assert network.reads == []

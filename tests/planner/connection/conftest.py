@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.planner.connection.networks import SITE, install_apis, oauth_apps, provider
+from tests.planner.connection.stand_ins import oauth_server, x_api
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +21,6 @@ def networks(settings, httpserver, network_provider):
     settings.OAUTH_APPS = oauth_apps(network_provider, httpserver.url_for("/"))
     install_apis(httpserver, network_provider)
     return network_provider
+
+
+__all__ = ["oauth_server", "x_api"]

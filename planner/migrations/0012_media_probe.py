@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('planner', '0010_channel_connection'),
+        ('planner', '0011_pending_connection'),
     ]
 
     operations = [

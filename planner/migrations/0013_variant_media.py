@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('planner', '0011_media_probe'),
+        ('planner', '0012_media_probe'),
     ]
 
     operations = [
