@@ -41,7 +41,9 @@ from planner.models import (
     MetricSnapshot,
     Notification,
     NotificationPreference,
+    OAuthApp,
     Objective,
+    PendingConnection,
     Post,
     PostVersion,
     Publication,
@@ -505,6 +507,26 @@ class ExpiryNoticeAdmin(ReadOnlyAdmin):
     list_select_related = ["channel"]
     search_fields = ["channel__name"]
     date_hierarchy = "sent_at"
+
+
+@admin.register(OAuthApp)
+class OAuthAppAdmin(ReadOnlyAdmin):
+    """Maillon's own app on a server of a network whose servers register their apps
+    (Mastodon), made at the first Connect there; its secret is never shown."""
+
+    list_display = ["network", "server", "redirect_uri", "created_at"]
+    search_fields = ["server"]
+    exclude = ["client_secret"]
+
+
+@admin.register(PendingConnection)
+class PendingConnectionAdmin(ReadOnlyAdmin):
+    """A sign-in under way (Connect / Reconnect): deleted once chosen or expired; what it
+    holds (tokens, the PKCE verifier, the state's digest) is never shown."""
+
+    list_display = ["network", "user", "workspace", "channel", "expires_at"]
+    list_select_related = ["user", "workspace", "channel"]
+    exclude = ["secret", "state_digest"]
 
 
 @admin.register(RiskFlag)

@@ -40,7 +40,9 @@ from planner.models import (
     MetricSnapshot,
     Notification,
     NotificationPreference,
+    OAuthApp,
     Objective,
+    PendingConnection,
     Post,
     PostVersion,
     Publication,
@@ -150,6 +152,21 @@ def world(cast, superuser):
     Group.objects.create(name="Editors")
     StepReminder.objects.create(post=post, version=1, step_position=1, reminded_at=timezone.now())
     RiskFlag.objects.create(post=post, scheduled_at=post.scheduled_at)
+    OAuthApp.objects.create(
+        network="mastodon",
+        server="https://mastodon.example",
+        client_id="client-1",
+        client_secret={"secret": "never-shown-secret"},
+        redirect_uri="https://maillon.example/channels/connect/mastodon/callback/",
+        scopes="read write:statuses write:media",
+    )
+    PendingConnection.objects.create(
+        user=cast.admin,
+        workspace=ws,
+        network="x",
+        secret={"verifier": "never-shown-verifier"},
+        expires_at=timezone.now() + dt.timedelta(minutes=10),
+    )
     ExpiryNotice.objects.create(
         channel=post.variants.first().channel, expires_at=timezone.now(), days_before=7
     )
@@ -681,3 +698,16 @@ def test_audit_events_have_no_change_or_delete_permission(client, rf, cast, supe
     assert client.post(_url(AuditEvent, "delete", event.pk), {"post": "yes"}).status_code == 403
     assert client.post(_url(AuditEvent, "change", event.pk), {}).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_the_connection_secrets_never_reach_the_admin(client, world):
+    for model, secret in (
+        (OAuthApp, "never-shown-secret"),
+        (PendingConnection, "never-shown-verifier"),
+    ):
+        obj = model._default_manager.get()
+        for kind in ("changelist", "change"):
+            url = _url(model, kind, obj.pk) if kind == "change" else _url(model, kind)
+            page = client.get(url)
+            assert page.status_code == 200
+            assert secret not in page.content.decode()

@@ -70,7 +70,8 @@ def test_the_channels_page_says_a_channel_is_disconnected_and_why(client, cast):
     assert "Disconnected" in html
     assert "the network refuses Maillon's access" in html
     assert "grant request is invalid" in html
-    assert f'href="/channels/{channel.pk}/edit/">Reconnect' in html
+    # X has a sign-in: its Reconnect button runs it again.
+    assert f'action="/channels/{channel.pk}/reconnect/"' in html
 
 
 def test_only_admins_get_the_reconnect_link(client, cast):
@@ -127,7 +128,7 @@ def test_the_post_page_says_its_channel_is_disconnected_with_a_reconnect_link(cl
     post = PostFactory(workspace=cast.workspace, author=cast.content, channels=[channel])
     html = page(client, cast.admin, f"/posts/{post.pk}/")
     assert "Cairn on X is disconnected" in html
-    assert f'href="/channels/{channel.pk}/edit/">Reconnect' in html
+    assert f'href="/channels/#channel-{channel.pk}">Reconnect' in html
     assert "Reconnect<span" not in page(client, cast.content, f"/posts/{post.pk}/")
 
 

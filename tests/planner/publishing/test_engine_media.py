@@ -11,7 +11,6 @@ from planner.models import PublicationState as P
 from planner.workflow import State
 from tests import processes
 from tests.factories import ChannelFactory, PostFactory
-from tests.peers.file_server import file_server  # noqa: F401 - a fixture
 from tests.peers.meta_graph import IG_USER, Containers
 from tests.peers.x_media import XMedia
 from tests.planner.publishing.test_engine_live import FAST, approve
@@ -56,14 +55,14 @@ def due_post(cast, channel, body: str, files: list[tuple[str, str, bytes]]) -> P
 def test_an_instagram_image_slower_than_the_budget_is_retried_and_published_once(
     cast,
     httpserver,
-    file_server,  # noqa: F811 - the fixture imported above
+    live_server,
     tmp_path,
     settings,
 ):
     """Instagram takes 4 s to process the container; an attempt waits 1 s at most. The
     engine persists the container id, retries, and the next attempts poll the same
     container: one container, one publish, and Instagram downloaded the image Maillon
-    serves."""
+    serves at the publication's signed address (the live server is Maillon's web)."""
     media_root = tmp_path / "files"
     settings.MEDIA_ROOT = str(media_root)
     graph = Containers(httpserver, "instagram", processing_seconds=4)
@@ -74,14 +73,19 @@ def test_an_instagram_image_slower_than_the_budget_is_retried_and_published_once
         credentials={
             "ig_user_id": IG_USER,
             "access_token": "ig-token",
-            "public_media_base_url": f"{file_server}/files/",
         },
     )
     image = jpeg("teal")
     post = due_post(
         cast, channel, "Trailhead 2, on Instagram.", [("summit.jpg", "image/jpeg", image)]
     )
-    engine = {**FAST, "MEDIA_ROOT": str(media_root), "MEDIA_PROCESSING_WAIT_SECONDS": "1"}
+    settings.SITE_URL = live_server.url
+    engine = {
+        **FAST,
+        "MEDIA_ROOT": str(media_root),
+        "MEDIA_PROCESSING_WAIT_SECONDS": "1",
+        "SITE_URL": live_server.url,
+    }
     with processes.engine(tmp_path, **engine) as log:
         assert processes.wait_for(
             lambda: Post.objects.filter(pk=post.pk, state=State.PUBLISHED).exists(), timeout=60
@@ -92,6 +96,7 @@ def test_an_instagram_image_slower_than_the_budget_is_retried_and_published_once
     ((container_id, container),) = graph.containers.items()
     assert publication.platform_key == container_id
     assert container["bytes"] == image
+    assert container["form"]["image_url"].startswith(f"{live_server.url}/public/media/")
     assert container["form"]["caption"] == "Trailhead 2, on Instagram."
     assert len(graph.published) == 1
     assert publication.external_id == graph.published[0]
