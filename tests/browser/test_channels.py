@@ -39,7 +39,7 @@ def test_an_admin_connects_tests_and_disables_a_mastodon_channel(page, cast, htt
     page.fill("#id_handle", "@acme@127.0.0.1")
     page.fill("#id_base_url", httpserver.url_for("/").rstrip("/"))
     page.fill("#id_access_token", TOKEN)
-    page.get_by_role("button", name="Connect").click()
+    page.get_by_role("button", name="Connect", exact=True).click()
 
     row = page.get_by_test_id("channel-row").filter(has_text="Acme on Mastodon")
     expect(row).to_contain_text("Never tested")

@@ -73,7 +73,7 @@ def test_an_image_with_alt_text_is_uploaded_previewed_and_kept(page, cast, chann
         "Describe the image for people who cannot see it"
     )
     expect(page.get_by_test_id("media-warnings")).to_contain_text(
-        "Bluesky needs alternative text for every image."
+        "Bluesky: tulips.png: this network needs alternative text for every image."
     )
 
     page.get_by_label("Alternative text for image 1").fill(ALT)
