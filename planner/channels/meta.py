@@ -99,6 +99,11 @@ def graph(
     response = send(session, method, url, idempotent=idempotent, headers=headers, **kwargs)
     if not isinstance(response, httpx.Response):
         return response  # Transient or Unknown: send() never answers Published
+    return graph_answer(response, idempotent)
+
+
+def graph_answer(response: httpx.Response, idempotent: bool) -> dict[str, Any] | Failure:
+    """A Graph answer's JSON object, or what its error means (an error may come with 200)."""
     try:
         body = response.json()
     except ValueError:
@@ -190,14 +195,9 @@ def _token_answer(session: Session, url: str, params: dict[str, str]) -> dict[st
         return (
             response if isinstance(response, Transient | Permanent) else Transient(response.reason)
         )
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
-    error = body.get("error")
-    if response.status_code >= 400 or isinstance(error, dict):
-        return graph_failure(response, error if isinstance(error, dict) else {}, True)
+    body = graph_answer(response, True)
+    if not isinstance(body, dict):
+        return body
     if not body.get("access_token"):
         return Permanent("Meta answered without an access token.", reauth=True)
     try:

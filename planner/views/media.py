@@ -299,7 +299,12 @@ def variant_media(request, pk: int, channel_id: int):
 def media_file(request, pk: int):
     """A post's file, to its workspace's members only, and never as a page: the stored
     (sniffed) type, no sniffing by the browser, and a sandbox should it be opened."""
-    media = _media_or_404(request, pk)
+    return file_response(_media_or_404(request, pk), cache="private, max-age=3600")
+
+
+def file_response(media: Media, *, cache: str) -> FileResponse:
+    """A stored file as it is served to anyone: its stored (sniffed) type, no sniffing by
+    the browser, a sandbox should it be opened as a page; 404 when the file is gone."""
     try:
         handle = media.file.open("rb")
     except FileNotFoundError:
@@ -309,5 +314,5 @@ def media_file(request, pk: int):
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = cache
     return response

@@ -8,10 +8,11 @@ by the browser, a sandbox should it be opened, and no caching by shared caches."
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.views.decorators.http import require_safe
 
 from planner.publishing.media_links import media_for_token
+from planner.views.media import file_response
 
 
 @require_safe
@@ -19,16 +20,7 @@ def public_media(request, token: str, name: str):
     media = media_for_token(token)
     if media is None or name != media.filename:
         raise Http404
-    try:
-        handle = media.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle, content_type=media.mime_type, as_attachment=False, filename=media.filename
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, no-store"
+    response = file_response(media, cache="private, no-store")
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response
