@@ -17,7 +17,7 @@ from accounts.models import Role, User, Workspace
 from accounts.permissions import Capability, role_can
 from planner.approvals import chain_progress, risk
 from planner.approvals.chain_progress import StepSpec
-from planner.models import ApprovalDecision, Decision, Post
+from planner.models import ApprovalDecision, Decision, Post, Variant
 from planner.workflow import State
 
 WAITING, DRAFTS, CHANGES, AT_RISK = "waiting", "drafts", "changes", "at-risk"
@@ -125,23 +125,69 @@ def sent_back_to(user: User, workspace: Workspace) -> list[SentBack]:
 
 
 @dataclass(frozen=True)
+class ChannelRisk:
+    """One of the post's channels that cannot take it, and why (``risk.connection_risk``)."""
+
+    channel_id: int
+    name: str
+    reason: str  # risk.DISCONNECTED or risk.EXPIRES
+    expires_at: datetime | None
+
+    @property
+    def disconnected(self) -> bool:
+        return self.reason == risk.DISCONNECTED
+
+
+@dataclass(frozen=True)
 class AtRisk:
     post: Post
     yours: bool  # the person wrote it or is assigned
     waits_for_you: bool  # it waits for the person's decision
+    unapproved: bool = False  # due soon and its current version not approved
+    channels: tuple[ChannelRisk, ...] = ()  # its channels that cannot take it
 
 
 def at_risk_posts(workspace: Workspace, now: datetime | None = None) -> QuerySet[Post]:
     """Posts due within the workspace's at-risk hours (or late by less than a day) whose
-    current version is not approved (``planner.approvals.risk``)."""
+    current version is not approved, and posts still to go out on a channel that is
+    disconnected or whose access ends before their time (``planner.approvals.risk``)."""
     now = now or timezone.now()
-    return Post.objects.filter(risk.where(now, workspace.at_risk_hours), workspace=workspace)
+    return Post.objects.filter(
+        risk.where(now, workspace.at_risk_hours) | risk.connection_where(now),
+        workspace=workspace,
+    )
+
+
+def _channel_risks(posts: list[Post]) -> dict[int, list[ChannelRisk]]:
+    """Each post's channels that cannot take it, by name: one query."""
+    due = {post.pk: post.scheduled_at for post in posts}
+    found: dict[int, list[ChannelRisk]] = {}
+    rows = (
+        Variant.objects.filter(post_id__in=due)
+        .filter(
+            Q(channel__disconnected_at__isnull=False) | Q(channel__access_expires_at__isnull=False)
+        )
+        .order_by("post_id", "channel__name", "channel_id")
+        .values_list(
+            "post_id",
+            "channel_id",
+            "channel__name",
+            "channel__disconnected_at",
+            "channel__access_expires_at",
+        )
+    )
+    for post_id, channel_id, name, disconnected_at, expires_at in rows:
+        if reason := risk.connection_risk(disconnected_at, expires_at, due[post_id]):
+            found.setdefault(post_id, []).append(ChannelRisk(channel_id, name, reason, expires_at))
+    return found
 
 
 def at_risk_for(
     user: User, workspace: Workspace, role: str | None, now: datetime | None = None
 ) -> list[AtRisk]:
-    """Everyone's posts at risk, soonest first, marking those that concern the person."""
+    """Everyone's posts at risk, soonest first, marking those that concern the person,
+    with why each is at risk."""
+    now = now or timezone.now()
     posts = list(
         at_risk_posts(workspace, now)
         .select_related("campaign", "author", "assignee")
@@ -157,8 +203,22 @@ def at_risk_for(
             for pk, review in chain_progress.reviews(in_review).items()
             if review.may_decide(user.pk, role)
         }
+    blocked = _channel_risks(posts)
     return [
-        AtRisk(post, user.pk in (post.author_id, post.assignee_id), post.pk in waiting)
+        AtRisk(
+            post,
+            user.pk in (post.author_id, post.assignee_id),
+            post.pk in waiting,
+            unapproved=risk.is_at_risk(
+                state=post.state,
+                version=post.version,
+                approved_version=post.approved_version,
+                scheduled_at=post.scheduled_at,
+                now=now,
+                hours=workspace.at_risk_hours,
+            ),
+            channels=tuple(blocked.get(post.pk, ())),
+        )
         for post in posts
     ]
 

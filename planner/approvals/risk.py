@@ -1,4 +1,5 @@
-"""When a post is at risk: due soon and not approved for its current version.
+"""When a post is at risk: due soon and not approved for its current version; or due on
+a channel that cannot take it (disconnected, or its access ends before the post's time).
 
 Rules on a post's own columns, so that the calendar (in Python, on rows it already
 has), the "At risk" queue (in SQL, ``where``) and the beat run that tells people
@@ -6,15 +7,22 @@ has), the "At risk" queue (in SQL, ``where``) and the beat run that tells people
 
 A post is at risk from ``workspace.at_risk_hours`` before its time until a day after
 it: past that, it did not go out and the publishing engine's own states tell the story.
+A post on a channel that cannot take it is at risk as soon as that is known, however far
+its time (``connection_risk``, ``connection_where``): someone must reconnect the channel
+before then.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 
+from planner.models import Variant
 from planner.workflow import OPEN_STATES
+
+DISCONNECTED = "disconnected"
+EXPIRES = "expires"
 
 GRACE = timedelta(days=1)
 """How long after its time a post still counts as at risk (not yet "just late")."""
@@ -60,3 +68,25 @@ def where(now: datetime, hours: int) -> Q:
         scheduled_at__gte=now - GRACE,
         scheduled_at__lte=now + timedelta(hours=hours),
     ) & (Q(approved_version__isnull=True) | ~Q(approved_version=F("version")))
+
+
+def connection_risk(
+    disconnected_at: datetime | None, expires_at: datetime | None, due: datetime | None
+) -> str:
+    """Why a post due at ``due`` cannot go out on a channel: DISCONNECTED, EXPIRES (its
+    access ends before then), or '' (nothing known against it)."""
+    if disconnected_at is not None:
+        return DISCONNECTED
+    if expires_at is not None and due is not None and expires_at <= due:
+        return EXPIRES
+    return ""
+
+
+def connection_where(now: datetime) -> Q:
+    """Posts still to go out (or late by less than ``GRACE``) with a channel that
+    ``connection_risk`` says cannot take them."""
+    blocked = Variant.objects.filter(post=OuterRef("pk")).filter(
+        Q(channel__disconnected_at__isnull=False)
+        | Q(channel__access_expires_at__lte=OuterRef("scheduled_at"))
+    )
+    return Q(state__in=sorted(OPEN_STATES), scheduled_at__gte=now - GRACE) & Q(Exists(blocked))

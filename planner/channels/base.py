@@ -137,6 +137,17 @@ class AdapterError(Exception):
 # --- the session the engine gives an adapter ---------------------------------------------
 
 
+@dataclass(frozen=True)
+class OAuthClient:
+    """The operator's app a channel was connected with (settings, never the channel's
+    credentials): who asks the token endpoint to renew the channel's tokens, and where.
+    Rotating the app's secret in the settings then renews every channel with the new one."""
+
+    client_id: str
+    client_secret: str
+    token_url: str
+
+
 @dataclass
 class Session:
     """A channel's address, credentials and HTTP client, for one unit of work."""
@@ -158,6 +169,9 @@ class Session:
     renewal_lock: Callable[[], AbstractContextManager[Mapping[str, Any]]] = field(
         default=lambda: nullcontext({})
     )
+    # The operator's app, for a channel connected with the sign-in: its refreshes use it
+    # instead of a client id/secret pasted into the credentials. None: a pasted channel.
+    oauth_client: OAuthClient | None = None
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")

@@ -75,8 +75,14 @@ def refresh(session: Session, endpoint: TokenEndpoint) -> Transient | Permanent 
 def _refresh(session: Session, endpoint: TokenEndpoint) -> Transient | Permanent | None:
     credentials = session.credentials
     form = {"grant_type": "refresh_token", "refresh_token": credentials["refresh_token"]}
-    client_id = str(credentials.get("client_id") or "")
-    secret = str(credentials.get("client_secret") or "")
+    url = endpoint.url
+    if app := session.oauth_client:
+        # Connected with the sign-in: the operator's app as configured now.
+        client_id, secret, url = app.client_id, app.client_secret, app.token_url or url
+    else:
+        # Pasted tokens: the client id/secret pasted with them.
+        client_id = str(credentials.get("client_id") or "")
+        secret = str(credentials.get("client_secret") or "")
     auth = None
     if client_id:
         form["client_id"] = client_id
@@ -85,7 +91,7 @@ def _refresh(session: Session, endpoint: TokenEndpoint) -> Transient | Permanent
     elif secret:
         form["client_secret"] = secret
     # Refreshing publishes nothing, so every failure here is safe to retry.
-    response = send(session, "POST", endpoint.url, idempotent=True, data=form, auth=auth)
+    response = send(session, "POST", url, idempotent=True, data=form, auth=auth)
     if not isinstance(response, httpx.Response):
         return Transient(response.reason)
     if response.status_code in (400, 401, 403):  # invalid_grant, revoked, bad client

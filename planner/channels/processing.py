@@ -92,7 +92,11 @@ def saved_ids(platform_key: str, prefix: str) -> list[str]:
     return [part for part in platform_key[len(prefix) + 1 :].split(",") if part]
 
 
+# Publication.platform_key's length.
+MAX_KEY = 2000
+
+
 def ids_key(prefix: str, ids: list[str]) -> str:
     """The key to persist, or '' when the ids do not fit (then nothing is resumed)."""
     key = f"{prefix}:{','.join(ids)}"
-    return key if len(key) <= 100 else ""
+    return key if len(key) <= MAX_KEY else ""

@@ -31,7 +31,9 @@ from django.db import transaction
 
 from planner.channels import base
 from planner.channels.registry import adapter_for
+from planner.connection.clients import app_for
 from planner.models import Channel
+from planner.models.channels import ConnectedWith
 
 
 @contextmanager
@@ -83,4 +85,18 @@ def channel_base_session(channel: Channel, http: httpx.Client) -> base.Session:
             channel_id=channel.pk, credentials=new
         ),
         renewal_lock=lambda: channel_renewal_lock(channel.pk),
+        oauth_client=oauth_client(channel),
     )
+
+
+def oauth_client(channel: Channel) -> base.OAuthClient | None:
+    """The operator's app a channel connected with the sign-in renews its tokens with
+    (settings.OAUTH_APPS, read now: a rotated secret takes effect at once); None for a
+    channel whose tokens were pasted (their own client id/secret are in its credentials)
+    or when the network's app is no longer configured."""
+    if channel.connected_with != ConnectedWith.OAUTH:
+        return None
+    app = app_for(channel.kind)
+    if app is None:
+        return None
+    return base.OAuthClient(app.client_id, app.client_secret, app.token_url)

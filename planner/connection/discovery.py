@@ -167,9 +167,10 @@ def _x(app: NetworkApp, token: Token, http: httpx.Client) -> list[Account]:
     user = _get(app, http, f"{app.api_url}/2/users/me", token.access_token).get("data") or {}
     if not user.get("id"):
         raise Invalid(_("X did not say which account signed in. Try Connect again."))
+    # The app's secret stays in the settings (the refresh reads it there); the id only
+    # says which app the tokens were issued to.
     credentials = {
         "client_id": app.client_id,
-        "client_secret": app.client_secret,
         "access_token": token.access_token,
         "refresh_token": token.refresh_token,
         "expires_at": int(time.time()) + token.expires_in if token.expires_in else 0,
@@ -199,7 +200,6 @@ def _linkedin(app: NetworkApp, token: Token, http: httpx.Client) -> list[Account
         "access_token": token.access_token,
         "refresh_token": token.refresh_token,
         "client_id": app.client_id,
-        "client_secret": app.client_secret,
         "expires_at": int(time.time()) + token.expires_in if token.expires_in else 0,
     }
     member = f"urn:li:person:{me['sub']}"

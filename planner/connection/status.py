@@ -7,11 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from planner.approvals.risk import DISCONNECTED, EXPIRES, connection_risk
 from planner.channels.registry import adapter_for
 from planner.models import Channel, Post
 
-DISCONNECTED = "disconnected"
-EXPIRES = "expires"
+__all__ = [
+    "DISCONNECTED",
+    "EXPIRES",
+    "ConnectionStatus",
+    "connection_risk",
+    "connection_status",
+    "post_connection_risks",
+]
 
 
 @dataclass(frozen=True)
@@ -36,18 +43,6 @@ def connection_status(channel: Channel) -> ConnectionStatus:
         expires_at=channel.access_expires_at,
         renews=expiry.renews,
     )
-
-
-def connection_risk(
-    disconnected_at: datetime | None, expires_at: datetime | None, due: datetime | None
-) -> str:
-    """Why a post due at ``due`` cannot go out on a channel: DISCONNECTED, EXPIRES (its
-    access ends before then), or '' (nothing known against it)."""
-    if disconnected_at is not None:
-        return DISCONNECTED
-    if expires_at is not None and due is not None and expires_at <= due:
-        return EXPIRES
-    return ""
 
 
 def post_connection_risks(post: Post) -> list[tuple[ConnectionStatus, str]]:

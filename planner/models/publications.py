@@ -35,8 +35,10 @@ class Publication(models.Model):
     # Created once with the row and sent on every attempt, so a retry of an
     # accepted request is recognised by the network instead of posted twice.
     idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
-    # A network-specific key chosen once before the first attempt (Bluesky's record key).
-    platform_key = models.CharField(max_length=100, blank=True)
+    # A network-specific key chosen once before the first attempt (Bluesky's record key),
+    # or learnt during one to resume from (an Instagram/Threads container, or a carousel's
+    # item ids "children:<id>,..." — twenty 18-digit ids for Threads).
+    platform_key = models.CharField(max_length=2000, blank=True)
     # Set by each claim; a task carries it, so a stale or redelivered message
     # for an older claim changes nothing.
     claim_token = models.UUIDField(null=True, blank=True)

@@ -29,7 +29,7 @@ def session_for(channel: Channel, http, publication_id: int | None = None) -> ba
 
     def save_key(key: str) -> None:
         if publication_id is not None:
-            Publication.objects.filter(pk=publication_id).update(platform_key=key[:100])
+            Publication.objects.filter(pk=publication_id).update(platform_key=key)
 
     session.save_platform_key = save_key
     return session

@@ -1,6 +1,7 @@
 """The work queues: who finds which post where, at a fixed cost, and the pages that show them."""
 
 import datetime as dt
+from html import unescape
 
 import pytest
 from django.utils import timezone
@@ -12,7 +13,7 @@ from planner.approvals import chains, queues
 from planner.models import Post, StepMode
 from planner.posts import actions, writing
 from planner.workflow import State
-from tests.factories import CampaignFactory, PostFactory
+from tests.factories import CampaignFactory, ChannelFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -312,6 +313,97 @@ def test_at_risk_costs_the_same_for_3_posts_as_for_30(cast, django_assert_max_nu
         counts.append(len(captured))
     assert len(rows) == 30
     assert counts[0] == counts[1]
+
+
+# --- at risk: channels that cannot take the post ---------------------------------------------
+
+
+def channel(cast, name, **fields):
+    return ChannelFactory(workspace=cast.workspace, name=name, **fields)
+
+
+def approved_due_in(cast, hours, channels, title=""):
+    post = in_review(
+        cast, channels=channels, title=title, scheduled_at=NOW + dt.timedelta(hours=hours)
+    )
+    return approve(cast.marketing, post)
+
+
+def test_approved_posts_due_after_an_access_ends_or_on_a_disconnected_channel_are_at_risk(
+    cast, other
+):
+    ends = channel(cast, "Ann on LinkedIn", access_expires_at=NOW + dt.timedelta(days=10))
+    broken = channel(cast, "Acme on X", disconnected_at=NOW - dt.timedelta(hours=2))
+    fine = channel(cast, "Acme on Mastodon")
+    before_the_end = approved_due_in(cast, 24 * 9, [ends])
+    after_the_end = approved_due_in(cast, 24 * 30, [ends, fine])  # far beyond the 48 hours
+    on_broken = approved_due_in(cast, 24 * 60, [fine, broken])
+    unapproved_and_broken = due_in(cast, 5, channels=[broken])
+    approved_due_in(cast, 24 * 30, [fine])
+    due_in(cast, -30, channels=[broken])  # more than a day late: the engine's business
+    due_in(cast, 24 * 30, channels=[broken], state=State.CANCELLED)
+    PostFactory(
+        workspace=other.workspace,
+        author=other.content,
+        channels=[ChannelFactory(workspace=other.workspace, disconnected_at=NOW)],
+        scheduled_at=NOW + dt.timedelta(days=3),
+    )
+    rows = at_risk(cast, cast.viewer)
+    assert [row.post.pk for row in rows] == [
+        unapproved_and_broken.pk,
+        after_the_end.pk,
+        on_broken.pk,
+    ]
+    assert before_the_end.pk not in [row.post.pk for row in rows]
+    why = {
+        row.post.pk: (row.unapproved, [(c.name, c.reason) for c in row.channels]) for row in rows
+    }
+    assert why == {
+        unapproved_and_broken.pk: (True, [("Acme on X", "disconnected")]),
+        after_the_end.pk: (False, [("Ann on LinkedIn", "expires")]),
+        on_broken.pk: (False, [("Acme on X", "disconnected")]),
+    }
+    assert queues.count(queues.AT_RISK, cast.viewer, cast.workspace, "viewer") == 3
+
+
+def test_reconnecting_the_channel_takes_its_posts_off_the_at_risk_queue(cast):
+    broken = channel(cast, "Acme on X", disconnected_at=NOW)
+    approved_due_in(cast, 24 * 7, [broken])
+    assert len(at_risk(cast, cast.viewer)) == 1
+    broken.disconnected_at = None
+    broken.access_expires_at = NOW + dt.timedelta(days=60)
+    broken.save()
+    assert at_risk(cast, cast.viewer) == []
+
+
+def test_the_at_risk_page_says_which_channel_and_why(client, cast):
+    ends = channel(
+        cast, "Ann on LinkedIn", access_expires_at=dt.datetime(2027, 5, 20, 9, 0, tzinfo=dt.UTC)
+    )
+    broken = channel(cast, "Acme on X", disconnected_at=NOW)
+    approved_due_in(cast, 24 * 30, [ends], title="Summer sale")
+    due_in(cast, 5, channels=[broken], title="Tomorrow's news")
+    html = unescape(page(client, cast.content, "at-risk").content.decode())
+    assert "Summer sale" in html and "Tomorrow's news" in html
+    assert (
+        "Maillon's access to Ann on LinkedIn ends on 20 May 2027, 11:00, before the "
+        "post's time: reconnect it before then." in html
+    )
+    assert "Acme on X is disconnected: reconnect it or the post will not go out there." in html
+    assert html.count("Not approved yet") == 1  # only the post due in 5 hours
+    assert "on a channel whose access ends before the post's time" in html
+
+
+def test_the_at_risk_page_says_it_in_french(client, cast):
+    approved_due_in(cast, 24 * 7, [channel(cast, "Acme on X", disconnected_at=NOW)])
+    due_in(cast, 5)
+    cast.content.language = "fr"
+    cast.content.save()
+    html = unescape(page(client, cast.content, "at-risk").content.decode())
+    assert (
+        "Acme on X est déconnecté : reconnectez-le, sinon la publication n'y partira pas." in html
+    )
+    assert "Pas encore approuvée" in html and ">Pourquoi<" in html
 
 
 # --- the pages ------------------------------------------------------------------------------

@@ -12,6 +12,9 @@ from pytest_httpserver import HTTPServer
 
 from planner.channels.base import Outgoing, Permanent, Published, Session, Transient
 from planner.channels.meta import FacebookAdapter, InstagramAdapter, ThreadsAdapter
+from planner.models import ChannelKind, Publication
+from planner.publishing import outgoing
+from tests.factories import ChannelFactory, PostFactory
 from tests.peers.meta_graph import IG_USER, PAGE, THREADS_USER, Containers, FacebookPage
 from tests.planner.channels import samples
 
@@ -207,6 +210,54 @@ def test_instagram_slow_processing_is_transient_and_the_next_attempt_resumes(
     assert graph.containers[carousel]["form"]["children"] == ",".join(made)  # items reused
     assert set(graph.containers) == {*made, carousel}
     assert len(graph.published) == 1
+
+
+@pytest.mark.django_db
+def test_instagram_a_ten_item_carousel_resumes_from_its_item_ids_kept_in_the_database(
+    httpserver, http, tmp_path, file_server, settings
+):
+    """Ten 17-digit item ids ("children:<id>,...", 188 characters) are kept on the
+    publication as they are, and the next attempt makes the carousel from them."""
+    channel = ChannelFactory(
+        kind=ChannelKind.INSTAGRAM,
+        base_url=httpserver.url_for("/"),
+        credentials={"ig_user_id": IG_USER, "access_token": "ig-token"},
+    )
+    post = PostFactory(workspace=channel.workspace, channels=[channel])
+    publication = Publication.objects.create(post=post, channel=channel, due_at=post.scheduled_at)
+    settings.MEDIA_PROCESSING_WAIT_SECONDS = 1
+    graph = Containers(httpserver, "instagram", polls=40)
+    adapter = InstagramAdapter()
+    adapter.poll_interval = 0.2
+    media = tuple(
+        samples.served(samples.image(tmp_path, f"{n}.jpg", colour=(20 * n, 0, 0)), file_server)
+        for n in range(10)
+    )
+    first = adapter.publish(
+        outgoing.session_for(channel, http, publication.pk), Outgoing(text=TEXT, media=media)
+    )
+    assert isinstance(first, Transient), first  # the items are still processing
+    made = list(graph.containers)
+    assert len(made) == 10 and graph.published == []
+    publication.refresh_from_db()
+    assert publication.platform_key == "children:" + ",".join(made)
+    assert len(publication.platform_key) > 100
+
+    graph.polls = 1  # processing is over by the next attempt
+    for container in graph.containers.values():
+        container["reads"] = max(container["reads"], 1)
+    settings.MEDIA_PROCESSING_WAIT_SECONDS = 10
+    second = adapter.publish(
+        outgoing.session_for(channel, http, publication.pk),
+        Outgoing(text=TEXT, media=media, platform_key=publication.platform_key),
+    )
+    assert isinstance(second, Published), second
+    (carousel,) = set(graph.containers) - set(made)  # no item made again
+    assert graph.containers[carousel]["form"]["children"] == ",".join(made)
+    assert [c["bytes"] for c in graph.children_of(carousel)] == [samples.contents(m) for m in media]
+    assert len(graph.published) == 1
+    publication.refresh_from_db()
+    assert publication.platform_key == carousel
 
 
 def test_instagram_more_than_ten_items_are_refused_before_any_call(httpserver, http, tmp_path):

@@ -72,6 +72,7 @@ def test_an_x_account_is_connected_and_the_adapter_publishes_with_it(admin, netw
     assert channel.access_expires_at is None  # offline.access: it renews itself
     credentials = channel.credentials
     assert credentials["client_id"] == client_of("x")[0]
+    assert "client_secret" not in credentials  # read from the settings at each refresh
     assert credentials["refresh_token"] and credentials["expires_at"]
     assert networks.active(credentials["access_token"], client_of("x"))["active"]
     assert not PendingConnection.objects.exists()
