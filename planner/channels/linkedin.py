@@ -87,7 +87,6 @@ _ESCAPED_RE = re.compile(r"\\([|{}@\[\]()<>#\\*_~])")
 class LinkedInAdapter(Adapter):
     kind = "linkedin"
     default_base_url = "https://api.linkedin.com"
-    # Images need the Images API (initializeUpload, then an upload URL): not built yet.
     # Up to 20 images (a multi-image post) or 1 video (3 s to 30 min, 500 MB)
     # [secondary: LinkedIn's Images and Videos API pages].
     limits = Limits(

@@ -7,8 +7,8 @@ publishes nothing, and expires unpublished after 24 hours), then
 ``*_publish`` with its id. Only that last call can post, and a container
 publishes at most once, so the container id is the idempotency handle: when
 ``Outgoing.platform_key`` holds one from an earlier attempt, publish and
-reconcile look at its status first. (The engine cannot persist a container id
-yet; ``prepare`` is the hook it would call: see the report of this change.)
+reconcile look at its status first. The container id is persisted as soon as it
+exists (``Session.save_platform_key``), before the attempt goes on.
 
 The token travels in the Authorization header, never in the URL, so it
 cannot end up in logs.

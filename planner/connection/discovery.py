@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from planner import outbound
 from planner.channels.base import error_text
 from planner.channels.linkedin import API_VERSION as LINKEDIN_VERSION
+from planner.channels.oauth import json_object
 from planner.connection.clients import NetworkApp
 from planner.errors import Invalid
 
@@ -98,7 +99,7 @@ def exchange_code(app: NetworkApp, *, code: str, redirect_uri: str, verifier: st
             response = http.post(app.token_url, data=form, auth=auth)
     except httpx.HTTPError as exc:
         raise _refused(app, None, exc) from None
-    body = _json(response)
+    body = json_object(response)
     if response.status_code >= 300 or not body.get("access_token"):
         raise _refused(app, response, ValueError())
     return Token(
@@ -122,7 +123,7 @@ def long_lived(app: NetworkApp, token: Token, http: httpx.Client) -> Token:
     else:
         params["access_token"] = token.access_token
     response = http.get(url, params=params)
-    body = _json(response)
+    body = json_object(response)
     if response.status_code >= 300 or not body.get("access_token"):
         raise Invalid(
             _("%(network)s refused a lasting access (%(said)s). Try Connect again.")
@@ -160,7 +161,7 @@ def _get(app: NetworkApp, http: httpx.Client, url: str, token: str, **kwargs: An
             _("%(network)s refused to say which accounts you gave (%(said)s).")
             % {"network": app.spec.label, "said": error_text(response)}
         )
-    return _json(response)
+    return json_object(response)
 
 
 def _x(app: NetworkApp, token: Token, http: httpx.Client) -> list[Account]:
@@ -346,14 +347,6 @@ READERS: dict[str, Callable[[NetworkApp, Token, httpx.Client], list[Account]]] =
     "threads": _threads,
     "mastodon": _mastodon,
 }
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _int(value: Any) -> int:

@@ -59,25 +59,27 @@ def _list_url(channel: Channel | None = None) -> str:
 def channel_list(request):
     membership = membership_or_404(request.user)
     channels = Channel.objects.filter(workspace=membership.workspace).order_by("kind", "name")
+    # Reconnect: channels a sign-in connected, or that lost their access.
+    reconnectable = [
+        c
+        for c in channels
+        if spec_for_kind(c.kind) is not None
+        and (c.connected_with == "oauth" or c.disconnected_at is not None)
+    ]
     response = render(
         request,
         "planner/channel_list.html",
         {
             "channels": [(c, NETWORKS[c.kind]) for c in channels],
-            # Reconnect: channels a sign-in connected, or that lost their access.
-            "reconnectable": {
-                c.pk
-                for c in channels
-                if spec_for_kind(c.kind) is not None
-                and (c.connected_with == "oauth" or c.disconnected_at is not None)
-            },
+            "reconnectable": {c.pk for c in reconnectable},
             "can_manage": role_can(membership.role, Capability.CHANNEL_MANAGE),
             "metric_kinds": metrics_kinds(),
             "now": timezone.now(),
             "soon": timezone.now() + timezone.timedelta(days=7),
         },
     )
-    return sign_in_forms_allowed(response)
+    servers = [c.base_url for c in reconnectable if spec_for_kind(c.kind).per_server]
+    return sign_in_forms_allowed(response, servers=servers)
 
 
 def _save(request, form: ChannelForm, membership, channel: Channel | None) -> Channel | None:
@@ -128,13 +130,11 @@ def channel_new(request):
             )
             return redirect(_list_url(channel))
     setup = network_setup(spec.network) if spec else None
-    return sign_in_forms_allowed(
-        render(
-            request,
-            "planner/channel_form.html",
-            {"form": form, "network": network, "setup": setup},
-        )
+    response = render(
+        request, "planner/channel_form.html", {"form": form, "network": network, "setup": setup}
     )
+    # Mastodon's token form also offers its sign-in, with the server to type.
+    return sign_in_forms_allowed(response, any_server=bool(spec and spec.per_server))
 
 
 @login_required

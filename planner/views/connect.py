@@ -4,6 +4,7 @@ up), the callback the network sends the browser back to, and the choice of accou
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -41,25 +42,32 @@ def _refusal(exc: ServiceError) -> None:
         raise Http404(exc.message) from exc
 
 
-def sign_in_forms_allowed(response):
+def sign_in_forms_allowed(response, *, any_server: bool = False, servers: Iterable[str] = ()):
     """A Connect or Reconnect button posts here, and we answer with a redirect to the
     network's consent page: the Content-Security-Policy's form-action must name that
-    page's origin too (browsers check form-action on the redirect)."""
-    origins = set()
-    if any(spec.per_server for spec in SPECS.values()):
-        # Mastodon's consent page is on whichever server the person types or the
-        # channel is on: any https origin (and this machine where loopback is allowed).
+    page's origin too (browsers check form-action on the redirect).
+
+    A network of many servers (Mastodon) has its consent page on the channel's server
+    (``servers``: the addresses the page's Reconnect buttons lead to) or, on a page where
+    the person types the server (``any_server``), on any https origin, and on this
+    machine where loopback is allowed (the tests' servers)."""
+    origins = {_origin(server) for server in servers if server}
+    if any_server:
         origins.add("https:")
         if outbound.loopback_allowed():
             origins |= {"http://127.0.0.1:*", "http://localhost:*"}
     for network in SPECS:
         app = app_for(network)
         if app is not None:
-            url = urlsplit(app.authorize_url)
-            origins.add(f"{url.scheme}://{url.netloc}")
+            origins.add(_origin(app.authorize_url))
     if origins:
         response._csp_update = {"form-action": sorted(origins)}
     return response
+
+
+def _origin(address: str) -> str:
+    url = urlsplit(address)
+    return f"{url.scheme}://{url.netloc}"
 
 
 def network_setup(network: str) -> dict:
@@ -93,10 +101,11 @@ def channel_connect(request, network: str):
             # The server typed stays in the field, with what is wrong beside it.
             setup |= {"server": server[:200], "server_error": exc.message}
             response = render(request, "planner/channel_connect.html", setup, status=200)
-            return sign_in_forms_allowed(response)
+            return sign_in_forms_allowed(response, any_server=True)
         flow.remember(request.session, begun.pending)
         return redirect(begun.url)
-    return sign_in_forms_allowed(render(request, "planner/channel_connect.html", setup))
+    response = render(request, "planner/channel_connect.html", setup)
+    return sign_in_forms_allowed(response, any_server=setup["spec"].per_server)
 
 
 @login_required

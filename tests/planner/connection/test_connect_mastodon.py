@@ -18,7 +18,7 @@ from planner.channels.base import Outgoing, Published
 from planner.channels.registry import adapter_for
 from planner.models import AuditEvent, Channel, OAuthApp, PendingConnection
 from planner.publishing.outgoing import channel_session
-from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+from tests.factories import ChannelFactory, MembershipFactory, UserFactory, WorkspaceFactory
 from tests.planner.connection.networks import SITE, callback
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +166,29 @@ def test_reconnect_keeps_the_channel_and_refuses_another_account(admin, mastodon
     assert channel.credentials["access_token"] != "revoked"
     assert channel.disconnected_reason == ""
     assert Channel.objects.filter(workspace=cast.workspace).count() == 1
+
+
+def form_action(response) -> str:
+    policy = response["Content-Security-Policy"]
+    return next(part for part in policy.split(";") if "form-action" in part)
+
+
+def test_only_a_page_where_the_server_is_typed_lets_forms_reach_any_https_server(
+    admin, mastodon, cast
+):
+    assert "https:" in form_action(admin.get("/channels/connect/mastodon/")).split()
+    assert "https:" not in form_action(admin.get("/channels/new/")).split()
+    assert "https:" not in form_action(admin.get("/channels/")).split()
+
+
+def test_the_channels_page_lets_reconnect_reach_its_mastodon_servers_only(admin, mastodon, cast):
+    ChannelFactory(
+        workspace=cast.workspace,
+        kind="mastodon",
+        base_url="https://piaille.example",
+        connected_with="oauth",
+    )
+    ChannelFactory(workspace=cast.workspace, kind="mastodon", base_url="https://pasted.example")
+    action = form_action(admin.get("/channels/")).split()
+    assert "https://piaille.example" in action
+    assert "https://pasted.example" not in action and "https:" not in action
