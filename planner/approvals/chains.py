@@ -181,7 +181,9 @@ def _carry_over(
     the chain must already be saved. Returns the posts that lost approvals."""
     touched = []
     ids = list(posts.values_list("pk", flat=True))
-    locked = Post.objects.filter(pk__in=ids).select_for_update().select_related("workspace")
+    locked = (
+        Post.objects.filter(pk__in=ids).select_for_update(of=("self",)).select_related("workspace")
+    )
     for post in locked.order_by("pk"):
         first, withdrawn = carry_over(post, old, new)
         if withdrawn:

@@ -22,8 +22,10 @@ from planner.workflow import Action, State
 
 
 def lock_post(post: Post) -> Post:
-    """Re-read the post with its row locked for the rest of the transaction."""
-    return Post.objects.select_for_update().select_related("workspace").get(pk=post.pk)
+    """Re-read the post with its row locked for the rest of the transaction: the post's
+    row only (``of``), never its workspace's, which a send holds FOR SHARE before it
+    locks the post (the engine's order: workspace, then post, then publication)."""
+    return Post.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=post.pk)
 
 
 def member_role(actor: User, workspace_id: int) -> str:

@@ -18,15 +18,20 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.db.utils import OperationalError
 from django.utils import timezone
+from psycopg.errors import DeadlockDetected
 
 from accounts.models import Workspace
 from planner import outbound
@@ -42,6 +47,8 @@ from planner.workflow import Action, State
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 IN_FLIGHT = (P.SCHEDULED, P.CLAIMED, P.SENDING, P.RETRY_WAIT)
 
@@ -50,7 +57,9 @@ def post_engine_transition(*, post: Post, action: Action, note: str = "") -> Pos
     """Apply an engine action (start_publishing, mark_published, mark_failed, miss_slot,
     hand_over) to a post, under its row lock, with an audit event."""
     with transaction.atomic():
-        post = Post.objects.select_for_update().select_related("workspace").get(pk=post.pk)
+        post = (
+            Post.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=post.pk)
+        )
         engine_apply(post, action, note)
     return post
 
@@ -323,11 +332,44 @@ def _finish_failed(publication: Publication, post: Post, reason: str) -> None:
     _settle(post)
 
 
+DEADLOCK_RETRIES = 3
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    return isinstance(cause, DeadlockDetected) or getattr(cause, "sqlstate", None) == "40P01"
+
+
+def _retry_on_deadlock(step: Callable[[], T], what: str) -> T:
+    """Run one transaction again when PostgreSQL chose it as a deadlock's victim: the
+    other side has gone on by then, and an outcome the network gave must not be lost
+    to the lease. Bounded; inside a caller's transaction there is nothing to retry."""
+    for attempt in range(1, DEADLOCK_RETRIES + 1):
+        try:
+            return step()
+        except OperationalError as exc:
+            if not _is_deadlock(exc) or attempt == DEADLOCK_RETRIES or connection.in_atomic_block:
+                raise
+            logger.warning("Deadlock while %s; retrying (%d/%d)", what, attempt, DEADLOCK_RETRIES)
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
+    raise AssertionError("unreachable")
+
+
 def _record(publication_id: int, token: str, outcome: base.Outcome) -> str:
+    """Record a send's outcome, retried if a deadlock chose it as the victim."""
+    return _retry_on_deadlock(
+        lambda: _record_once(publication_id, token, outcome),
+        f"recording publication {publication_id}",
+    )
+
+
+def _record_once(publication_id: int, token: str, outcome: base.Outcome) -> str:
     now = timezone.now()
     with transaction.atomic():
         post_id = Publication.objects.values_list("post_id", flat=True).get(pk=publication_id)
-        post = Post.objects.select_for_update().select_related("workspace").get(pk=post_id)
+        post = (
+            Post.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=post_id)
+        )
         publication = (
             Publication.objects.select_for_update(of=("self",))
             .select_related("channel")
@@ -431,11 +473,20 @@ def publication_reconcile(*, publication_id: int) -> str:
         except Exception:  # a bug in an adapter must not lose the post
             logger.exception("Reconciliation with %s crashed", publication.channel.kind)
             found = None
+    post_id = publication.post_id
+    return _retry_on_deadlock(
+        lambda: _record_found(publication_id, post_id, found),
+        f"recording the check of publication {publication_id}",
+    )
+
+
+def _record_found(publication_id: int, post_id: int, found: base.Outcome | None) -> str:
+    """What reconciliation found, recorded under the engine's locks (post, then publication)."""
     with transaction.atomic():
         post = (
-            Post.objects.select_for_update().select_related("workspace").get(pk=publication.post_id)
+            Post.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=post_id)
         )
-        publication = Publication.objects.select_for_update().get(pk=publication_id)
+        publication = Publication.objects.select_for_update(of=("self",)).get(pk=publication_id)
         publication.post = post
         if publication.state != P.UNKNOWN:
             return publication.state
