@@ -253,6 +253,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # after the send lease and is reconciled with the network.
 PUBLISH_TICK_SECONDS = env.int("PUBLISH_TICK_MILLISECONDS", 1000, minimum=100) / 1000
 PUBLISH_CLAIM_LEASE_SECONDS = env.int("PUBLISH_CLAIM_LEASE_SECONDS", 30, minimum=5)
+# A claim no worker started within this while no message waits in the broker had its
+# message lost (a broker restart): it is claimed again at the next tick, not after the lease.
+PUBLISH_PICKUP_SECONDS = env.int("PUBLISH_PICKUP_SECONDS", 5, minimum=1)
 PUBLISH_SEND_LEASE_SECONDS = env.int(
     "PUBLISH_SEND_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=5
 )

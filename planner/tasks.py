@@ -3,8 +3,9 @@
 import logging
 import socket
 
-from celery import shared_task
+from celery import current_app, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from calendar_project import health
 from planner.analytics import collection
@@ -29,6 +30,12 @@ def dispatch() -> int:
     reaped = engine.publication_reap_expired()
     if any(reaped.values()):
         logger.warning("Leases expired: %s", reaped)
+    if _sends_queued() == 0:
+        # Nothing waits in the broker, yet claims older than the pickup time were never
+        # started: their messages were lost (a broker restart). Claim them again now.
+        lost = engine.publication_requeue_unstarted(older_than=settings.PUBLISH_PICKUP_SECONDS)
+        if lost:
+            logger.warning("Claims whose messages the broker lost, claimed again: %d", lost)
     claims = engine.publication_claim_due()
     for claim in claims:
         publish.delay(claim.publication_id, claim.token)
@@ -36,6 +43,19 @@ def dispatch() -> int:
         reconcile.delay(publication_id)
     health.mark(health.DISPATCH_KEY, str(len(claims)))
     return len(claims)
+
+
+def _sends_queued() -> int | None:
+    """Messages waiting in the sends' queue (Redis); None when the broker cannot tell."""
+    try:
+        with current_app.connection_for_read() as conn:
+            client = getattr(conn.default_channel, "client", None)
+            if client is None:
+                return None
+            return int(client.llen(current_app.conf.task_default_queue))
+    except Exception:  # the broker is down: nothing to decide this tick
+        logger.warning("Could not read the sends' queue length", exc_info=True)
+        return None
 
 
 @shared_task(ignore_result=True)

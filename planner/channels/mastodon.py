@@ -113,6 +113,18 @@ class MastodonAdapter(Adapter):
             if idempotent:
                 return Transient(reason + " Sending again with the same key cannot post twice.")
             return Unknown(reason + " The post may have been published.")
+        if (
+            idempotent
+            and "content" in body
+            and not _same_post(body, visible_text(message.text), len(message.media))
+        ):
+            # A replayed key answers with the status first posted under it: only the
+            # text we sent counts as published.
+            return Permanent(
+                "Mastodon answered with an earlier post for this delivery, whose text "
+                "differs from this version: the account shows the earlier one. Check it, "
+                "then publish this version again."
+            )
         return Published(str(body["id"]), body.get("url") or body.get("uri") or "")
 
     def reconcile(self, session: Session, message: Outgoing) -> Published | NotThere | None:

@@ -32,9 +32,12 @@ class Publication(models.Model):
         max_length=20, choices=PublicationState.choices, default=PublicationState.SCHEDULED
     )
     due_at = models.DateTimeField(db_index=True)
-    # Created once with the row and sent on every attempt, so a retry of an
-    # accepted request is recognised by the network instead of posted twice.
+    # Sent on every attempt, so a retry of an accepted request is recognised by the
+    # network instead of posted twice. A new one is minted when what goes out changes
+    # (a new approved version): ``content_digest`` is the digest of the outgoing text,
+    # media and title the key was minted for (planner.publishing.outgoing).
     idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    content_digest = models.CharField(max_length=64, blank=True)
     # A network-specific key chosen once before the first attempt (Bluesky's record key),
     # or learnt during one to resume from (an Instagram/Threads container, or a carousel's
     # item ids "children:<id>,..." — twenty 18-digit ids for Threads).

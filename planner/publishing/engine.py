@@ -42,7 +42,7 @@ from planner.connection.disconnection import channel_mark_disconnected
 from planner.models import Post, Publication
 from planner.models import PublicationState as P
 from planner.posts.transitions import engine_apply
-from planner.publishing.outgoing import outgoing_post, session_for
+from planner.publishing.outgoing import content_digest, outgoing_post, session_for
 from planner.workflow import Action, State
 
 logger = logging.getLogger(__name__)
@@ -141,18 +141,33 @@ def publication_claim_due(*, limit: int | None = None, as_of=None) -> list[Claim
     return [Claim(pk, str(token)) for pk in ids]
 
 
+def _return_claims(claims) -> int:
+    """Claims back to the queue, their tokens cleared: a message for one that is still
+    somewhere changes nothing (its token is stale)."""
+    now = timezone.now()
+    returned = claims.filter(attempts=0).update(
+        state=P.SCHEDULED, claim_token=None, lease_until=None, updated_at=now
+    )
+    # A retry that was claimed goes back to waiting, due at once, its attempts kept.
+    returned += claims.filter(attempts__gt=0).update(
+        state=P.RETRY_WAIT, claim_token=None, lease_until=None, next_attempt_at=now, updated_at=now
+    )
+    return returned
+
+
+def publication_requeue_unstarted(*, older_than: float) -> int:
+    """Claims no worker started within ``older_than`` seconds, when the caller knows no
+    message waits in the broker (it lost them in a restart): back to the queue now, for
+    the next claim, instead of counting against the batch until their lease ends."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    return _return_claims(Publication.objects.filter(state=P.CLAIMED, updated_at__lt=cutoff))
+
+
 def publication_reap_expired() -> dict[str, int]:
     """Claims nobody started go back to the queue; sends whose worker vanished become
     unknown (they may have reached the network) and are reconciled."""
     now = timezone.now()
-    expired = Publication.objects.filter(state=P.CLAIMED, lease_until__lt=Now())
-    returned = expired.filter(attempts=0).update(
-        state=P.SCHEDULED, claim_token=None, lease_until=None, updated_at=now
-    )
-    # A retry that was claimed goes back to waiting, due at once, its attempts kept.
-    returned += expired.filter(attempts__gt=0).update(
-        state=P.RETRY_WAIT, claim_token=None, lease_until=None, next_attempt_at=now, updated_at=now
-    )
+    returned = _return_claims(Publication.objects.filter(state=P.CLAIMED, lease_until__lt=Now()))
     vanished = Publication.objects.filter(state=P.SENDING, lease_until__lt=Now()).update(
         state=P.UNKNOWN,
         claim_token=None,
@@ -218,6 +233,25 @@ def _workspace_shared_lock(workspace_id: int) -> Workspace:
     return Workspace.objects.get(pk=workspace_id)
 
 
+def _key_for_content(publication: Publication) -> None:
+    """A retry of the same content keeps the publication's idempotency key (the network
+    recognises it); another version gets a new key, so the network neither returns the
+    earlier post for it nor drops it as a duplicate. What a network chose or learnt for
+    the earlier content (a record key, a container) goes with the old key."""
+    digest = content_digest(outgoing_post(publication))
+    if publication.content_digest and publication.content_digest != digest:
+        logger.info(
+            "New content for publication %s (post %s, channel %s): new idempotency key",
+            publication.pk,
+            publication.post_id,
+            publication.channel_id,
+        )
+        publication.idempotency_key = uuid.uuid4()
+        publication.platform_key = ""
+        publication.external_id = ""
+    publication.content_digest = digest
+
+
 def _start(publication_id: int, token: str) -> Publication | None:
     """Re-check everything under lock and move the claim to "sending"; None: do not send."""
     with transaction.atomic():
@@ -274,6 +308,7 @@ def _start(publication_id: int, token: str) -> Publication | None:
             # Sending would fail as the last send did: a person decides once it is back.
             _hold(publication, post, disconnected_reason(channel.name))
             return None
+        _key_for_content(publication)
         if not publication.platform_key:
             publication.platform_key = adapter_for(channel.kind).platform_key()
         publication.state = P.SENDING
@@ -282,7 +317,16 @@ def _start(publication_id: int, token: str) -> Publication | None:
             seconds=settings.PUBLISH_SEND_LEASE_SECONDS
         )
         publication.save(
-            update_fields=["state", "attempts", "lease_until", "platform_key", "updated_at"]
+            update_fields=[
+                "state",
+                "attempts",
+                "lease_until",
+                "platform_key",
+                "idempotency_key",
+                "content_digest",
+                "external_id",
+                "updated_at",
+            ]
         )
         if post.state == State.APPROVED:
             engine_apply(post, Action.START_PUBLISHING)
@@ -293,17 +337,31 @@ def publication_send(*, publication_id: int, token: str) -> str:
     """Send one claimed publication. Returns the state it ended in (for logs and tests)."""
     publication = _start(publication_id, token)
     if publication is None:
+        logger.info("Publication %s: skipped (not claimed by this message)", publication_id)
         return "skipped"
+    where = _where(publication)
     adapter = adapter_for(publication.channel.kind)
     message = outgoing_post(publication)
+    logger.info("Sending %s, attempt %d", where, publication.attempts)
     with base.new_http_client() as http:
         try:
             session = session_for(publication.channel, http, publication.pk)
             outcome = adapter.publish(session, message)
         except Exception as exc:
-            logger.exception("Adapter %s crashed", publication.channel.kind)
+            logger.exception("Adapter %s crashed sending %s", publication.channel.kind, where)
             outcome = base.Unknown(f"Unexpected error while sending: {exc.__class__.__name__}")
-    return _record(publication_id, token, outcome)
+    state = _record(publication_id, token, outcome)
+    reason = getattr(outcome, "reason", "")
+    logger.info("Sent %s: %s%s", where, state, f" ({reason})" if reason else "")
+    return state
+
+
+def _where(publication: Publication) -> str:
+    """A publication as log lines name it, so an operator can trace one delivery."""
+    return (
+        f"publication {publication.pk} (post {publication.post_id}, "
+        f"channel {publication.channel_id} {publication.channel.kind})"
+    )
 
 
 def _backoff(attempts: int) -> float:
@@ -471,7 +529,11 @@ def publication_reconcile(*, publication_id: int) -> str:
             )
             return P.UNKNOWN
         except Exception:  # a bug in an adapter must not lose the post
-            logger.exception("Reconciliation with %s crashed", publication.channel.kind)
+            logger.exception(
+                "Reconciliation with %s crashed for %s",
+                publication.channel.kind,
+                _where(publication),
+            )
             found = None
     post_id = publication.post_id
     return _retry_on_deadlock(

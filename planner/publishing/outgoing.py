@@ -4,6 +4,8 @@ tokens a network renews on the way are stored), and a publication as the outgoin
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 
 from django.conf import settings
@@ -18,6 +20,7 @@ from planner.publishing.media_links import media_url
 __all__ = [
     "channel_session",
     "channel_store_credentials",
+    "content_digest",
     "outgoing_post",
     "publication_reference",
     "session_for",
@@ -61,6 +64,19 @@ def outgoing_post(publication: Publication) -> base.Outgoing:
         title=post.title,
         link=f"{settings.SITE_URL}/posts/{post.pk}/",
     )
+
+
+def content_digest(message: base.Outgoing) -> str:
+    """What a delivery says (text, title, each medium's file, type, size and description),
+    as a digest: equal for a retry of the same content, different for a new version.
+    Keys and signed addresses are left out: they change without the content changing."""
+    described = {
+        "text": message.text,
+        "title": message.title,
+        "media": [[m.path, m.mime_type, m.size, m.alt_text] for m in message.media],
+    }
+    encoded = json.dumps(described, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def publication_reference(publication: Publication) -> base.Outgoing:

@@ -115,6 +115,20 @@ def test_the_same_idempotency_key_twice_gives_the_same_status_and_posts_once(ser
     assert len(statuses_of_alice(server)) == 1
 
 
+def test_an_earlier_status_returned_for_a_reused_key_does_not_count_as_published(server, http):
+    """Mastodon answers a replayed key with the status first posted under it, whatever
+    the text sent now: a different text is a clear refusal, never "published"."""
+    session = session_for(server.base_url, http)
+    assert isinstance(adapter.publish(session, message("First version", key="pub-7")), Published)
+
+    outcome = adapter.publish(session, message("Second version", key="pub-7"))
+
+    assert isinstance(outcome, Permanent)
+    assert "earlier post" in outcome.reason
+    [status] = statuses_of_alice(server)
+    assert "First version" in status["content"]
+
+
 def test_text_the_server_finds_too_long_is_refused_for_good_with_its_message(server, http):
     outcome = adapter.publish(session_for(server.base_url, http), message("x" * 501))
 

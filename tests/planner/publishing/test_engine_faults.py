@@ -2,21 +2,29 @@
 PostgreSQL (threads, their own connections), an edit after a lost answer, and claims
 lost with the broker."""
 
+import datetime as dt
+import json
 import threading
 import time
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
+from werkzeug import Response
 
+from planner import tasks
 from planner.channels import base
 from planner.models import Post, Publication
 from planner.models import PublicationState as P
+from planner.posts import actions, writing
 from planner.publishing import engine
 from planner.workflow import State
+from tests import processes
 from tests.planner.publishing.test_engine import (  # noqa: F401 - a fixture
     approved_post,
     make_due,
     receiver,
+    run_engine,
     webhook_channel,
 )
 
@@ -123,3 +131,139 @@ def test_a_recording_chosen_as_a_deadlock_victim_is_retried(two_channels_sending
     publication = Publication.objects.get(pk=sending.publication_id)
     assert publication.state == P.PUBLISHED
     assert publication.external_id == "delivery-1"
+
+
+# --- fault 1: an edit after a lost answer ---------------------------------------------
+
+
+@pytest.fixture
+def dedup_receiver(receiver):  # noqa: F811
+    """A webhook receiver on the contract: it keeps each delivery id once and answers a
+    repeated id as accepted without keeping its text. Its first answer is lost (503 after
+    keeping the delivery), as when an answer times out after the network kept the post."""
+    receiver.kept = {}
+    receiver.lose_answers = 1
+
+    def handle(request):
+        body = json.loads(request.data)
+        delivery = request.headers["X-Maillon-Delivery"]
+        receiver.kept.setdefault(delivery, body["text"])
+        if receiver.lose_answers:
+            receiver.lose_answers -= 1
+            return Response("lost", status=503)
+        return Response("ok", status=200)
+
+    receiver.expect_request("/hook", method="POST").respond_with_handler(handle)
+    return receiver
+
+
+def due_again(post):
+    make_due(post)
+    Publication.objects.filter(post=post).update(
+        next_attempt_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+
+
+def test_a_new_version_after_a_lost_answer_goes_out_under_a_new_delivery_id(
+    cast, dedup_receiver, settings
+):
+    settings.PUBLISH_MAX_ATTEMPTS = 1
+    post = approved_post(cast, [webhook_channel(cast, dedup_receiver)])
+    make_due(post)
+    assert run_engine() == [P.FAILED]  # the receiver kept it; its answer was lost
+    first_key = str(Publication.objects.get(post=post).idempotency_key)
+
+    writing.post_edit(
+        actor=cast.content,
+        post=post,
+        expected_version=1,
+        title="",
+        body="The corrected text",
+        variants={v.channel_id: "" for v in post.variants.all()},
+    )
+    post.refresh_from_db()
+    if post.state != State.IN_REVIEW:
+        actions.post_submit(actor=cast.content, post=post)
+    actions.post_decide(
+        actor=cast.marketing, post=post, decision="approve", expected_version=2, step_position=1
+    )
+    due_again(post)
+    assert run_engine() == [P.PUBLISHED]
+
+    publication = Publication.objects.get(post=post)
+    assert str(publication.idempotency_key) != first_key
+    # What the network shows is what Maillon calls published: the new text was kept.
+    assert dedup_receiver.kept[str(publication.idempotency_key)] == "The corrected text"
+    assert len(dedup_receiver.kept) == 2
+
+
+def test_a_retry_of_the_same_content_keeps_its_delivery_id(cast, dedup_receiver, settings):
+    settings.PUBLISH_MAX_ATTEMPTS = 3
+    post = approved_post(cast, [webhook_channel(cast, dedup_receiver)])
+    make_due(post)
+    assert run_engine() == [P.RETRY_WAIT]
+    key = Publication.objects.get(post=post).idempotency_key
+    due_again(post)
+    assert run_engine() == [P.PUBLISHED]
+    assert Publication.objects.get(post=post).idempotency_key == key
+    assert list(dedup_receiver.kept) == [str(key)]  # kept once, recognised on the retry
+
+
+# --- fault 3: claims lost with the broker ---------------------------------------------
+
+
+def test_claims_lost_with_the_broker_are_sent_within_a_few_ticks_not_a_lease(
+    cast,
+    receiver,  # noqa: F811
+    settings,
+    tmp_path,
+):
+    """The broker loses its queued claims (the queue purged, as a Redis restart without
+    persistence does); the next ticks claim them again, long before their 30 s lease."""
+    settings.PUBLISH_BATCH = 3
+    settings.PUBLISH_CLAIM_LEASE_SECONDS = 30
+    settings.PUBLISH_PICKUP_SECONDS = 1
+    receiver.expect_request("/hook", method="POST").respond_with_handler(receiver.accept)
+    channel = webhook_channel(cast, receiver)
+    posts = [approved_post(cast, [channel]) for _ in range(5)]
+    for post in posts:
+        make_due(post)
+    processes.purge_queue()
+    assert tasks.dispatch() == 3  # queued, no worker yet
+    processes.purge_queue()  # the broker restarts: the three messages are gone
+    time.sleep(settings.PUBLISH_PICKUP_SECONDS + 0.2)
+
+    log = tmp_path / "celery.log"
+    worker = processes.start_worker(log, PUBLISH_CLAIM_LEASE_SECONDS="30")
+    started = time.monotonic()
+    try:
+
+        def tick_until_published():
+            tasks.dispatch()
+            return Publication.objects.filter(post__in=posts, state=P.PUBLISHED).count() == 5
+
+        assert processes.wait_for(tick_until_published, timeout=20, interval=0.3), log.read_text()[
+            -3000:
+        ]
+    finally:
+        processes.stop(worker)
+        processes.purge_queue()
+    assert time.monotonic() - started < 20  # not the 30 s lease
+    assert len(receiver.deliveries) == len(set(receiver.deliveries)) == 5  # each sent once
+
+
+def test_the_publish_paths_log_lines_name_the_publication_post_and_channel(
+    cast,
+    receiver,  # noqa: F811
+    caplog,
+):
+    receiver.expect_request("/hook", method="POST").respond_with_handler(receiver.accept)
+    channel = webhook_channel(cast, receiver)
+    post = approved_post(cast, [channel])
+    make_due(post)
+    with caplog.at_level("INFO", logger="planner.publishing.engine"):
+        assert run_engine() == [P.PUBLISHED]
+    publication = Publication.objects.get(post=post)
+    named = f"publication {publication.pk} (post {post.pk}, channel {channel.pk} webhook)"
+    lines = [r.getMessage() for r in caplog.records if r.name == "planner.publishing.engine"]
+    assert lines and all(named in line for line in lines), lines
