@@ -347,13 +347,16 @@ def pending_for(
 
 def choices(pending: PendingConnection) -> list[Choice]:
     found = [discovery.Account(**raw) for raw in pending.secret.get("accounts") or []]
-    kinds = SPECS[pending.network].kinds
+    spec = SPECS[pending.network]
+    kinds = spec.kinds
+    # A Mastodon account's id is its server's: the same id elsewhere is another account.
+    base_url = str(pending.secret.get("base_url") or "") if spec.per_server else ""
     existing = {
-        (c.kind, account_of(c)): c
+        (c.kind, c.base_url if spec.per_server else "", account_of(c)): c
         for c in Channel.objects.filter(workspace=pending.workspace, kind__in=kinds)
     }
     return [
-        Choice(index=i, account=a, existing=existing.get((a.kind, a.account_id)))
+        Choice(index=i, account=a, existing=existing.get((a.kind, base_url, a.account_id)))
         for i, a in enumerate(found)
     ]
 
@@ -418,6 +421,18 @@ def choose(*, actor: User, pending: PendingConnection, picks: Mapping[int, str])
                 made.append(channel)
             pending.delete()
     except IntegrityError:
+        # Another admin connected one of these accounts meanwhile (the account constraint),
+        # or took one of the names.
+        again = [c for c in choices(pending) if c.existing is not None]
+        if fields := {
+            f"name-{c.index}": [
+                _("Already connected as %(name)s: use Reconnect on the Channels page.")
+                % {"name": c.existing.name}
+            ]
+            for c in again
+            if c.index in picks
+        }:
+            raise Conflict(next(iter(fields.values()))[0], fields=fields) from None
         taken = set(
             Channel.objects.filter(workspace=pending.workspace, name__in=names).values_list(
                 "name", flat=True

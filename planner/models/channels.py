@@ -80,6 +80,13 @@ class Channel(models.Model):
         ordering = ["kind", "name"]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "name"], name="channel_name_unique"),
+            # One channel per account a sign-in reaches (Mastodon ids are per server,
+            # hence the address): two admins choosing the same account at once get one.
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "base_url", "account_id"],
+                condition=~models.Q(account_id=""),
+                name="channel_account_unique",
+            ),
             models.CheckConstraint(
                 condition=models.Q(kind__in=ChannelKind.values), name="channel_kind_valid"
             ),
