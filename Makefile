@@ -58,8 +58,12 @@ run: deps
 	@command -v ffprobe >/dev/null 2>&1 || echo "Note: ffprobe is missing, so video uploads will be refused; install it with: sudo apt-get install ffmpeg"
 	$(PY) -m calendar_project.devrun
 
+# The suite runs in TEST_PROCESSES processes (pytest-xdist), each with its own test
+# database and Redis database (tests/settings.py); TEST_PROCESSES=0 runs it in one.
+TEST_PROCESSES ?= 2
+
 test: test-deps
-	$(PY) -m calendar_project.testrun $(PYTEST_ARGS)
+	$(PY) -m calendar_project.testrun -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 # The domain and workflow tests alone (CI runs them on SQLite as well).
 test-domain: deps

@@ -11,6 +11,8 @@ reschedules them.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
@@ -20,11 +22,25 @@ from planner.notifications.notify import notify
 REASON_LIMIT = 500
 
 
-def channel_mark_disconnected(*, channel_id: int, reason: str) -> bool:
-    """Mark the channel disconnected unless it already is; True when this call did
-    (its admins are then told, so they hear it once per disconnection, however many
-    posts fail at the same moment)."""
-    marked = Channel.objects.filter(pk=channel_id, disconnected_at__isnull=True).update(
+def channel_reconnected_since(*, channel_id: int, connected_at: datetime | None) -> bool:
+    """The channel was given new credentials after ``connected_at`` (those a send started
+    with) and is connected: a refusal of the old ones says nothing about the new."""
+    newer = Channel.objects.filter(pk=channel_id, disconnected_at__isnull=True)
+    if connected_at is None:
+        return newer.filter(connected_at__isnull=False).exists()
+    return newer.filter(connected_at__gt=connected_at).exists()
+
+
+def channel_mark_disconnected(
+    *, channel_id: int, reason: str, connected_at: datetime | None = None
+) -> bool:
+    """Mark the channel disconnected unless it already is, or (``connected_at`` given)
+    unless it was reconnected since; True when this call did (its admins are then told,
+    so they hear it once per disconnection, however many posts fail at the same moment)."""
+    rows = Channel.objects.filter(pk=channel_id, disconnected_at__isnull=True)
+    if connected_at is not None:
+        rows = rows.exclude(connected_at__gt=connected_at)
+    marked = rows.update(
         disconnected_at=timezone.now(),
         disconnected_reason=reason[:REASON_LIMIT],
         updated_at=timezone.now(),

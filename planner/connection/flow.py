@@ -305,6 +305,7 @@ def _apply(channel: Channel, account: discovery.Account, base_url: str) -> None:
     )
     channel.disconnected_at = None
     channel.disconnected_reason = ""
+    channel.connected_at = timezone.now()
     # The last test spoke of the old credentials.
     channel.last_checked_at, channel.last_check_ok, channel.last_check_message = None, False, ""
     if base_url:  # a test server's address (settings' *_API_URL)

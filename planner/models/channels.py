@@ -71,6 +71,9 @@ class Channel(models.Model):
     # not cure, a revoked app): nothing is sent until a person reconnects.
     disconnected_at = models.DateTimeField(_("disconnected"), null=True, blank=True)
     disconnected_reason = models.CharField(_("why it was disconnected"), max_length=500, blank=True)
+    # When its credentials were last given (Connect, Reconnect, new tokens typed into the
+    # form): a send that started with older ones and was refused does not disconnect it.
+    connected_at = models.DateTimeField(_("credentials given"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

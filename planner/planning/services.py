@@ -299,6 +299,7 @@ def channel_save(
         before["credentials"], after["credentials"] = _masked(stored), _masked(moved)
         after["credentials_dropped"] = sorted(set(stored) - set(typed))
         channel.credentials = moved
+        channel.connected_at = timezone.now()
         # The last test reached the old address: it says nothing about the new one.
         channel.last_checked_at, channel.last_check_ok, channel.last_check_message = None, False, ""
     elif credentials is not None:
@@ -316,6 +317,7 @@ def channel_save(
             before["credentials"] = _masked(channel.credentials or {})
             after["credentials"] = _masked(merged)
             channel.credentials = merged
+            channel.connected_at = timezone.now()
     # The name's uniqueness is left to the database (``_save_unique``), which says it on
     # the name field rather than as "Channel with this Workspace and Name already exists".
     full_clean(channel, validate_constraints=False)

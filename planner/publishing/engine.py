@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.conf import settings
@@ -38,7 +38,7 @@ from planner import outbound
 from planner.approvals import notices
 from planner.channels import base, metrics
 from planner.channels.registry import adapter_for
-from planner.connection.disconnection import channel_mark_disconnected
+from planner.connection.disconnection import channel_mark_disconnected, channel_reconnected_since
 from planner.models import Post, Publication
 from planner.models import PublicationState as P
 from planner.posts.transitions import engine_apply
@@ -350,7 +350,7 @@ def publication_send(*, publication_id: int, token: str) -> str:
         except Exception as exc:
             logger.exception("Adapter %s crashed sending %s", publication.channel.kind, where)
             outcome = base.Unknown(f"Unexpected error while sending: {exc.__class__.__name__}")
-    state = _record(publication_id, token, outcome)
+    state = _record(publication_id, token, outcome, publication.channel.connected_at)
     reason = getattr(outcome, "reason", "")
     logger.info("Sent %s: %s%s", where, state, f" ({reason})" if reason else "")
     return state
@@ -413,15 +413,20 @@ def _retry_on_deadlock(step: Callable[[], T], what: str) -> T:
     raise AssertionError("unreachable")
 
 
-def _record(publication_id: int, token: str, outcome: base.Outcome) -> str:
-    """Record a send's outcome, retried if a deadlock chose it as the victim."""
+def _record(
+    publication_id: int, token: str, outcome: base.Outcome, connected_at: datetime | None = None
+) -> str:
+    """Record a send's outcome (``connected_at``: when the credentials it was sent with
+    were given), retried if a deadlock chose it as the victim."""
     return _retry_on_deadlock(
-        lambda: _record_once(publication_id, token, outcome),
+        lambda: _record_once(publication_id, token, outcome, connected_at),
         f"recording publication {publication_id}",
     )
 
 
-def _record_once(publication_id: int, token: str, outcome: base.Outcome) -> str:
+def _record_once(
+    publication_id: int, token: str, outcome: base.Outcome, connected_at: datetime | None = None
+) -> str:
     now = timezone.now()
     with transaction.atomic():
         post_id = Publication.objects.values_list("post_id", flat=True).get(pk=publication_id)
@@ -466,10 +471,28 @@ def _record_once(publication_id: int, token: str, outcome: base.Outcome) -> str:
             )
             publication.last_error = f"{outcome.reason} Checking with the network before any retry."
             publication.save()
+        elif (
+            isinstance(outcome, base.Permanent)
+            and outcome.reauth
+            and channel_reconnected_since(
+                channel_id=publication.channel_id, connected_at=connected_at
+            )
+        ):
+            # Refused with the credentials a person has replaced during the send (a
+            # Reconnect): the channel stays connected and this post goes again at once.
+            publication.state = P.RETRY_WAIT
+            publication.next_attempt_at = now
+            publication.last_error = (
+                f"{outcome.reason} The channel was reconnected meanwhile: sending again "
+                "with the new connection."
+            )
+            publication.save()
         elif isinstance(outcome, base.Permanent) and outcome.reauth:
             # Refused for good even after any refresh: the channel is disconnected and
             # this post, like the channel's next ones, waits for a person.
-            channel_mark_disconnected(channel_id=publication.channel_id, reason=outcome.reason)
+            channel_mark_disconnected(
+                channel_id=publication.channel_id, reason=outcome.reason, connected_at=connected_at
+            )
             _hold(
                 publication,
                 post,

@@ -6,15 +6,18 @@ an X stand-in that only takes the tokens it issued."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 
 import pytest
 from django.core import mail
 from django.utils import timezone
+from werkzeug import Response
 
 from planner.errors import Conflict
 from planner.models import Channel, ChannelKind, Notification, NotificationKind, Post, Publication
 from planner.models import PublicationState as P
+from planner.planning import services as planning
 from planner.publishing import control
 from planner.workflow import State
 from tests import processes
@@ -159,3 +162,53 @@ def test_a_real_worker_holds_the_posts_of_a_revoked_channel(cast, x_api, oauth_s
     assert Channel.objects.get(pk=channel.pk).disconnected_at is not None
     assert disconnection_notices(cast).count() == 1
     assert x_api.posts == []
+
+
+def test_a_refusal_of_tokens_replaced_during_the_send_does_not_disconnect(cast, httpserver):
+    # A slow Mastodon server refuses the old token while an admin types a new one into
+    # the channel form: the channel stays connected and the post goes with the new one.
+    channel = ChannelFactory(
+        workspace=cast.workspace,
+        kind=ChannelKind.MASTODON,
+        name="Cairn on Mastodon",
+        base_url=httpserver.url_for("").rstrip("/"),
+        credentials={"access_token": "old-token"},
+    )
+    seen = []
+
+    def statuses(request):
+        seen.append(request.headers.get("Authorization"))
+        if request.headers.get("Authorization") == "Bearer new-token":
+            return Response(
+                json.dumps({"id": "110", "url": "https://mastodon.example/@cairn/110"}),
+                status=200,
+                content_type="application/json",
+            )
+        planning.channel_save(
+            actor=cast.admin,
+            workspace=cast.workspace,
+            channel=Channel.objects.get(pk=channel.pk),
+            kind=channel.kind,
+            name=channel.name,
+            credentials={"access_token": "new-token"},
+        )
+        return Response(
+            json.dumps({"error": "The access token was revoked"}),
+            status=401,
+            content_type="application/json",
+        )
+
+    httpserver.expect_request("/api/v1/statuses", method="POST").respond_with_handler(statuses)
+    post = approved_post(cast, [channel])
+    make_due(post)
+    run_engine()
+    channel.refresh_from_db()
+    assert channel.disconnected_at is None
+    publication = Publication.objects.get(post=post)
+    assert publication.state == P.RETRY_WAIT
+    assert "reconnected meanwhile" in publication.last_error
+    run_engine()
+    publication.refresh_from_db()
+    assert publication.state == P.PUBLISHED and publication.external_id == "110"
+    assert seen == ["Bearer old-token", "Bearer new-token"]
+    assert not disconnection_notices(cast).exists()
