@@ -330,18 +330,13 @@ class FacebookAdapter(Adapter):
         )
 
     def _video(self, session: Session, message: Outgoing, item: MediaFile) -> Outcome:
-        """``/{page}/videos``: Facebook fetches ``file_url`` when the file has a public
-        address (no bytes pass through Maillon); else the bytes go up by resumable upload
-        (``_resumable_video``)."""
-        page = session.credentials.get("page_id", "")
+        """``/{page}/videos`` by resumable upload (``_resumable_video``), even when the file
+        has a signed address: the bytes go from Maillon's disk in parts, so a large video
+        needs no single long request nor Facebook fetching it from Maillon."""
         fields = {"description": message.text}
         if message.title:
             fields["title"] = message.title
-        if not item.url:
-            return self._resumable_video(session, item, fields)
-        fields["file_url"] = item.url
-        body = self._graph(session, "POST", f"{page}/videos", idempotent=False, data=fields)
-        return _facebook_post(body)
+        return self._resumable_video(session, item, fields)
 
     def _resumable_video(
         self, session: Session, item: MediaFile, fields: dict[str, str]
