@@ -203,13 +203,25 @@ def bluesky(req: Request, demo: DemoServer) -> Reply | None:
         return 200, {"did": DID, "handle": handle, **tokens}, {}
     if nsid == "com.atproto.identity.resolveHandle":
         return 200, {"did": DID}, {}
+    # Bluesky's video service (BLUESKY_VIDEO_SERVICE_URL points here): processed at once.
+    if nsid == "com.atproto.server.getServiceAuth":
+        return 200, {"token": "demo-service-token"}, {}
+    if nsid == "app.bsky.video.getUploadLimits":
+        return 200, {"canUpload": True}, {}
+    if nsid == "app.bsky.video.uploadVideo":
+        kind = req.headers.get("Content-Type", "")
+        blob = {"$type": "blob", "ref": {"$link": "bafkreidemo" + demo.inbox.new_id()}}
+        blob = {**blob, "mimeType": kind, "size": len(req.body)}
+        job = {"jobId": demo.inbox.new_id(), "did": DID, "state": "JOB_STATE_COMPLETED"}
+        return 200, {**job, "blob": blob}, {}
     if nsid == "com.atproto.repo.uploadBlob":
         kind = req.headers.get("Content-Type", "")
         blob = {"$type": "blob", "ref": {"$link": "bafkreidemo" + demo.inbox.new_id()}}
         return 200, {"blob": {**blob, "mimeType": kind, "size": len(req.body)}}, {}
     if nsid == "com.atproto.repo.putRecord":
         record = body.get("record") or {}
-        images = len((record.get("embed") or {}).get("images") or [])
+        embed = record.get("embed") or {}
+        images = len(embed.get("images") or []) or (1 if embed.get("video") else 0)
         demo.inbox.add("bluesky", record.get("text", ""), key="b:" + rkey, media=images)
         return 200, {"uri": uri, "cid": "bafyreidemo" + rkey}, {}
     if nsid == "com.atproto.repo.deleteRecord":
@@ -312,6 +324,20 @@ def graph(network: str) -> Callable[[Request, DemoServer], Reply | None]:
             case "POST", [_, "photos"]:
                 post = inbox.add(network, req.field("message"), media=1)
                 return 200, {"id": inbox.new_id(), "post_id": post.id}, {}
+            # The resumable video upload, in one transfer, processed at once.
+            case "POST", [_, "videos"] if req.field("upload_phase") == "start":
+                video, upload, size = inbox.new_id(), inbox.new_id(), req.field("file_size")
+                inbox.containers[upload] = {"size": size or "0"}
+                body = {"video_id": video, "upload_session_id": upload, "start_offset": "0"}
+                return 200, {**body, "end_offset": size or "0"}, {}
+            case "POST", [_, "videos"] if req.field("upload_phase") == "transfer":
+                size = inbox.containers.get(req.field("upload_session_id"), {}).get("size", "0")
+                return 200, {"start_offset": size, "end_offset": size}, {}
+            case "POST", [_, "videos"] if req.field("upload_phase") == "finish":
+                inbox.add(network, req.field("description"), media=1)
+                return 200, {"success": True}, {}
+            case "GET", [_] if req.arg("fields") == "status":
+                return 200, {"status": {"video_status": "ready"}}, {}
             case "POST", [_, "videos"]:
                 return 200, {"id": inbox.add(network, req.field("description"), media=1).id}, {}
             case "POST", [_, "media" | "threads"]:

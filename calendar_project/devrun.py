@@ -53,6 +53,8 @@ def main() -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "calendar_project.settings")
     env.setdefault("DEBUG", "true")  # development: off unless asked for (settings.py)
     env.setdefault("OUTBOUND_ALLOW_LOOPBACK", "true")  # the demo networks on 127.0.0.1
+    if not options.no_networks:  # Bluesky videos go to the demo networks' video service
+        env.setdefault("BLUESKY_VIDEO_SERVICE_URL", f"{networks_url}/bluesky")
     env["PYTHONUNBUFFERED"] = "1"
     manager = Manager()
 

@@ -270,6 +270,10 @@ PUBLISH_READ_TIMEOUT_SECONDS = env.int("PUBLISH_READ_TIMEOUT_SECONDS", 30, minim
 # X or LinkedIn, an Instagram or Threads container); past that the attempt is retried
 # later and resumes from the media or container it uploaded (planner/channels/processing.py).
 MEDIA_PROCESSING_WAIT_SECONDS = env.int("MEDIA_PROCESSING_WAIT_SECONDS", 60, minimum=1)
+# Where Bluesky videos go to be processed before they are posted (planner/channels/bluesky.py).
+BLUESKY_VIDEO_SERVICE_URL = env.url(
+    "BLUESKY_VIDEO_SERVICE_URL", "https://video.bsky.app", schemes=("https", "http")
+).rstrip("/")
 
 # Only one beat sends the schedule: each holds a lease in Redis this long and renews it
 # every tick; a second beat (failover) takes over within this time of the first's death.

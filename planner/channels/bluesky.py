@@ -23,9 +23,12 @@ when that fails too the channel must be reconnected (``Permanent``, reauth).
 The base URL is the account's PDS (``https://bsky.social`` forwards to the
 PDS of accounts it hosts; a self-hosted account gives its own address).
 
-Not covered yet: mentions (each @handle needs a resolveHandle call), link
-cards (``app.bsky.embed.external``), video, image aspect ratios, and
-``langs`` (``Outgoing`` carries no language).
+A video goes through Bluesky's video service (``upload_video``), as the
+Bluesky app sends it: the service checks and transcodes it, then stores the
+blob in the account's PDS itself, with a service-auth token the PDS issued.
+
+Not covered yet: mentions (each @handle needs a resolveHandle call), image
+aspect ratios, and ``langs`` (``Outgoing`` carries no language).
 """
 
 from __future__ import annotations
@@ -142,12 +145,12 @@ class BlueskyAdapter(Adapter):
         return Published(str(uri), _post_url(session, rkey))
 
     def _embed(self, session: Session, message: Outgoing) -> dict[str, Any] | Outcome | None:
-        """Images, a video (app.bsky.embed.video, its blob uploaded as the images are),
+        """Images, a video (app.bsky.embed.video, its blob from the video service),
         or, with no media, a card for the text's first link (app.bsky.embed.external)."""
         videos = [item for item in message.media if item.mime_type.startswith("video/")]
         if videos:
             video = videos[0]
-            blob = _upload(session, video, limit=MAX_VIDEO_BYTES, what="video")
+            blob = upload_video(session, video)
             if not isinstance(blob, dict):
                 return blob
             embed: dict[str, Any] = {"$type": "app.bsky.embed.video", "video": blob}
@@ -654,3 +657,182 @@ def link_card(session: Session, url: str) -> dict[str, Any] | None:
             if isinstance(blob, dict):
                 external["thumb"] = blob
     return {"$type": "app.bsky.embed.external", "external": external}
+
+
+# --- video, through the video service -------------------------------------------------
+# https://docs.bsky.app/docs/tutorials/video : the bytes go to the video service
+# (app.bsky.video.uploadVideo) with a service-auth token the account's PDS signs for
+# uploadBlob on that PDS; the service processes the video, uploads the blob to the PDS
+# with that token, and app.bsky.video.getJobStatus hands the blob back.
+
+VIDEO_SERVICE_DID = "did:web:video.bsky.app"
+UPLOAD_BLOB = "com.atproto.repo.uploadBlob"
+UPLOAD_LIMITS = "app.bsky.video.getUploadLimits"
+SERVICE_TOKEN_SECONDS = 30 * 60  # the upload and its processing must fit in this
+JOB_COMPLETED = "JOB_STATE_COMPLETED"
+JOB_FAILED = "JOB_STATE_FAILED"
+VIDEO_POLL_SECONDS = 1.0  # the service suggests no pause; a short video is ready in seconds
+
+
+def video_service_url() -> str:
+    """The setting, read at call time (tests point it at their stand-in)."""
+    from django.conf import settings
+
+    url = getattr(settings, "BLUESKY_VIDEO_SERVICE_URL", "") or "https://video.bsky.app"
+    return str(url).rstrip("/")
+
+
+def upload_video(session: Session, item: MediaFile) -> dict[str, Any] | Outcome:
+    """The blob of ``item`` once the video service has processed it, or why not.
+
+    A service that cannot be reached or answers 5xx is ``Transient`` (the post is retried;
+    a repeated upload of the same file is answered 409 ``already_exists`` with the first
+    job, so a retry polls that job instead of processing the file twice). A job the service
+    fails, or limits that refuse the upload, are ``Permanent`` with the service's words."""
+    from planner.channels import processing
+
+    name = Path(item.path).name
+    data = processing.read_bytes(item)
+    if isinstance(data, Permanent):
+        return data
+    if len(data) > MAX_VIDEO_BYTES:
+        return Permanent(f"{name} is larger than Bluesky's {MAX_VIDEO_BYTES / 1e6:g} MB limit.")
+    if failed := _ensure_session(session):
+        return failed
+    service = video_service_url()
+    limits_token = _service_token(session, VIDEO_SERVICE_DID, UPLOAD_LIMITS)
+    if not isinstance(limits_token, str):
+        return limits_token
+    answer = _video_call(session, "GET", f"{service}/xrpc/{UPLOAD_LIMITS}", token=limits_token)
+    if not isinstance(answer, dict):
+        return answer
+    if answer.get("canUpload") is False:
+        why = answer.get("message") or answer.get("error") or "no reason given"
+        return Permanent(
+            f"Bluesky's video service will not take a video from this account now ({why}). "
+            "Bluesky allows uploads only to accounts with a verified email address, within "
+            "a daily number of videos and bytes."
+        )
+    audience = _pds_service_did(session)
+    if not isinstance(audience, str):
+        return audience
+    token = _service_token(session, audience, UPLOAD_BLOB)
+    if not isinstance(token, str):
+        return token
+    params = {"did": _did(session), "name": name}
+    answer = _video_call(
+        session,
+        "POST",
+        f"{service}/xrpc/app.bsky.video.uploadVideo",
+        token=token,
+        params=params,
+        content=data,
+        headers={"Content-Type": item.mime_type},
+        accept_conflict=True,
+    )
+    if not isinstance(answer, dict):
+        return answer
+    job = _job(answer)
+    budget = processing.Budget()
+    while True:
+        state = str(job.get("state") or "")
+        if state == JOB_COMPLETED and isinstance(job.get("blob"), dict):
+            return job["blob"]
+        if state == JOB_FAILED:
+            why = job.get("message") or job.get("error") or "no reason given"
+            return Permanent(f"Bluesky's video service could not process {name}: {why}.")
+        job_id = str(job.get("jobId") or "")
+        if not job_id:
+            return Transient(f"Bluesky's video service gave no job for {name}; trying again.")
+        if not budget.pause(VIDEO_POLL_SECONDS):
+            return budget.exceeded(f"The video {name}")
+        answer = _video_call(
+            session,
+            "GET",
+            f"{service}/xrpc/app.bsky.video.getJobStatus",
+            params={"jobId": job_id},
+        )
+        if not isinstance(answer, dict):
+            return answer
+        job = _job(answer)
+
+
+def _job(answer: dict[str, Any]) -> dict[str, Any]:
+    """The job status: getJobStatus wraps it in ``jobStatus``; uploadVideo's answer (and its
+    409) carry it at the top level, as the service really answers."""
+    inner = answer.get("jobStatus")
+    return inner if isinstance(inner, dict) else answer
+
+
+def _pds_service_did(session: Session) -> str | Outcome:
+    """``did:web:<host>`` of the PDS that holds the account's repository, read from the
+    account's DID document (getSession gives it): the service-auth token's audience, which
+    that PDS checks when the video service uploads the blob. Without a DID document, the
+    DID the server gives itself (describeServer), else its address's host."""
+    response = _authed(session, "GET", "com.atproto.server.getSession")
+    if not isinstance(response, httpx.Response):
+        return response
+    if failed := _failure(response, "the session check"):
+        return failed
+    endpoint = ""
+    doc = _json(response).get("didDoc")
+    services = doc.get("service") if isinstance(doc, dict) else None
+    for service in services if isinstance(services, list) else []:
+        if isinstance(service, dict) and str(service.get("id", "")).endswith("#atproto_pds"):
+            endpoint = str(service.get("serviceEndpoint") or "")
+    if endpoint:
+        return f"did:web:{httpx.URL(endpoint).host}"
+    # No DID document in the answer: the server's own DID (a PDS names itself there).
+    described = _call(session, "GET", "com.atproto.server.describeServer")
+    if isinstance(described, httpx.Response) and described.status_code == 200:
+        did = _json(described).get("did")
+        if isinstance(did, str) and did.startswith("did:web:"):
+            return did
+    return f"did:web:{httpx.URL(session.base_url).host}"
+
+
+def _service_token(session: Session, audience: str, method: str) -> str | Outcome:
+    params = {"aud": audience, "lxm": method, "exp": int(time.time()) + SERVICE_TOKEN_SECONDS}
+    response = _authed(session, "GET", "com.atproto.server.getServiceAuth", params=params)
+    if not isinstance(response, httpx.Response):
+        return response
+    if failed := _failure(response, "the request for a video upload token"):
+        return failed
+    token = _json(response).get("token")
+    if not isinstance(token, str) or not token:
+        return Transient("Bluesky's answer to the request for an upload token could not be read.")
+    return token
+
+
+def _video_call(
+    session: Session,
+    method: str,
+    url: str,
+    *,
+    token: str = "",
+    accept_conflict: bool = False,
+    **kwargs: Any,
+) -> dict[str, Any] | Outcome:
+    """One call to the video service, its JSON body or why not. Every call is safe to
+    repeat (an upload of the same bytes answers with the same job)."""
+    if token:
+        kwargs["headers"] = {**kwargs.get("headers", {}), "Authorization": f"Bearer {token}"}
+    result = send(session, method, url, idempotent=True, **kwargs)
+    if isinstance(result, Transient | Unknown):
+        return Transient(
+            f"Bluesky's video service at {httpx.URL(url).host} did not answer "
+            f"({result.reason}). Maillon will try again."
+        )
+    if not isinstance(result, httpx.Response):
+        return result
+    body = _json(result)
+    conflict = result.status_code == 409 and (
+        body.get("jobId") or isinstance(body.get("jobStatus"), dict)
+    )
+    if accept_conflict and conflict:
+        return body  # already_exists: the job of the same file, uploaded before
+    if result.status_code in (401, 403):  # the service's refusal, not the channel's
+        return Permanent(f"Bluesky's video service refused the upload ({_detail(result)}).")
+    if failed := _failure(result, "the video"):
+        return failed
+    return body

@@ -330,28 +330,79 @@ class FacebookAdapter(Adapter):
         )
 
     def _video(self, session: Session, message: Outgoing, item: MediaFile) -> Outcome:
-        """``/{page}/videos``: Facebook fetches ``file_url`` when the file has a public
-        address, else the bytes go up in the request (``source``). It processes the video
-        after answering; the post is made by then."""
-        page = session.credentials.get("page_id", "")
+        """``/{page}/videos`` by resumable upload (``_resumable_video``), even when the file
+        has a signed address: the bytes go from Maillon's disk in parts, so a large video
+        needs no single long request nor Facebook fetching it from Maillon."""
         fields = {"description": message.text}
         if message.title:
             fields["title"] = message.title
-        kwargs: dict[str, Any] = {}
-        if item.url:
-            fields["file_url"] = item.url
-        else:
-            content = processing.read_bytes(item)
-            if not isinstance(content, bytes):
-                return content
-            kwargs["files"] = {"source": (Path(item.path).name, content, item.mime_type)}
-            if session.base_url.rstrip("/") == self.default_base_url:
-                # Video bytes go to Graph's video host, everything else to the usual one.
-                session = dataclasses.replace(session, base_url=GRAPH_VIDEO_URL)
-        body = self._graph(
-            session, "POST", f"{page}/videos", idempotent=False, data=fields, **kwargs
-        )
-        return _facebook_post(body)
+        return self._resumable_video(session, item, fields)
+
+    def _resumable_video(
+        self, session: Session, item: MediaFile, fields: dict[str, str]
+    ) -> Outcome:
+        """Graph's resumable upload: ``upload_phase=start`` with the size, ``transfer`` of
+        the chunk between the offsets Facebook names until they meet, ``finish`` with the
+        description (that publishes the video), then the video's ``status`` polled within the
+        processing budget. A processing error is a permanent outcome in Facebook's words; a
+        video still processing when the budget ends is published (Facebook shows it once
+        processed) rather than sent again."""
+        page = session.credentials.get("page_id", "")
+        content = processing.read_bytes(item)
+        if not isinstance(content, bytes):
+            return content
+        uploads = session
+        if session.base_url.rstrip("/") == self.default_base_url:
+            # Video bytes go to Graph's video host; META_API_URL (a test server) takes both.
+            uploads = dataclasses.replace(session, base_url=GRAPH_VIDEO_URL)
+        name = Path(item.path).name
+        start = {"upload_phase": "start", "file_size": str(len(content))}
+        body = self._graph(uploads, "POST", f"{page}/videos", idempotent=True, data=start)
+        if not isinstance(body, dict):
+            return body
+        video_id, upload = str(body.get("video_id") or ""), str(body.get("upload_session_id") or "")
+        if not video_id or not upload:
+            return Transient(f"Facebook's answer to the upload of {name} could not be read.")
+        offsets = (int(body.get("start_offset", 0)), int(body.get("end_offset", 0)))
+        while offsets[0] < offsets[1]:
+            chunk = content[offsets[0] : offsets[1]]
+            data = {
+                "upload_phase": "transfer",
+                "upload_session_id": upload,
+                "start_offset": str(offsets[0]),
+            }
+            files = {"video_file_chunk": (name, chunk, "application/octet-stream")}
+            body = self._graph(
+                uploads, "POST", f"{page}/videos", idempotent=True, data=data, files=files
+            )
+            if not isinstance(body, dict):
+                return body
+            moved = (int(body.get("start_offset", 0)), int(body.get("end_offset", 0)))
+            if moved[0] <= offsets[0]:
+                return Transient(f"Facebook did not take the next part of {name}; trying again.")
+            offsets = moved
+        finish = {"upload_phase": "finish", "upload_session_id": upload, **fields}
+        body = self._graph(uploads, "POST", f"{page}/videos", idempotent=False, data=finish)
+        if not isinstance(body, dict):
+            return body
+        if not body.get("success"):
+            return Unknown(f"Facebook's answer to the end of the upload of {name} had no success.")
+        budget = processing.Budget()
+        while True:
+            params = {"fields": "status"}
+            body = self._graph(session, "GET", video_id, idempotent=True, params=params)
+            status = body.get("status") if isinstance(body, dict) else None
+            if isinstance(status, dict):
+                state = str(status.get("video_status") or "")
+                if state == "error":
+                    return Permanent(
+                        f"Facebook could not process the video {name}: {_video_error(status)}."
+                    )
+                if state in ("ready", "published"):
+                    break
+            if not budget.pause():
+                break  # published, and Facebook shows it once processed
+        return Published(video_id, f"https://www.facebook.com/{video_id}")
 
     def reconcile(self, session: Session, message: Outgoing) -> Published | NotThere | None:
         page = session.credentials.get("page_id", "")
@@ -401,6 +452,17 @@ class FacebookAdapter(Adapter):
         self, session: Session, method: str, path: str, **kwargs: Any
     ) -> dict[str, Any] | Failure:
         return graph(session, "page_access_token", method, path, **kwargs)
+
+
+def _video_error(status: Mapping[str, Any]) -> str:
+    """The words of a video's processing error (``processing_phase.errors``)."""
+    for phase in ("processing_phase", "uploading_phase", "publishing_phase"):
+        found = status.get(phase)
+        errors = found.get("errors") if isinstance(found, dict) else None
+        for error in errors if isinstance(errors, list) else []:
+            if isinstance(error, dict) and error.get("message"):
+                return str(error["message"])
+    return "no reason given"
 
 
 def _facebook_post(body: dict[str, Any] | Failure) -> Outcome:

@@ -239,16 +239,18 @@ def test_an_unknown_call_is_answered_404_and_a_browser_is_sent_to_the_page(demo_
 
 @pytest.mark.django_db
 def test_the_demo_networks_take_images_videos_and_carousels_as_the_adapters_send_them(
-    cast, demo_server, tmp_path
+    cast, demo_server, tmp_path, settings
 ):
-    """The upload protocols of X (chunked video), LinkedIn (Images and Videos APIs),
-    Facebook (photos, videos) and the Instagram/Threads carousels, as far as a demo needs."""
+    """The upload protocols of X (chunked video), Bluesky (the video service), LinkedIn
+    (Images and Videos APIs), Facebook (photos, resumable video) and the Instagram/Threads
+    carousels, as far as a demo needs."""
     import dataclasses
 
     from planner.channels.base import Outgoing
     from tests.planner.channels import samples
 
     channels = connect_demo_channels(cast, demo_server)
+    settings.BLUESKY_VIDEO_SERVICE_URL = f"{demo_server.url}/bluesky"
     photos = tuple(
         dataclasses.replace(samples.image(tmp_path, f"{n}.jpg"), url=f"https://m.example/{n}.jpg")
         for n in range(3)
@@ -256,6 +258,7 @@ def test_the_demo_networks_take_images_videos_and_carousels_as_the_adapters_send
     clip = dataclasses.replace(samples.video(tmp_path), url="https://m.example/clip.mp4")
     cases = [
         (K.X, (clip,), 1),
+        (K.BLUESKY, (dataclasses.replace(clip, alt_text="A test pattern"),), 1),
         (K.LINKEDIN, photos, 3),
         (K.LINKEDIN, (clip,), 1),
         (K.FACEBOOK, photos[:1], 1),
@@ -267,7 +270,8 @@ def test_the_demo_networks_take_images_videos_and_carousels_as_the_adapters_send
     with new_http_client() as http:
         for number, (kind, media, _) in enumerate(cases):
             session = outgoing.session_for(channels[kind], http)
-            message = Outgoing(text=f"Demo media post {number}", media=media)
+            key = adapter_for(kind).platform_key() if kind == K.BLUESKY else ""
+            message = Outgoing(text=f"Demo media post {number}", media=media, platform_key=key)
             outcome = adapter_for(kind).publish(session, message)
             assert isinstance(outcome, Published), (kind, outcome)
     received = [(p.network, p.text, p.media) for p in demo_server.inbox.posts]

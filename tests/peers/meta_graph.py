@@ -38,7 +38,26 @@ def download(url: str) -> bytes | None:
 
 
 class FacebookPage:
-    def __init__(self, server: HTTPServer):
+    """Page photos, feed posts and videos. A video's bytes come by ``file_url`` or by
+    resumable upload (``upload_phase`` start / transfer / finish, in chunks of
+    ``chunk_bytes`` at the offsets this server names, a wrong offset refused as Graph does);
+    the video is then processed over ``polls_before_ready`` reads of its ``status``, or
+    fails with ``processing_error``."""
+
+    def __init__(
+        self,
+        server: HTTPServer,
+        *,
+        chunk_bytes: int = 1024 * 1024,
+        polls_before_ready: int = 0,
+        processing_error: str = "",
+    ):
+        self.chunk_bytes = chunk_bytes
+        self.polls_before_ready = polls_before_ready
+        self.processing_error = processing_error
+        self.sessions: dict[str, dict] = {}
+        self.transfers: list[tuple[int, int]] = []  # (start_offset, chunk length) taken
+        self.status_polls: dict[str, int] = {}
         self.ids = itertools.count(900)
         self.photos: dict[str, dict] = {}
         self.videos: list[dict] = []
@@ -46,6 +65,7 @@ class FacebookPage:
         server.expect_request(f"/{PAGE}/photos", method="POST").respond_with_handler(self.photo)
         server.expect_request(f"/{PAGE}/feed", method="POST").respond_with_handler(self.post)
         server.expect_request(f"/{PAGE}/videos", method="POST").respond_with_handler(self.video)
+        server.expect_request(re.compile(r"/\d+$"), method="GET").respond_with_handler(self.status)
 
     def photo(self, request: Request) -> Response:
         photo_id = str(next(self.ids))
@@ -66,6 +86,9 @@ class FacebookPage:
 
     def video(self, request: Request) -> Response:
         form = request.form.to_dict()
+        phase = form.pop("upload_phase", "")
+        if phase:
+            return self.resumable(request, phase, form)
         if "file_url" in form:
             content = download(form["file_url"])
             if content is None:
@@ -75,6 +98,54 @@ class FacebookPage:
         video_id = str(next(self.ids))
         self.videos.append({"id": video_id, "form": form, "bytes": content})
         return _json({"id": video_id})
+
+    def _offsets(self, upload: dict) -> dict:
+        start = len(upload["bytes"])
+        end = min(upload["size"], start + self.chunk_bytes)
+        return {"start_offset": str(start), "end_offset": str(end)}
+
+    def resumable(self, request: Request, phase: str, form: dict) -> Response:
+        if phase == "start":
+            video_id, session_id = str(next(self.ids)), str(next(self.ids))
+            upload = {"video_id": video_id, "size": int(form["file_size"]), "bytes": b""}
+            self.sessions[session_id] = upload
+            body = {"video_id": video_id, "upload_session_id": session_id}
+            return _json({**body, **self._offsets(upload)})
+        upload = self.sessions.get(form.get("upload_session_id", ""))
+        if upload is None:
+            return _graph_error("Invalid upload session id", code=6000)
+        if phase == "transfer":
+            chunk = request.files["video_file_chunk"].read()
+            offsets = self._offsets(upload)
+            wanted = int(offsets["end_offset"]) - int(offsets["start_offset"])
+            if form.get("start_offset") != offsets["start_offset"] or len(chunk) != wanted:
+                return _graph_error("Upload failed: the start offset does not match", code=6001)
+            self.transfers.append((int(form["start_offset"]), len(chunk)))
+            upload["bytes"] += chunk
+            return _json(self._offsets(upload))
+        if phase == "finish":
+            if len(upload["bytes"]) != upload["size"]:
+                return _graph_error("The video file is incomplete", code=6001)
+            self.videos.append({"id": upload["video_id"], "form": form, "bytes": upload["bytes"]})
+            return _json({"success": True})
+        return _graph_error(f"Unknown upload_phase {phase}")
+
+    def status(self, request: Request) -> Response:
+        video_id = request.path.strip("/")
+        if not any(video["id"] == video_id for video in self.videos):
+            return _graph_error("Unsupported get request", code=100)
+        polls = self.status_polls[video_id] = self.status_polls.get(video_id, 0) + 1
+        if polls <= self.polls_before_ready:
+            status = {"video_status": "processing", "processing_phase": {"status": "in_progress"}}
+        elif self.processing_error:
+            errors = [{"code": 1363008, "message": self.processing_error}]
+            status = {
+                "video_status": "error",
+                "processing_phase": {"status": "error", "errors": errors},
+            }
+        else:
+            status = {"video_status": "ready", "processing_phase": {"status": "complete"}}
+        return _json({"id": video_id, "status": status})
 
 
 class Containers:
@@ -110,7 +181,7 @@ class Containers:
         server.expect_request(f"/{self.user}/{publish}", method="POST").respond_with_handler(
             self.publish
         )
-        server.expect_request(re.compile(r"/\d+"), method="GET").respond_with_handler(self.read)
+        server.expect_request(re.compile(r"/\d+$"), method="GET").respond_with_handler(self.read)
 
     def create(self, request: Request) -> Response:
         form = request.form.to_dict()

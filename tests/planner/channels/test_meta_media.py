@@ -80,7 +80,7 @@ def test_facebook_several_photos_are_unpublished_then_attached_to_one_post_in_or
     }
 
 
-def test_facebook_a_video_is_uploaded_as_a_file_or_fetched_from_its_address(
+def test_facebook_a_video_goes_up_by_resumable_upload_even_with_an_address(
     httpserver, http, tmp_path, file_server
 ):
     page = FacebookPage(httpserver)
@@ -88,15 +88,50 @@ def test_facebook_a_video_is_uploaded_as_a_file_or_fetched_from_its_address(
     adapter = FacebookAdapter()
     session = session_for(httpserver, http, "facebook")
     uploaded = adapter.publish(session, Outgoing(text=TEXT, media=(clip,), title="Trailhead 2"))
-    fetched = adapter.publish(
+    addressed = adapter.publish(
         session, Outgoing(text=TEXT, media=(samples.served(clip, file_server),))
     )
-    assert isinstance(uploaded, Published) and isinstance(fetched, Published)
+    assert isinstance(uploaded, Published) and isinstance(addressed, Published)
     first, second = page.videos
     assert first["bytes"] == second["bytes"] == samples.contents(clip)
-    assert first["form"] == {"description": TEXT, "title": "Trailhead 2"}
-    assert second["form"] == {"description": TEXT, "file_url": f"{file_server}/clip.mp4"}
+    assert first["form"] == {
+        "upload_session_id": first["form"]["upload_session_id"],
+        "description": TEXT,
+        "title": "Trailhead 2",
+    }
+    assert "file_url" not in second["form"]
     assert uploaded.external_id == first["id"]
+
+
+def test_facebook_a_video_larger_than_a_chunk_goes_up_in_several_transfers(
+    httpserver, http, tmp_path, settings
+):
+    clip = samples.video(tmp_path)
+    size = len(samples.contents(clip))
+    page = FacebookPage(httpserver, chunk_bytes=size // 3 + 1, polls_before_ready=1)
+    settings.MEDIA_PROCESSING_WAIT_SECONDS = 10
+    outcome = FacebookAdapter().publish(
+        session_for(httpserver, http, "facebook"), Outgoing(text=TEXT, media=(clip,))
+    )
+    assert isinstance(outcome, Published), outcome
+    chunk = size // 3 + 1
+    assert page.transfers == [(0, chunk), (chunk, chunk), (2 * chunk, size - 2 * chunk)]
+    (video,) = page.videos
+    assert video["bytes"] == samples.contents(clip)
+    assert page.status_polls[video["id"]] == 2  # processing, then ready
+    assert outcome.external_id == video["id"]
+
+
+def test_facebook_a_video_facebook_cannot_process_is_a_permanent_outcome(
+    httpserver, http, tmp_path, settings
+):
+    FacebookPage(httpserver, polls_before_ready=0, processing_error="Video format not supported")
+    outcome = FacebookAdapter().publish(
+        session_for(httpserver, http, "facebook"),
+        Outgoing(text=TEXT, media=(samples.video(tmp_path),)),
+    )
+    assert isinstance(outcome, Permanent)
+    assert "could not process the video clip.mp4: Video format not supported" in outcome.reason
 
 
 def test_facebook_a_link_in_the_text_is_posted_for_its_preview(httpserver, http):

@@ -11,7 +11,10 @@ from planner.models import PublicationState as P
 from planner.workflow import State
 from tests import processes
 from tests.factories import ChannelFactory, PostFactory
-from tests.peers.meta_graph import IG_USER, Containers
+from tests.media_samples import video_bytes
+from tests.peers.bluesky_pds import new_account, post_records
+from tests.peers.bluesky_video import VideoService
+from tests.peers.meta_graph import IG_USER, PAGE, Containers, FacebookPage
 from tests.peers.x_media import XMedia
 from tests.planner.publishing.test_engine_live import FAST, approve
 
@@ -123,3 +126,83 @@ def test_x_images_go_up_through_the_worker_and_are_attached_in_order(
     ids = list(stand_in.uploads)
     assert [stand_in.uploads[i]["bytes"] for i in ids] == [content for _, _, content in files]
     assert stand_in.tweets == [{"text": "Trailhead 2, on X.", "media": {"media_ids": ids}}]
+
+
+def test_one_video_goes_to_x_bluesky_and_facebook_through_the_worker(
+    cast, httpserver, bluesky_pds, tmp_path, settings
+):
+    """A post with one video, due on X (chunked upload, STATUS polled), Bluesky (the video
+    service, its blob stored in the real PDS) and a Facebook Page (resumable upload, status
+    polled), published by one real worker."""
+    settings.MEDIA_ROOT = str(tmp_path / "files")
+    x = XMedia(httpserver)
+    page = FacebookPage(httpserver, chunk_bytes=16 * 1024, polls_before_ready=1)
+    account = new_account(bluesky_pds, "moviemaker")
+    service = VideoService(httpserver, account)
+    channels = [
+        ChannelFactory(
+            workspace=cast.workspace,
+            kind=ChannelKind.X,
+            name="X",
+            base_url=httpserver.url_for("/"),
+            credentials={"access_token": "access-1"},
+        ),
+        ChannelFactory(
+            workspace=cast.workspace,
+            kind=ChannelKind.BLUESKY,
+            name="Bluesky",
+            base_url=account.url,
+            handle=account.handle,
+            credentials={"identifier": account.handle, "app_password": account.app_password},
+        ),
+        ChannelFactory(
+            workspace=cast.workspace,
+            kind=ChannelKind.FACEBOOK,
+            name="Facebook",
+            base_url=httpserver.url_for("/"),
+            credentials={"page_id": PAGE, "page_access_token": "page-token"},
+        ),
+    ]
+    clip = video_bytes(seconds=2, size="320x240")
+    post = PostFactory(
+        workspace=cast.workspace,
+        author=cast.content,
+        body="Trailhead 2, in motion.",
+        channels=channels,
+        scheduled_at=timezone.now() + timezone.timedelta(hours=1),
+    )
+    media = Media(
+        post=post,
+        mime_type="video/mp4",
+        size=len(clip),
+        width=320,
+        height=240,
+        duration=2.0,
+        video_codec="h264",
+        audio_codec="aac",
+        container="mp4",
+        alt_text="A test pattern",
+    )
+    media.file.save("clip.mp4", ContentFile(clip), save=True)
+    post = approve(cast, post)
+    when = timezone.now() + timezone.timedelta(seconds=2)
+    Post.objects.filter(pk=post.pk).update(scheduled_at=when)
+    Publication.objects.filter(post=post).update(due_at=when)
+    engine = {
+        **FAST,
+        "MEDIA_ROOT": str(tmp_path / "files"),
+        "BLUESKY_VIDEO_SERVICE_URL": service.url,
+    }
+    with processes.engine(tmp_path, **engine) as log:
+        assert processes.wait_for(
+            lambda: Post.objects.filter(pk=post.pk, state=State.PUBLISHED).exists(), timeout=60
+        ), log.read_text()[-3000:] + str(list(Publication.objects.values("state", "last_error")))
+    (x_id,) = list(x.uploads)
+    assert x.uploads[x_id]["bytes"] == clip and x.uploads[x_id]["category"] == "tweet_video"
+    assert x.tweets == [{"text": "Trailhead 2, in motion.", "media": {"media_ids": [x_id]}}]
+    ((record),) = post_records(account)
+    assert record["value"]["embed"]["$type"] == "app.bsky.embed.video"
+    assert record["value"]["embed"]["video"]["size"] == len(clip)
+    assert len(service.jobs) == 1 and service.refused == []
+    (video,) = page.videos
+    assert video["bytes"] == clip and len(page.transfers) > 1
