@@ -252,7 +252,7 @@ def _key_for_content(publication: Publication) -> None:
     publication.content_digest = digest
 
 
-def _start(publication_id: int, token: str) -> Publication | None:
+def publication_start(publication_id: int, token: str) -> Publication | None:
     """Re-check everything under lock and move the claim to "sending"; None: do not send."""
     with transaction.atomic():
         row = (
@@ -335,7 +335,7 @@ def _start(publication_id: int, token: str) -> Publication | None:
 
 def publication_send(*, publication_id: int, token: str) -> str:
     """Send one claimed publication. Returns the state it ended in (for logs and tests)."""
-    publication = _start(publication_id, token)
+    publication = publication_start(publication_id, token)
     if publication is None:
         logger.info("Publication %s: skipped (not claimed by this message)", publication_id)
         return "skipped"
@@ -350,7 +350,7 @@ def publication_send(*, publication_id: int, token: str) -> str:
         except Exception as exc:
             logger.exception("Adapter %s crashed sending %s", publication.channel.kind, where)
             outcome = base.Unknown(f"Unexpected error while sending: {exc.__class__.__name__}")
-    state = _record(publication_id, token, outcome, publication.channel.connected_at)
+    state = publication_record(publication_id, token, outcome, publication.channel.connected_at)
     reason = getattr(outcome, "reason", "")
     logger.info("Sent %s: %s%s", where, state, f" ({reason})" if reason else "")
     return state
@@ -413,7 +413,7 @@ def _retry_on_deadlock(step: Callable[[], T], what: str) -> T:
     raise AssertionError("unreachable")
 
 
-def _record(
+def publication_record(
     publication_id: int, token: str, outcome: base.Outcome, connected_at: datetime | None = None
 ) -> str:
     """Record a send's outcome (``connected_at``: when the credentials it was sent with

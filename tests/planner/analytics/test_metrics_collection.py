@@ -9,6 +9,7 @@ real engine first, so the schedule starts where publishing sets it.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 from email.utils import format_datetime
@@ -68,7 +69,10 @@ class FakeMastodon:
 
     def post(self, request: Request) -> Response:
         self.posted += 1
-        return self._json(self._status(str(1000 + self.posted)))
+        # As Mastodon does, the new status carries the text posted (as HTML).
+        status = self._status(str(1000 + self.posted))
+        status["content"] = f"<p>{html.escape(request.form.get('status', ''))}</p>"
+        return self._json(status)
 
     def status(self, request: Request) -> Response:
         self.reads.append(request.path)

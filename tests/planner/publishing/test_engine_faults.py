@@ -87,7 +87,7 @@ def two_channels_sending(cast, receiver):  # noqa: F811
         for c in engine.publication_claim_due()
     }
     sending, claimed = claims[first.pk], claims[second.pk]
-    assert engine._start(sending.publication_id, sending.token) is not None
+    assert engine.publication_start(sending.publication_id, sending.token) is not None
     return post, sending, claimed
 
 
@@ -100,9 +100,11 @@ def test_recording_one_channel_while_another_starts_does_not_deadlock(two_channe
         # Someone holds the post (a person's edit, say): the recording queues for it
         # first, then the start queues behind it, holding the workspace FOR SHARE.
         Post.objects.select_for_update(of=("self",)).get(pk=post.pk)
-        recording = InThread(lambda: engine._record(sending.publication_id, sending.token, outcome))
+        recording = InThread(
+            lambda: engine.publication_record(sending.publication_id, sending.token, outcome)
+        )
         wait_until_blocked(recording.pid)
-        starting = InThread(lambda: engine._start(claimed.publication_id, claimed.token))
+        starting = InThread(lambda: engine.publication_start(claimed.publication_id, claimed.token))
         wait_until_blocked(starting.pid)
     recorded, started = recording.join(), starting.join()
 
@@ -123,7 +125,9 @@ def test_a_recording_chosen_as_a_deadlock_victim_is_retried(two_channels_sending
         cursor.execute(
             "SELECT 1 FROM planner_publication WHERE id = %s FOR UPDATE", [sending.publication_id]
         )
-        recording = InThread(lambda: engine._record(sending.publication_id, sending.token, outcome))
+        recording = InThread(
+            lambda: engine.publication_record(sending.publication_id, sending.token, outcome)
+        )
         wait_until_blocked(recording.pid)  # it holds the post and waits for the publication
         # The recording has waited longer, so its deadlock check runs first: it is the victim.
         cursor.execute("SELECT 1 FROM planner_post WHERE id = %s FOR UPDATE", [post.pk])
