@@ -44,6 +44,7 @@ from typing import Any
 import httpx
 import regex
 
+from planner.channels import processing
 from planner.channels.base import (
     Adapter,
     AdapterError,
@@ -689,8 +690,6 @@ def upload_video(session: Session, item: MediaFile) -> dict[str, Any] | Outcome:
     a repeated upload of the same file is answered 409 ``already_exists`` with the first
     job, so a retry polls that job instead of processing the file twice). A job the service
     fails, or limits that refuse the upload, are ``Permanent`` with the service's words."""
-    from planner.channels import processing
-
     name = Path(item.path).name
     data = processing.read_bytes(item)
     if isinstance(data, Permanent):

@@ -21,13 +21,13 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Now
 from django.db.utils import OperationalError
 from django.utils import timezone
@@ -141,7 +141,7 @@ def publication_claim_due(*, limit: int | None = None, as_of=None) -> list[Claim
     return [Claim(pk, str(token)) for pk in ids]
 
 
-def _return_claims(claims) -> int:
+def _return_claims(claims: QuerySet[Publication]) -> int:
     """Claims back to the queue, their tokens cleared: a message for one that is still
     somewhere changes nothing (its token is stale)."""
     now = timezone.now()
@@ -233,12 +233,12 @@ def _workspace_shared_lock(workspace_id: int) -> Workspace:
     return Workspace.objects.get(pk=workspace_id)
 
 
-def _key_for_content(publication: Publication) -> None:
+def _key_for_content(publication: Publication, message: base.Outgoing) -> None:
     """A retry of the same content keeps the publication's idempotency key (the network
     recognises it); another version gets a new key, so the network neither returns the
     earlier post for it nor drops it as a duplicate. What a network chose or learnt for
     the earlier content (a record key, a container) goes with the old key."""
-    digest = content_digest(outgoing_post(publication))
+    digest = content_digest(message)
     if publication.content_digest and publication.content_digest != digest:
         logger.info(
             "New content for publication %s (post %s, channel %s): new idempotency key",
@@ -252,7 +252,15 @@ def _key_for_content(publication: Publication) -> None:
     publication.content_digest = digest
 
 
-def publication_start(publication_id: int, token: str) -> Publication | None:
+@dataclass(frozen=True)
+class Started:
+    """A publication moved to "sending", and the message to send (read once, under lock)."""
+
+    publication: Publication
+    message: base.Outgoing
+
+
+def publication_start(publication_id: int, token: str) -> Started | None:
     """Re-check everything under lock and move the claim to "sending"; None: do not send."""
     with transaction.atomic():
         row = (
@@ -308,7 +316,8 @@ def publication_start(publication_id: int, token: str) -> Publication | None:
             # Sending would fail as the last send did: a person decides once it is back.
             _hold(publication, post, disconnected_reason(channel.name))
             return None
-        _key_for_content(publication)
+        message = outgoing_post(publication)
+        _key_for_content(publication, message)
         if not publication.platform_key:
             publication.platform_key = adapter_for(channel.kind).platform_key()
         publication.state = P.SENDING
@@ -330,18 +339,27 @@ def publication_start(publication_id: int, token: str) -> Publication | None:
         )
         if post.state == State.APPROVED:
             engine_apply(post, Action.START_PUBLISHING)
-    return publication
+    # The keys as decided above; the text and media as read.
+    return Started(
+        publication,
+        replace(
+            message,
+            idempotency_key=str(publication.idempotency_key),
+            platform_key=publication.platform_key,
+            external_id=publication.external_id,
+        ),
+    )
 
 
 def publication_send(*, publication_id: int, token: str) -> str:
     """Send one claimed publication. Returns the state it ended in (for logs and tests)."""
-    publication = publication_start(publication_id, token)
-    if publication is None:
+    started = publication_start(publication_id, token)
+    if started is None:
         logger.info("Publication %s: skipped (not claimed by this message)", publication_id)
         return "skipped"
+    publication, message = started.publication, started.message
     where = _where(publication)
     adapter = adapter_for(publication.channel.kind)
-    message = outgoing_post(publication)
     logger.info("Sending %s, attempt %d", where, publication.attempts)
     with base.new_http_client() as http:
         try:

@@ -150,6 +150,20 @@ def new_account(pds: LocalPds, name: str) -> LocalPds:
     return _create_account(pds.url, pds.plc_url, name)
 
 
+def bluesky_channel(workspace, account: LocalPds, name: str = "Bluesky"):
+    """A Bluesky channel of ``workspace`` that publishes to ``account`` (its app password)."""
+    from tests.factories import ChannelFactory
+
+    return ChannelFactory(
+        workspace=workspace,
+        kind="bluesky",
+        name=name,
+        base_url=account.url,
+        handle=account.handle,
+        credentials={"identifier": account.handle, "app_password": account.app_password},
+    )
+
+
 def post_records(account: LocalPds) -> list[dict]:
     """Every app.bsky.feed.post record of the account, read back from the server."""
     records, cursor = [], None

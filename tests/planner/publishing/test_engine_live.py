@@ -20,7 +20,7 @@ from planner.posts import actions
 from planner.workflow import State
 from tests import processes
 from tests.factories import ChannelFactory, PostFactory
-from tests.peers.bluesky_pds import new_account, post_records
+from tests.peers.bluesky_pds import bluesky_channel, new_account, post_records
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -129,14 +129,7 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(
     with SIGKILL mid-run and started again."""
     receiver = Receiver(httpserver)
     account = new_account(bluesky_pds, "crash")
-    bluesky = ChannelFactory(
-        workspace=cast.workspace,
-        kind=ChannelKind.BLUESKY,
-        name="Bluesky",
-        base_url=account.url,
-        handle=account.handle,
-        credentials={"identifier": account.handle, "app_password": account.app_password},
-    )
+    bluesky = bluesky_channel(cast.workspace, account)
     mastodon = ChannelFactory(
         workspace=cast.workspace,
         kind=ChannelKind.MASTODON,

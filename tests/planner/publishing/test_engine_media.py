@@ -12,7 +12,7 @@ from planner.workflow import State
 from tests import processes
 from tests.factories import ChannelFactory, PostFactory
 from tests.media_samples import video_bytes
-from tests.peers.bluesky_pds import new_account, post_records
+from tests.peers.bluesky_pds import bluesky_channel, new_account, post_records
 from tests.peers.bluesky_video import VideoService
 from tests.peers.meta_graph import IG_USER, PAGE, Containers, FacebookPage
 from tests.peers.x_media import XMedia
@@ -147,14 +147,7 @@ def test_one_video_goes_to_x_bluesky_and_facebook_through_the_worker(
             base_url=httpserver.url_for("/"),
             credentials={"access_token": "access-1"},
         ),
-        ChannelFactory(
-            workspace=cast.workspace,
-            kind=ChannelKind.BLUESKY,
-            name="Bluesky",
-            base_url=account.url,
-            handle=account.handle,
-            credentials={"identifier": account.handle, "app_password": account.app_password},
-        ),
+        bluesky_channel(cast.workspace, account),
         ChannelFactory(
             workspace=cast.workspace,
             kind=ChannelKind.FACEBOOK,
