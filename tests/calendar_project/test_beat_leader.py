@@ -62,14 +62,13 @@ def test_two_real_beats_send_from_one_and_the_other_takes_over_when_it_stops(
     logs = [tmp_path / "beat-1.log", tmp_path / "beat-2.log"]
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
-    # A lease left by a beat an earlier test killed would still run for its seconds.
-    redis_client.delete(beat_leader.LEADER_KEY)
     first = processes.start_beat(logs[0], tmp_path / "one", **fast)
-    assert wait_for(
-        lambda: (beat_leader.holder(redis_client) or "").endswith(f":{first.pid}"), 30
-    ), logs[0].read_text()
-    second = processes.start_beat(logs[1], tmp_path / "two", **fast)
+    second = None
     try:
+        assert wait_for(
+            lambda: (beat_leader.holder(redis_client) or "").endswith(f":{first.pid}"), 30
+        ), logs[0].read_text()
+        second = processes.start_beat(logs[1], tmp_path / "two", **fast)
         assert wait_for(lambda: "stands by" in logs[1].read_text(), 30), logs[1].read_text()
         leader = beat_leader.holder(redis_client)
         assert leader.endswith(f":{first.pid}")
@@ -78,6 +77,7 @@ def test_two_real_beats_send_from_one_and_the_other_takes_over_when_it_stops(
         processes.stop(first)
         assert wait_for(lambda: "This beat holds the lease" in logs[1].read_text(), 10)
         assert beat_leader.holder(redis_client).endswith(f":{second.pid}")
-    finally:
+    finally:  # never a beat left running for the next tests, whatever failed
         processes.stop(first)
-        processes.stop(second)
+        if second is not None:
+            processes.stop(second)
