@@ -79,8 +79,13 @@ METRICS_QUEUE = "maillon-metrics"
 # Key-date imports read a stranger's calendar: bounded in time, and on a queue of their
 # own, so a slow one never delays a send or a tick.
 IMPORTS_QUEUE = "maillon-imports"
+# The sends themselves: senders that claim due publications one at a time and send
+# them, run by a worker of threads (the network call is I/O: many in flight in one
+# process). Its own queue, so the ticks and claims never wait behind a burst.
+SEND_QUEUE = "maillon-send"
 app.conf.task_queues = (
     Queue(ENGINE_QUEUE),
+    Queue(SEND_QUEUE),
     Queue("celery"),
     Queue(METRICS_QUEUE),
     Queue(IMPORTS_QUEUE),
@@ -89,6 +94,8 @@ app.conf.task_default_queue = "celery"
 app.conf.task_routes = {
     "planner.tasks.dispatch": {"queue": ENGINE_QUEUE},
     "planner.tasks.worker_heartbeat": {"queue": ENGINE_QUEUE},
+    "planner.tasks.send_due": {"queue": SEND_QUEUE},
+    "planner.tasks.publish": {"queue": SEND_QUEUE},
     "planner.tasks.collect_metrics": {"queue": METRICS_QUEUE},
     "planner.tasks.key_dates_import": {"queue": IMPORTS_QUEUE},
 }

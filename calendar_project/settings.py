@@ -264,6 +264,12 @@ PUBLISH_BACKOFF_BASE_SECONDS = env.int("PUBLISH_BACKOFF_BASE_SECONDS", 15, minim
 PUBLISH_BACKOFF_CAP_SECONDS = env.int("PUBLISH_BACKOFF_CAP_SECONDS", 300, minimum=1)
 PUBLISH_RECONCILE_DELAY_SECONDS = env.int("PUBLISH_RECONCILE_DELAY_SECONDS", 30, minimum=1)
 PUBLISH_BATCH = env.int("PUBLISH_BATCH", 200, minimum=1)
+# Sends in flight at once: the threads of the sender worker (a Procfile "sender"; each
+# holds one database connection), and the most senders the tick wakes.
+PUBLISH_SENDERS = env.int("PUBLISH_SENDERS", 32, minimum=1)
+# One sender's run ends after this long (the tick starts new ones), so a worker's warm
+# shutdown never waits long for it.
+PUBLISH_SENDER_RUN_SECONDS = env.int("PUBLISH_SENDER_RUN_SECONDS", 60, minimum=1)
 # How long a network may take to answer before the outcome counts as unknown.
 PUBLISH_READ_TIMEOUT_SECONDS = env.int("PUBLISH_READ_TIMEOUT_SECONDS", 30, minimum=1)
 # How long one attempt waits, in all, for a network to process uploaded media (a video on

@@ -5,9 +5,11 @@ import socket
 
 from celery import current_app, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.worker import state as worker_state
 from django.conf import settings
 
 from calendar_project import health
+from calendar_project.celery import SEND_QUEUE
 from planner.analytics import collection
 from planner.approvals import reminders
 from planner.calendar_feeds import key_dates
@@ -26,40 +28,79 @@ def worker_heartbeat() -> None:
 
 @shared_task(ignore_result=True)
 def dispatch() -> int:
-    """The engine's tick: return expired leases, claim what is due, queue one task each."""
+    """The engine's tick: return expired leases, hold what a posting limit would make too
+    late, and wake senders for what is due now and for the next due time within the
+    tick (so a post goes at its second, not at the tick's phase). Returns senders woken."""
     reaped = engine.publication_reap_expired()
     if any(reaped.values()):
         logger.warning("Leases expired: %s", reaped)
-    if _sends_queued() == 0:
+    queued = _sends_queued()
+    if queued == 0:
         # Nothing waits in the broker, yet claims older than the pickup time were never
-        # started: their messages were lost (a broker restart). Claim them again now.
+        # started: their sender died between the two (or an older version's message was
+        # lost). Claim them again now.
         lost = engine.publication_requeue_unstarted(older_than=settings.PUBLISH_PICKUP_SECONDS)
         if lost:
-            logger.warning("Claims whose messages the broker lost, claimed again: %d", lost)
-    claims = engine.publication_claim_due()
-    for claim in claims:
-        publish.delay(claim.publication_id, claim.token)
+            logger.warning("Claims never started, claimed again: %d", lost)
+    engine.publication_hold_past_limits()
+    senders = settings.PUBLISH_SENDERS
+    horizon = settings.PUBLISH_TICK_SECONDS * 1.5
+    due = engine.publication_due_soon(horizon=horizon, cap=senders)
+    # Senders already queued take the work too; one more only where none waits.
+    woken = max(0, min(due.now, senders) - (queued or 0))
+    for _ in range(woken):
+        send_due.delay()
+    if due.next_in is not None and _first_wake(due.next_at):
+        for _ in range(min(due.soon, senders)):
+            send_due.apply_async(
+                kwargs={"patience": horizon}, countdown=due.next_in, expires=horizon * 4
+            )
+        woken += min(due.soon, senders)
     for publication_id in engine.publication_due_for_reconcile():
         reconcile.delay(publication_id)
-    health.mark(health.DISPATCH_KEY, str(len(claims)))
-    return len(claims)
+    health.mark(health.DISPATCH_KEY, str(woken))
+    return woken
+
+
+def _first_wake(at) -> bool:
+    """Whether this due time has no wake-up yet (two ticks may both see it coming)."""
+    try:
+        key = f"maillon:wake:{at.timestamp():.6f}"
+        return bool(health.client().set(key, "1", nx=True, ex=30))
+    except Exception:
+        logger.warning("Could not record a wake-up in Redis", exc_info=True)
+        return True
 
 
 def _sends_queued() -> int | None:
-    """Messages waiting in the sends' queue (Redis); None when the broker cannot tell."""
+    """Senders waiting in the sends' queue (Redis); None when the broker cannot tell."""
     try:
         with current_app.connection_for_read() as conn:
             client = getattr(conn.default_channel, "client", None)
             if client is None:
                 return None
-            return int(client.llen(current_app.conf.task_default_queue))
+            return int(client.llen(SEND_QUEUE))
     except Exception:  # the broker is down: nothing to decide this tick
         logger.warning("Could not read the sends' queue length", exc_info=True)
         return None
 
 
+def _not_stopping() -> bool:
+    """False once the worker is shutting down: a sender ends after its current send."""
+    return not (worker_state.should_stop or worker_state.should_terminate)
+
+
+@shared_task(ignore_result=True, acks_late=False)
+def send_due(patience: float = 0.0) -> int:
+    """A sender: claims and sends due publications until none is due. It carries no
+    claim, so a lost or repeated message costs nothing (acknowledged on receipt)."""
+    return engine.publication_drain(patience=patience, keep_going=_not_stopping)
+
+
 @shared_task(ignore_result=True)
 def publish(publication_id: int, token: str) -> str:
+    """One claim's send, as an earlier version queued them (messages still in a broker
+    at an upgrade): the senders now claim for themselves."""
     return engine.publication_send(publication_id=publication_id, token=token)
 
 

@@ -29,8 +29,15 @@ def env(**extra: str) -> dict[str, str]:
 
 
 def start_worker(
-    log: Path, *, concurrency: int = 2, name: str = "engine", **extra
+    log: Path,
+    *,
+    concurrency: int = 2,
+    name: str = "engine",
+    queues: str = "",
+    pool: str = "prefork",
+    **extra,
 ) -> subprocess.Popen:
+    """A worker of every queue (or of ``queues``, comma-separated)."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -39,12 +46,14 @@ def start_worker(
             "-A",
             "calendar_project",
             "worker",
+            f"--pool={pool}",
             f"--concurrency={concurrency}",
             "--loglevel=INFO",
             "-n",
             f"{name}@%h",
             "--without-mingle",
             "--without-gossip",
+            *([f"--queues={queues}"] if queues else []),
         ],
         cwd=BASE_DIR,
         env=env(**extra),
@@ -52,6 +61,32 @@ def start_worker(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+SENDERS = 8
+
+
+def start_sender(log: Path, *, name: str = "sender", **extra) -> subprocess.Popen:
+    """The sender worker as production runs it: threads on the sends' queue."""
+    from calendar_project.celery import SEND_QUEUE
+
+    extra.setdefault("PUBLISH_SENDERS", str(SENDERS))
+    return start_worker(
+        log,
+        concurrency=int(extra["PUBLISH_SENDERS"]),
+        name=name,
+        queues=SEND_QUEUE,
+        pool="threads",
+        **extra,
+    )
+
+
+def start_ticks(log: Path, *, concurrency: int = 1, name: str = "engine", **extra):
+    """The worker of everything but the sends (the ticks, reconciliation, imports...)."""
+    from calendar_project.celery import SEND_QUEUE, app
+
+    queues = ",".join(q.name for q in app.conf.task_queues if q.name != SEND_QUEUE)
+    return start_worker(log, concurrency=concurrency, name=name, queues=queues, **extra)
 
 
 def start_beat(log: Path, workdir: Path, **extra) -> subprocess.Popen:
@@ -89,15 +124,17 @@ def purge_queue() -> None:
 
 @contextmanager
 def engine(tmp_path: Path, *, concurrency: int = 2, **extra):
-    """Beat and a worker running together, stopped at the end."""
+    """Beat, the ticks' worker and the sender running together, stopped at the end."""
     purge_queue()
     log = tmp_path / "celery.log"
-    worker = start_worker(log, concurrency=concurrency, **extra)
+    worker = start_ticks(log, concurrency=concurrency, **extra)
+    sender = start_sender(log, **extra)
     beat = start_beat(log, tmp_path, **extra)
     try:
         yield log
     finally:
         stop(beat)
+        stop(sender)
         stop(worker)
         purge_queue()
 

@@ -10,6 +10,7 @@ reconcile); the adapter only says what happened.
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -182,12 +183,16 @@ class Session:
         self.save_credentials(kept)
 
 
-def new_http_client() -> httpx.Client:
-    """Every adapter's client: only to public servers (``planner.outbound``), no redirect."""
+def new_http_client(
+    on_response: Callable[[httpx.Response], None] | None = None,
+) -> httpx.Client:
+    """Every adapter's client: only to public servers (``planner.outbound``), no redirect.
+    ``on_response`` sees each answer (the engine reads the rate-limit headers there)."""
     from django.conf import settings
 
     read = getattr(settings, "PUBLISH_READ_TIMEOUT_SECONDS", READ_TIMEOUT)
-    return outbound.client(timeout=httpx.Timeout(read, connect=CONNECT_TIMEOUT))
+    hooks = {"response": [on_response]} if on_response else {}
+    return outbound.client(timeout=httpx.Timeout(read, connect=CONNECT_TIMEOUT), event_hooks=hooks)
 
 
 # --- the interface ---------------------------------------------------------------------
@@ -273,6 +278,14 @@ class Limits:
         return text[:1].upper() + text[1:] + "."
 
 
+@dataclass(frozen=True)
+class PostBudget:
+    """A network's published posting limit for one account: ``posts`` in ``seconds``."""
+
+    posts: int
+    seconds: int
+
+
 class Adapter:
     """Base class: subclasses set ``kind``, ``default_base_url``, ``limits`` and override
     ``counts``, ``publish`` and whatever else their network supports."""
@@ -307,6 +320,9 @@ class Adapter:
     checked_on_connect: ClassVar[bool] = False
     # The network's own sign-in (Connect / Reconnect), where Maillon can run it.
     oauth: ClassVar[OAuthSpec | None] = None
+    # Posts one account may publish per window, as the network publishes it; None when
+    # it publishes none (what it answers, a 429 or its rate-limit headers, still counts).
+    post_budget: ClassVar[PostBudget | None] = None
 
     def destination(self, base_url: str, credentials: dict) -> str:
         """Where the channel's credentials are sent: its API, or its webhook."""
@@ -544,6 +560,33 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
                 continue
         # A small number is a delay (IETF draft); a large one an epoch time.
         return number if number < 10**8 else max(0.0, number - now)
+    return None
+
+
+RATE_LIMITED_DEFAULT_SECONDS = 60.0
+
+
+def rate_limit_wait(response: httpx.Response, now: float | None = None) -> float | None:
+    """Seconds the account must wait before its next request, from one answer: a 429
+    (Retry-After or the reset header, else a minute), a rate-limit header saying none
+    is left (X, Mastodon, Bluesky: ``*-remaining: 0``), or Meta's business-use-case
+    usage (``estimated_time_to_regain_access``, in minutes). None: no limit said."""
+    headers = response.headers
+    if response.status_code == 429:
+        return retry_after_seconds(headers, now) or RATE_LIMITED_DEFAULT_SECONDS
+    for name in ("x-rate-limit-remaining", "x-ratelimit-remaining", "ratelimit-remaining"):
+        value = (headers.get(name) or "").strip()
+        if value == "0":
+            return retry_after_seconds(headers, now) or RATE_LIMITED_DEFAULT_SECONDS
+    usage = headers.get("x-business-use-case-usage")
+    if usage:
+        try:
+            entries = [e for group in json.loads(usage).values() for e in group]
+            minutes = max(float(e.get("estimated_time_to_regain_access") or 0) for e in entries)
+        except (ValueError, TypeError, AttributeError):
+            return None
+        if minutes > 0:
+            return minutes * 60
     return None
 
 

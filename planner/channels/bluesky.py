@@ -54,6 +54,7 @@ from planner.channels.base import (
     Outcome,
     Outgoing,
     Permanent,
+    PostBudget,
     Published,
     Session,
     Transient,
@@ -89,6 +90,8 @@ HASHTAG_RE = regex.compile(r"(?<!\S)#(\w*[^\W\d]\w*)")
 
 class BlueskyAdapter(Adapter):
     kind = "bluesky"
+    # 5,000 write points an hour per account, 3 a post: about 1,666 posts an hour.
+    post_budget = PostBudget(1666, 3600)
     default_base_url = "https://bsky.social"
     # 4 images (1,000,000 bytes each, described) or 1 video (the video service's
     # 100 MB / 3 minutes).

@@ -39,6 +39,7 @@ from planner.channels.base import (
     Outcome,
     Outgoing,
     Permanent,
+    PostBudget,
     Published,
     Session,
     Transient,
@@ -64,6 +65,9 @@ RECONCILE_PAGES = 3
 
 class MastodonAdapter(Adapter):
     kind = "mastodon"
+    # 300 requests per 5 minutes per account (its headers say when media uploads,
+    # 30 per 30 minutes, come first).
+    post_budget = PostBudget(300, 5 * 60)
     # Upstream defaults: 4 attachments, images 16 MB, video 99 MB, and a video goes alone.
     limits = Limits(
         max_media=4,

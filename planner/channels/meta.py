@@ -53,6 +53,7 @@ from planner.channels.base import (
     Outcome,
     Outgoing,
     Permanent,
+    PostBudget,
     Published,
     Session,
     Transient,
@@ -703,6 +704,8 @@ NO_PUBLIC_URL = (
 
 class InstagramAdapter(ContainerAdapter):
     kind = "instagram"
+    # 50 API-published posts per rolling 24 hours (content_publishing_limit).
+    post_budget = PostBudget(50, 24 * 3600)
     default_base_url = f"https://graph.facebook.com/{GRAPH_VERSION}"
     oauth = authorization.META
     # One image, a carousel of 2 to 10 images and videos mixed, or one video (a Reel,
@@ -776,6 +779,8 @@ class InstagramAdapter(ContainerAdapter):
 
 class ThreadsAdapter(ContainerAdapter):
     kind = "threads"
+    # 250 API-published posts per 24 hours (threads_publishing_limit).
+    post_budget = PostBudget(250, 24 * 3600)
     default_base_url = "https://graph.threads.net/v1.0"
     oauth = authorization.THREADS
     # Text, one image or video, or a carousel of up to 20 mixed. Images JPEG/PNG, 8 MB,

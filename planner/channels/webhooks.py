@@ -78,6 +78,7 @@ from planner.channels.base import (
     Outcome,
     Outgoing,
     Permanent,
+    PostBudget,
     Published,
     Session,
     Transient,
@@ -206,6 +207,8 @@ class _Webhook(Adapter):
 
 class SlackAdapter(_Webhook):
     kind = "slack"
+    # About one message per second per channel.
+    post_budget = PostBudget(1, 1)
     network = "Slack"
     described_as = "Slack webhook"
     media_refusal = "Slack webhooks cannot carry images or videos: remove them or link to them."
@@ -247,6 +250,8 @@ class SlackAdapter(_Webhook):
 
 class DiscordAdapter(_Webhook):
     kind = "discord"
+    # About 30 messages per minute per webhook.
+    post_budget = PostBudget(30, 60)
     network = "Discord"
     described_as = "Discord webhook"
     can_delete = True

@@ -43,6 +43,7 @@ from planner.channels.base import (
     Outcome,
     Outgoing,
     Permanent,
+    PostBudget,
     Published,
     Session,
     Transient,
@@ -65,6 +66,8 @@ _SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
 
 class XAdapter(Adapter):
     kind = "x"
+    # POST /2/tweets: 100 per 15 minutes per user (docs.x.com rate limits).
+    post_budget = PostBudget(100, 15 * 60)
     default_base_url = "https://api.x.com"
     # Images through the one-shot upload only; GIFs and video need the chunked flow.
     # Up to 4 images, or 1 GIF, or 1 video (https://docs.x.com/x-api/media: image 5 MB,

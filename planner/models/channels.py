@@ -74,6 +74,20 @@ class Channel(models.Model):
     # When its credentials were last given (Connect, Reconnect, new tokens typed into the
     # form): a send that started with older ones and was refused does not disconnect it.
     connected_at = models.DateTimeField(_("credentials given"), null=True, blank=True)
+    # Posting pace (planner/publishing/pacing.py): no send to this account before
+    # ``limited_until`` (its posting limit is used up, or the network said to wait), and
+    # an admin's own limit for the account, replacing the network's published one.
+    limited_until = models.DateTimeField(_("posting limit reached until"), null=True, blank=True)
+    limited_reason = models.CharField(_("why posting waits"), max_length=300, blank=True)
+    post_limit = models.PositiveIntegerField(
+        _("posts per window"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for the network's published limit."),
+    )
+    post_limit_window_minutes = models.PositiveIntegerField(
+        _("window (minutes)"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

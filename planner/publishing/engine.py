@@ -27,7 +27,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, When
 from django.db.models.functions import Now
 from django.db.utils import OperationalError
 from django.utils import timezone
@@ -42,6 +42,7 @@ from planner.connection.disconnection import channel_mark_disconnected, channel_
 from planner.models import Post, Publication
 from planner.models import PublicationState as P
 from planner.posts.transitions import engine_apply
+from planner.publishing import pacing
 from planner.publishing.outgoing import content_digest, outgoing_post, session_for
 from planner.workflow import Action, State
 
@@ -102,6 +103,15 @@ def _locked(queryset):
     return queryset
 
 
+def _sendable_due(as_of=None) -> QuerySet[Publication]:
+    """Due publications of unpaused workspaces whose channel is not waiting for its limit."""
+    return (
+        Publication.objects.filter(_due_filter(as_of))
+        .filter(post__workspace__publishing_paused_at__isnull=True)
+        .filter(pacing.sendable())
+    )
+
+
 @dataclass(frozen=True)
 class Claim:
     publication_id: int
@@ -120,11 +130,9 @@ def publication_claim_due(*, limit: int | None = None, as_of=None) -> list[Claim
         return []
     lease = timezone.now() + timedelta(seconds=settings.PUBLISH_CLAIM_LEASE_SECONDS)
     with transaction.atomic():
-        candidates = _locked(
-            Publication.objects.filter(_due_filter(as_of))
-            .filter(post__workspace__publishing_paused_at__isnull=True)
-            .order_by("due_at", "pk")
-        ).values_list("pk", flat=True)[:limit]
+        candidates = _locked(_sendable_due(as_of).order_by("due_at", "pk")).values_list(
+            "pk", flat=True
+        )[:limit]
         ids = list(candidates)
         if not ids:
             return []
@@ -139,6 +147,127 @@ def publication_claim_due(*, limit: int | None = None, as_of=None) -> list[Claim
                 )
             )
     return [Claim(pk, str(token)) for pk in ids]
+
+
+def publication_claim_next(*, as_of=None) -> Claim | None:
+    """Claim the publication due first, for the sender that asks: claims are handed out
+    only as senders free up, so none waits in a queue and none outlives its lease."""
+    lease = timezone.now() + timedelta(seconds=settings.PUBLISH_CLAIM_LEASE_SECONDS)
+    token = uuid.uuid4()
+    with transaction.atomic():
+        pk = (
+            _locked(_sendable_due(as_of).order_by("due_at", "pk"))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is None:
+            return None
+        claimed = Publication.objects.filter(
+            Q(pk=pk) & (Q(state=P.SCHEDULED) | Q(state=P.RETRY_WAIT))
+        ).update(state=P.CLAIMED, claim_token=token, lease_until=lease, updated_at=timezone.now())
+    return Claim(pk, str(token)) if claimed else None
+
+
+@dataclass(frozen=True)
+class DueSoon:
+    """What the tick sees: publications due now (up to a cap), and the next due time
+    within the horizon (the database's clock), with how far it is."""
+
+    now: int
+    soon: int
+    next_at: datetime | None
+    next_in: float | None
+
+
+def publication_due_soon(*, horizon: float, cap: int) -> DueSoon:
+    due_now = _sendable_due()[:cap].count()
+    soon_filter = _due_filter(as_of=Now() + timedelta(seconds=horizon))
+    upcoming = (
+        Publication.objects.filter(soon_filter)
+        .exclude(_due_filter())
+        .filter(post__workspace__publishing_paused_at__isnull=True)
+        .filter(pacing.sendable())
+    )
+    when = Case(When(state=P.RETRY_WAIT, then="next_attempt_at"), default="due_at")
+    first = (
+        upcoming.annotate(when=when, db_now=Now())
+        .order_by("when")
+        .values_list("when", "db_now")
+        .first()
+    )
+    if first is None:
+        return DueSoon(due_now, 0, None, None)
+    next_at, db_now = first
+    soon = upcoming[:cap].count()
+    return DueSoon(due_now, soon, next_at, max(0.0, (next_at - db_now).total_seconds()))
+
+
+def publication_drain(
+    *, patience: float = 0.0, keep_going: Callable[[], bool] = lambda: True
+) -> int:
+    """One sender's run: claim the publication due first, send it, and again, until none
+    is due (or ``keep_going`` says stop, or PUBLISH_SENDER_RUN_SECONDS have passed).
+    ``patience``: a sender woken just before a due time waits for it (the database's
+    clock says when), so the post goes at its second. Returns the sends made."""
+    sends = 0
+    deadline = time.monotonic() + settings.PUBLISH_SENDER_RUN_SECONDS
+    while keep_going() and time.monotonic() < deadline:
+        claim = publication_claim_next()
+        if claim is None:
+            if patience <= 0:
+                break
+            due = publication_due_soon(horizon=patience, cap=1)
+            if due.next_in is None:
+                break
+            time.sleep(max(due.next_in, 0.002))
+            patience = min(patience, WAKE_SLACK_SECONDS)  # only a clock's slack after that
+            continue
+        publication_send(publication_id=claim.publication_id, token=claim.token)
+        sends += 1
+    return sends
+
+
+# After a sender's first wait for a due time, the little it still waits for a clock
+# between the worker's and the database's.
+WAKE_SLACK_SECONDS = 0.05
+
+
+def publication_hold_past_limits() -> int:
+    """Due publications of channels waiting for their posting limit, whose wait would
+    take them past the workspace's late cut-off: to a person now, never silently late."""
+    held = 0
+    candidates = (
+        Publication.objects.filter(_due_filter(), channel__limited_until__gt=Now())
+        .select_related("channel", "post__workspace")
+        .order_by("due_at", "pk")[: settings.PUBLISH_BATCH]
+    )
+    for candidate in candidates:
+        cutoff = timedelta(minutes=candidate.post.workspace.late_cutoff_minutes)
+        if candidate.due_at + cutoff >= candidate.channel.limited_until:
+            continue
+        with transaction.atomic():
+            _workspace_shared_lock(candidate.post.workspace_id)
+            post = Post.objects.select_for_update(of=("self",)).get(pk=candidate.post_id)
+            publication = (
+                Publication.objects.select_for_update(of=("self",))
+                .filter(pk=candidate.pk, state__in=(P.SCHEDULED, P.RETRY_WAIT))
+                .select_related("channel")
+                .first()
+            )
+            if publication is None:
+                continue
+            _hold(publication, post, limit_reason(publication, candidate.channel.limited_until))
+            held += 1
+    return held
+
+
+def limit_reason(publication: Publication, until: datetime) -> str:
+    workspace = publication.post.workspace
+    return (
+        f"Not sent: {publication.channel.name}'s posting limit lets it go only at "
+        f"{until:%H:%M} UTC, past the workspace's {workspace.late_cutoff_minutes} min "
+        "cut-off. Publish later, reschedule or cancel."
+    )
 
 
 def _return_claims(claims: QuerySet[Publication]) -> int:
@@ -316,6 +445,21 @@ def publication_start(publication_id: int, token: str) -> Started | None:
             # Sending would fail as the last send did: a person decides once it is back.
             _hold(publication, post, disconnected_reason(channel.name))
             return None
+        wait = pacing.reserve(channel, f"{publication.pk}:{token}")
+        if wait:
+            until = timezone.now() + timedelta(seconds=wait)
+            if publication.due_at + cutoff < until:
+                _hold(publication, post, limit_reason(publication, until))
+            else:  # back in line, in due order, until a slot frees
+                publication.state = P.SCHEDULED if publication.attempts == 0 else P.RETRY_WAIT
+                publication.claim_token = None
+                publication.lease_until = None
+                publication.save(
+                    update_fields=["state", "claim_token", "lease_until", "updated_at"]
+                )
+            # The channel's row after commit: a token refresh may hold it meanwhile.
+            transaction.on_commit(lambda: pacing.channel_wait(channel, wait))
+            return None
         message = outgoing_post(publication)
         _key_for_content(publication, message)
         if not publication.platform_key:
@@ -361,13 +505,18 @@ def publication_send(*, publication_id: int, token: str) -> str:
     where = _where(publication)
     adapter = adapter_for(publication.channel.kind)
     logger.info("Sending %s, attempt %d", where, publication.attempts)
-    with base.new_http_client() as http:
+    observer = pacing.Observer()
+    with base.new_http_client(on_response=observer) as http:
         try:
             session = session_for(publication.channel, http, publication.pk)
             outcome = adapter.publish(session, message)
         except Exception as exc:
             logger.exception("Adapter %s crashed sending %s", publication.channel.kind, where)
             outcome = base.Unknown(f"Unexpected error while sending: {exc.__class__.__name__}")
+    if observer.wait is not None:
+        # The network said to wait (a 429, or nothing left in its window): every post of
+        # this account waits with this one, while the other accounts' go on.
+        pacing.channel_wait(publication.channel, observer.wait, observer.reason)
     state = publication_record(publication_id, token, outcome, publication.channel.connected_at)
     reason = getattr(outcome, "reason", "")
     logger.info("Sent %s: %s%s", where, state, f" ({reason})" if reason else "")

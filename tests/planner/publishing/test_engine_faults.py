@@ -222,9 +222,10 @@ def test_claims_lost_with_the_broker_are_sent_within_a_few_ticks_not_a_lease(
     settings,
     tmp_path,
 ):
-    """The broker loses its queued claims (the queue purged, as a Redis restart without
-    persistence does); the next ticks claim them again, long before their 30 s lease."""
-    settings.PUBLISH_BATCH = 3
+    """The broker loses its queued senders (the queue purged, as a Redis restart without
+    persistence does), and a sender died between its claim and its send: the next ticks
+    wake new senders and claim the stranded one again, long before its 30 s lease."""
+    settings.PUBLISH_SENDERS = 3
     settings.PUBLISH_CLAIM_LEASE_SECONDS = 30
     settings.PUBLISH_PICKUP_SECONDS = 1
     receiver.expect_request("/hook", method="POST").respond_with_handler(receiver.accept)
@@ -233,8 +234,10 @@ def test_claims_lost_with_the_broker_are_sent_within_a_few_ticks_not_a_lease(
     for post in posts:
         make_due(post)
     processes.purge_queue()
-    assert tasks.dispatch() == 3  # queued, no worker yet
+    assert tasks.dispatch() == 3  # three senders queued, no worker yet
+    assert engine.publication_claim_next() is not None  # its sender dies here
     processes.purge_queue()  # the broker restarts: the three messages are gone
+    assert Publication.objects.filter(post__in=posts, state=P.CLAIMED).count() == 1
     time.sleep(settings.PUBLISH_PICKUP_SECONDS + 0.2)
 
     log = tmp_path / "celery.log"
