@@ -119,21 +119,29 @@ class Claim:
 
 
 def publication_claim_due(*, limit: int | None = None, as_of=None) -> list[Claim]:
-    """Claim due publications of unpaused workspaces, with a lease. The caller queues one
-    task per claim (after commit).
-
-    At most PUBLISH_BATCH claims wait for a worker at any time: a burst is fed to the
-    workers as they free up, so no claim outlives its lease in the queue."""
+    """Claim due publications of unpaused workspaces, with a lease, at most PUBLISH_BATCH
+    waiting at any time. The senders claim one at a time instead
+    (``publication_claim_next``); this batch form is the tests' step-by-step engine."""
     outstanding = Publication.objects.filter(state=P.CLAIMED).count()
     limit = max(0, (limit or settings.PUBLISH_BATCH) - outstanding)
-    if limit == 0:
-        return []
+    return _claim(limit, as_of) if limit else []
+
+
+def publication_claim_next(*, as_of=None) -> Claim | None:
+    """Claim the publication due first, for the sender that asks: claims are handed out
+    only as senders free up, so none waits in a queue and none outlives its lease."""
+    claims = _claim(1, as_of)
+    return claims[0] if claims else None
+
+
+def _claim(limit: int, as_of) -> list[Claim]:
     lease = timezone.now() + timedelta(seconds=settings.PUBLISH_CLAIM_LEASE_SECONDS)
     with transaction.atomic():
-        candidates = _locked(_sendable_due(as_of).order_by("due_at", "pk")).values_list(
-            "pk", flat=True
-        )[:limit]
-        ids = list(candidates)
+        ids = list(
+            _locked(_sendable_due(as_of).order_by("due_at", "pk")).values_list("pk", flat=True)[
+                :limit
+            ]
+        )
         if not ids:
             return []
         token = uuid.uuid4()
@@ -149,25 +157,6 @@ def publication_claim_due(*, limit: int | None = None, as_of=None) -> list[Claim
     return [Claim(pk, str(token)) for pk in ids]
 
 
-def publication_claim_next(*, as_of=None) -> Claim | None:
-    """Claim the publication due first, for the sender that asks: claims are handed out
-    only as senders free up, so none waits in a queue and none outlives its lease."""
-    lease = timezone.now() + timedelta(seconds=settings.PUBLISH_CLAIM_LEASE_SECONDS)
-    token = uuid.uuid4()
-    with transaction.atomic():
-        pk = (
-            _locked(_sendable_due(as_of).order_by("due_at", "pk"))
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if pk is None:
-            return None
-        claimed = Publication.objects.filter(
-            Q(pk=pk) & (Q(state=P.SCHEDULED) | Q(state=P.RETRY_WAIT))
-        ).update(state=P.CLAIMED, claim_token=token, lease_until=lease, updated_at=timezone.now())
-    return Claim(pk, str(token)) if claimed else None
-
-
 @dataclass(frozen=True)
 class DueSoon:
     """What the tick sees: publications due now (up to a cap), and the next due time
@@ -181,13 +170,7 @@ class DueSoon:
 
 def publication_due_soon(*, horizon: float, cap: int) -> DueSoon:
     due_now = _sendable_due()[:cap].count()
-    soon_filter = _due_filter(as_of=Now() + timedelta(seconds=horizon))
-    upcoming = (
-        Publication.objects.filter(soon_filter)
-        .exclude(_due_filter())
-        .filter(post__workspace__publishing_paused_at__isnull=True)
-        .filter(pacing.sendable())
-    )
+    upcoming = _sendable_due(as_of=Now() + timedelta(seconds=horizon)).exclude(_due_filter())
     when = Case(When(state=P.RETRY_WAIT, then="next_attempt_at"), default="due_at")
     first = (
         upcoming.annotate(when=when, db_now=Now())
@@ -381,6 +364,14 @@ def _key_for_content(publication: Publication, message: base.Outgoing) -> None:
     publication.content_digest = digest
 
 
+def _back_in_line(publication: Publication) -> None:
+    """An unsent claim back to the queue, untouched (its attempts kept)."""
+    publication.state = P.SCHEDULED if publication.attempts == 0 else P.RETRY_WAIT
+    publication.claim_token = None
+    publication.lease_until = None
+    publication.save(update_fields=["state", "claim_token", "lease_until", "updated_at"])
+
+
 @dataclass(frozen=True)
 class Started:
     """A publication moved to "sending", and the message to send (read once, under lock)."""
@@ -415,10 +406,7 @@ def publication_start(publication_id: int, token: str) -> Started | None:
         publication.post = post
         if workspace.is_paused:
             # Paused since the claim: back to the queue, untouched; resume decides.
-            publication.state = P.SCHEDULED if publication.attempts == 0 else P.RETRY_WAIT
-            publication.claim_token = None
-            publication.lease_until = None
-            publication.save(update_fields=["state", "claim_token", "lease_until", "updated_at"])
+            _back_in_line(publication)
             return None
         if post.state not in (State.APPROVED, State.PUBLISHING) or not post.approval_is_current:
             publication.state = P.CANCELLED
@@ -450,13 +438,8 @@ def publication_start(publication_id: int, token: str) -> Started | None:
             until = timezone.now() + timedelta(seconds=wait)
             if publication.due_at + cutoff < until:
                 _hold(publication, post, limit_reason(publication, until))
-            else:  # back in line, in due order, until a slot frees
-                publication.state = P.SCHEDULED if publication.attempts == 0 else P.RETRY_WAIT
-                publication.claim_token = None
-                publication.lease_until = None
-                publication.save(
-                    update_fields=["state", "claim_token", "lease_until", "updated_at"]
-                )
+            else:  # in due order, when a slot frees
+                _back_in_line(publication)
             # The channel's row after commit: a token refresh may hold it meanwhile.
             transaction.on_commit(lambda: pacing.channel_wait(channel, wait))
             return None
